@@ -1,0 +1,81 @@
+#pragma once
+// Rows of the store, one struct per table (schema in src/store/migrations.cpp).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace llmbench::store {
+
+struct RunRow {
+  std::string id;  // UUIDv7
+  std::string suite_name;
+  std::string suite_path;
+  std::string suite_hash;
+  std::string suite_text;
+  std::string llmbench_version;
+  std::string host;
+  std::optional<std::string> git_commit;
+  std::string tags_json = "{}";
+  std::string load_json = "{}";
+  std::int64_t started_at_ms = 0;
+  std::optional<std::int64_t> ended_at_ms;
+  std::string status = "running";  // running | completed | failed | interrupted
+};
+
+struct RunTargetRow {
+  std::string run_id;
+  std::string target;
+  std::string provider;
+  std::string model;
+  std::string base_url;
+  std::optional<std::string> region;
+};
+
+// One attempt of one request. Times are steady-clock nanoseconds since the run started.
+struct RequestRow {
+  std::string run_id;
+  std::int64_t seq = 0;
+  std::string target;
+  std::string prompt_id;
+  std::string phase;
+  int attempt = 1;
+  bool warmup = false;
+  std::optional<std::int64_t> t_sched_ns;
+  std::optional<std::int64_t> t_send_ns;
+  std::optional<std::int64_t> t_first_byte_ns;
+  std::optional<std::int64_t> t_first_token_ns;
+  std::optional<std::int64_t> t_done_ns;
+  std::optional<std::int64_t> status_code;
+  std::optional<std::string> error_class;  // DESIGN.md error classes; unset on success
+  std::optional<std::string> error_message;
+  std::optional<std::int64_t> input_tokens;
+  std::optional<std::int64_t> cached_input_tokens;
+  std::optional<std::int64_t> output_tokens;
+  std::optional<std::int64_t> reasoning_tokens;
+  std::optional<std::string> token_source;  // usage | estimated
+  std::int64_t content_events = 0;
+  std::optional<std::string> finish_reason;
+  std::optional<double> cost_usd;
+  std::optional<std::string> request_body;   // only when the suite stores content
+  std::optional<std::string> response_text;  // only when the suite stores content
+};
+
+struct HistogramRow {
+  std::string run_id;
+  std::string target;
+  std::string metric;
+  std::string phase;
+  std::string unit;     // ns | tokens | usd_micro | tokens_per_s_milli
+  std::string encoded;  // HdrHistogram V2 compressed, base64 ("HISTF...")
+  std::int64_t count = 0;
+  double min = 0;
+  double mean = 0;
+  double p50 = 0;
+  double p90 = 0;
+  double p95 = 0;
+  double p99 = 0;
+  double max = 0;
+};
+
+}  // namespace llmbench::store

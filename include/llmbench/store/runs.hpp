@@ -1,0 +1,47 @@
+#pragma once
+// The run history: create, finish, list, resolve references, remove.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "llmbench/store/database.hpp"
+#include "llmbench/store/records.hpp"
+
+namespace llmbench::store {
+
+void insert_run(Database& db, const RunRow& run);
+void insert_run_target(Database& db, const RunTargetRow& target);
+void finish_run(Database& db, const std::string& run_id, const std::string& status,
+                std::int64_t ended_at_ms);
+void insert_histogram(Database& db, const HistogramRow& row);
+
+struct RunSummary {
+  RunRow run;  // suite_text left empty in listings
+  std::int64_t requests = 0;
+  std::int64_t errors = 0;
+};
+// Newest first.
+std::vector<RunSummary> list_runs(Database& db, std::size_t limit = 0);
+std::optional<RunRow> get_run(Database& db, const std::string& run_id);
+
+struct TargetSummary {
+  RunTargetRow target;
+  std::int64_t requests = 0;  // measured (not warmup), final attempts
+  std::int64_t warmup = 0;
+  std::int64_t errors = 0;
+  std::vector<std::pair<std::string, std::int64_t>> errors_by_class;
+};
+std::vector<TargetSummary> target_summaries(Database& db, const std::string& run_id);
+std::vector<HistogramRow> histograms(Database& db, const std::string& run_id);
+
+// A run reference: a full id, a unique prefix of one, or `latest`. Throws InputError naming
+// the candidates when it is unknown or ambiguous.
+std::string resolve_run(Database& db, const std::string& reference);
+// Removes the run and all its rows; returns false if it did not exist.
+bool remove_run(Database& db, const std::string& run_id);
+
+// The shortest prefix length (>= min_len) that tells every id in `ids` apart.
+std::size_t unique_prefix_length(const std::vector<std::string>& ids, std::size_t min_len = 8);
+
+}  // namespace llmbench::store

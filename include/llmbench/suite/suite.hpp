@@ -1,0 +1,132 @@
+#pragma once
+// The validated, immutable model of a suite file (docs/suite.md is the user reference).
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "llmbench/pricing/pricing.hpp"
+#include "llmbench/suite/diagnostics.hpp"
+
+namespace llmbench::suite {
+
+using Nanos = std::chrono::nanoseconds;
+
+struct Message {
+  std::string role;          // system | developer | user | assistant | tool
+  std::string text;          // the text of the content (parts joined), for token estimates
+  std::string content_json;  // the content as JSON when it is structured (parts); else empty
+};
+
+// Request fields; any may be unset. Layered: [defaults] < prompt < target.
+struct RequestParams {
+  std::optional<std::string> model;
+  std::optional<std::int64_t> max_tokens;
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::optional<std::vector<std::string>> stop;
+  std::optional<std::string> system;
+  std::optional<bool> stream;
+  // Extra body fields passed through unchanged, as (key, JSON value text); later layers win
+  // key by key.
+  std::vector<std::pair<std::string, std::string>> extra;
+
+  void overlay(const RequestParams& over);
+};
+
+enum class Provider { openai, anthropic, mock };
+std::string_view to_string(Provider p);
+std::optional<Provider> provider_from_string(std::string_view s);
+
+// What an in-process mock target scripts (the mock server grows distributions later).
+struct MockScript {
+  Nanos ttft{std::chrono::milliseconds(20)};
+  Nanos itl{std::chrono::milliseconds(5)};
+  std::int64_t output_tokens = 64;
+  std::uint64_t seed = 1;
+};
+
+struct Target {
+  std::string name;
+  Provider provider = Provider::openai;
+  std::string base_url;     // ${ENV} expanded; empty for mock (it picks a loopback port)
+  std::string api_key_env;  // the variable holding the key; the key itself is never stored
+  std::vector<std::pair<std::string, std::string>> headers;
+  RequestParams params;  // per-target overrides; params.model is always set after loading
+  std::optional<pricing::Price> price;  // overrides the price book
+  std::optional<std::string> region;
+  MockScript mock;
+  SourcePos pos;
+
+  const std::string& model() const { return *params.model; }
+};
+
+struct Prompt {
+  std::string id;
+  std::vector<Message> messages;
+  RequestParams params;
+  SourcePos pos;
+};
+
+enum class LoadMode { concurrency, rate, poisson, sweep };
+enum class TargetOrder { sequential, interleaved };
+enum class PromptOrder { round_robin, shuffle };
+std::string_view to_string(LoadMode m);
+
+struct LoadProfile {
+  LoadMode mode = LoadMode::concurrency;
+  std::int64_t concurrency = 1;                // closed loop: requests kept in flight
+  std::optional<std::int64_t> max_in_flight;   // open loop: optional cap
+  double rate = 0;                             // open loop: requests per second
+  std::vector<double> rates;                   // sweep: explicit steps
+  std::int64_t steps = 0;                      // sweep: steps up to measured saturation
+  std::optional<std::int64_t> requests;        // per target (per step in a sweep)
+  std::optional<Nanos> duration;               // per target (per step in a sweep)
+  std::int64_t warmup = 0;                     // per target, sent and stored, not measured
+  Nanos timeout{std::chrono::seconds(60)};     // whole request
+  Nanos connect_timeout{std::chrono::seconds(10)};
+  std::optional<Nanos> ttft_timeout;           // unset: only `timeout` applies
+  TargetOrder order = TargetOrder::sequential;
+  PromptOrder prompt_order = PromptOrder::round_robin;
+  std::uint64_t seed = 0;
+  bool retry = false;  // honour Retry-After on 429 (off: a benchmark wants to see the 429s)
+  std::int64_t max_retries = 3;
+};
+
+struct SloThreshold {
+  std::string key;     // as written, e.g. "ttft_p95_ms"
+  std::string metric;  // ttft | e2e | itl | tpot
+  double percentile;   // 50, 90, 95, 99, or 100 for max
+  double limit_ms;
+};
+
+struct Slo {
+  std::vector<SloThreshold> latency;
+  std::optional<double> error_rate_max;
+  bool enforce = false;
+  bool empty() const { return latency.empty() && !error_rate_max; }
+};
+
+struct Suite {
+  std::string path;  // as given
+  std::string text;  // the suite file's text, as read
+  std::string hash;  // sha256 of the suite text and every prompt file it reads (hex)
+  std::string name;
+  std::string description;
+  bool store_content = false;
+  RequestParams defaults;
+  LoadProfile load;
+  std::vector<Target> targets;
+  std::vector<Prompt> prompts;
+  Slo slo;
+
+  // The fields sent for `prompt` to `target`: [defaults], then the prompt's, then the target's.
+  RequestParams effective_params(const Target& target, const Prompt& prompt) const;
+  const Target* find_target(std::string_view target_name) const;
+};
+
+}  // namespace llmbench::suite

@@ -1,0 +1,28 @@
+#pragma once
+// Registration of each command with the CLI11 app. One file per command under src/cli/.
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "llmbench/util/error.hpp"
+
+namespace llmbench::cli {
+
+// Options every command shares, filled by CLI11 before any command runs.
+struct Globals {
+  std::string db_path;  // --db, LLMBENCH_DB, or ./llmbench.db
+  bool quiet = false;
+  bool no_color = false;
+  ExitCode exit_code = ExitCode::ok;
+};
+
+void register_validate(CLI::App& app, Globals& globals);
+void register_runs(CLI::App& app, Globals& globals);
+void register_pricing(CLI::App& app, Globals& globals);
+// Commands DESIGN.md names whose issues have not landed yet: they say so and exit 2.
+void register_pending(CLI::App& app, Globals& globals);
+
+std::string version_text();
+
+}  // namespace llmbench::cli

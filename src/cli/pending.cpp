@@ -1,0 +1,46 @@
+#include <fmt/format.h>
+
+#include "commands.hpp"
+
+namespace llmbench::cli {
+
+namespace {
+
+struct PendingCommand {
+  const char* name;
+  const char* description;
+};
+
+// DESIGN.md's command list; each becomes real when its issue lands.
+constexpr PendingCommand k_pending[] = {
+    {"run", "Run a suite: send its requests, store them, write reports"},
+    {"report", "Re-render a stored run; `report diff BASE CAND` compares two runs"},
+    {"replay", "Re-send recorded requests to a target and diff outputs and latency"},
+    {"cache", "The content-addressed response cache (stats, ls, show, export, import, prune)"},
+    {"beacon", "Opt-in anonymized latency beacons (status, preview, send, forget)"},
+    {"mock", "A local OpenAI- and Anthropic-compatible streaming server with scripted latency"},
+    {"collect", "A self-hostable collector for latency beacons"},
+    {"proxy", "A recording pass-through for interactive agent sessions"},
+};
+
+}  // namespace
+
+void register_pending(CLI::App& app, Globals& /*globals*/) {
+  for (const auto& cmd : k_pending) {
+    auto* sub = app.add_subcommand(cmd.name, fmt::format("{} [not built yet]", cmd.description));
+    // Accept whatever a later version will take, so the answer is always "not built yet".
+    static std::vector<std::string> ignored;
+    sub->add_option("args", ignored, "")->group("");
+    sub->allow_extras();
+    sub->prefix_command();
+    sub->fallthrough(false);
+    const std::string name = cmd.name;
+    sub->callback([name] {
+      throw InputError(fmt::format("`llmbench {}` is not built yet in this version; see "
+                                   "`llmbench --help` for the commands that are",
+                                   name));
+    });
+  }
+}
+
+}  // namespace llmbench::cli

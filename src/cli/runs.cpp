@@ -1,0 +1,123 @@
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "llmbench/store/runs.hpp"
+#include "llmbench/util/time.hpp"
+#include "llmbench/util/table.hpp"
+
+namespace llmbench::cli {
+
+namespace {
+
+using Align = util::TextTable::Align;
+
+void list(Globals& g, std::size_t limit) {
+  auto db = store::Database::open(g.db_path);
+  const auto runs = store::list_runs(db, limit);
+  if (runs.empty()) {
+    std::cout << fmt::format("no runs in {} yet (llmbench run SUITE.toml)\n", g.db_path);
+    return;
+  }
+  std::vector<std::string> ids;
+  for (const auto& r : runs) {
+    ids.push_back(r.run.id);
+  }
+  const std::size_t prefix = store::unique_prefix_length(ids);
+  util::TextTable table({"id", "suite", "started (UTC)", "status", "requests", "errors"},
+                        {Align::left, Align::left, Align::left, Align::left, Align::right,
+                         Align::right});
+  for (const auto& r : runs) {
+    table.add_row({r.run.id.substr(0, prefix), r.run.suite_name,
+                   util::short_utc(r.run.started_at_ms), r.run.status,
+                   std::to_string(r.requests), std::to_string(r.errors)});
+  }
+  std::cout << table.render();
+}
+
+void show(Globals& g, const std::string& reference) {
+  auto db = store::Database::open(g.db_path);
+  const std::string id = store::resolve_run(db, reference);
+  const auto run = store::get_run(db, id);
+  if (!run) {
+    throw InputError(fmt::format("run {} vanished while reading it", id));
+  }
+  std::cout << fmt::format("run       {}\n", run->id);
+  std::cout << fmt::format("suite     {} ({}, sha256 {})\n", run->suite_name, run->suite_path,
+                           run->suite_hash.substr(0, 12));
+  std::cout << fmt::format("status    {}\n", run->status);
+  std::cout << fmt::format("started   {}\n", util::iso8601_utc_ms(run->started_at_ms));
+  if (run->ended_at_ms) {
+    std::cout << fmt::format("ended     {} ({:.1f} s)\n", util::iso8601_utc_ms(*run->ended_at_ms),
+                             static_cast<double>(*run->ended_at_ms - run->started_at_ms) / 1000.0);
+  }
+  std::cout << fmt::format("llmbench  {}\n", run->llmbench_version);
+  std::cout << fmt::format("host      {}\n", run->host);
+  std::cout << fmt::format("commit    {}\n", run->git_commit.value_or("(not in a git work tree)"));
+  std::cout << fmt::format("tags      {}\n", run->tags_json);
+  std::cout << fmt::format("load      {}\n", run->load_json);
+  const auto targets = store::target_summaries(db, id);
+  if (targets.empty()) {
+    std::cout << "targets   none recorded\n";
+    return;
+  }
+  util::TextTable table({"target", "provider", "model", "requests", "warmup", "errors",
+                         "errors by class"},
+                        {Align::left, Align::left, Align::left, Align::right, Align::right,
+                         Align::right, Align::left});
+  for (const auto& t : targets) {
+    std::string classes;
+    for (const auto& [cls, n] : t.errors_by_class) {
+      classes += fmt::format("{}{} {}", classes.empty() ? "" : ", ", cls, n);
+    }
+    table.add_row({t.target.target, t.target.provider, t.target.model, std::to_string(t.requests),
+                   std::to_string(t.warmup), std::to_string(t.errors), classes});
+  }
+  std::cout << "\n" << table.render();
+}
+
+void remove(Globals& g, const std::vector<std::string>& references) {
+  auto db = store::Database::open(g.db_path);
+  // Resolve all first: a typo in the third reference must not leave two runs already gone.
+  std::vector<std::string> ids;
+  for (const auto& ref : references) {
+    ids.push_back(store::resolve_run(db, ref));
+  }
+  for (const auto& id : ids) {
+    store::remove_run(db, id);
+    if (!g.quiet) {
+      std::cout << fmt::format("removed run {}\n", id);
+    }
+  }
+}
+
+}  // namespace
+
+void register_runs(CLI::App& app, Globals& globals) {
+  auto* runs = app.add_subcommand("runs", "The run history in the database (list, show, rm)");
+  runs->require_subcommand(0, 1);
+
+  static std::size_t limit = 0;
+  auto* ls = runs->add_subcommand("list", "List runs, newest first");
+  ls->add_option("-n,--limit", limit, "Show at most N runs");
+  ls->callback([&globals] { list(globals, limit); });
+
+  static std::string show_ref;
+  auto* sh = runs->add_subcommand("show", "Show one run: context, targets, errors by class");
+  sh->add_option("run", show_ref, "Run id, unique prefix, or latest")->required();
+  sh->callback([&globals] { show(globals, show_ref); });
+
+  static std::vector<std::string> rm_refs;
+  auto* rm = runs->add_subcommand("rm", "Remove runs and all their rows");
+  rm->add_option("runs", rm_refs, "Run ids, unique prefixes, or latest")->required();
+  rm->callback([&globals] { remove(globals, rm_refs); });
+
+  runs->callback([runs, &globals] {
+    if (runs->get_subcommands().empty()) {
+      list(globals, limit);
+    }
+  });
+}
+
+}  // namespace llmbench::cli

@@ -1,0 +1,3 @@
+#include "llmbench/cli/main.hpp"
+
+int main(int argc, char** argv) { return llmbench::main(argc, argv); }

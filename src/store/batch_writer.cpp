@@ -1,0 +1,135 @@
+#include "llmbench/store/batch_writer.hpp"
+
+#include <fmt/format.h>
+
+#include "llmbench/util/error.hpp"
+
+namespace llmbench::store {
+
+namespace {
+constexpr std::string_view k_insert =
+    "INSERT INTO requests (run_id, seq, target, prompt_id, phase, attempt, warmup, t_sched_ns, "
+    "t_send_ns, t_first_byte_ns, t_first_token_ns, t_done_ns, status_code, error_class, "
+    "error_message, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, "
+    "token_source, content_events, finish_reason, cost_usd, request_body, response_text) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25)";
+}  // namespace
+
+BatchWriter::BatchWriter(const std::string& db_path, BatchWriterOptions options)
+    : m_path(db_path), m_options(options) {
+  m_db.emplace(Database::open(db_path, options.open));
+  m_thread = std::thread([this] { run(); });
+}
+
+BatchWriter::~BatchWriter() {
+  try {
+    close();
+  } catch (...) {
+    // Destructors must not throw; close() explicitly to see the error.
+  }
+}
+
+void BatchWriter::push(RequestRow row) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_queue.push_back(std::move(row));
+    ++m_pushed;
+  }
+  m_wake.notify_one();
+}
+
+void BatchWriter::flush() {
+  std::unique_lock lock(m_mutex);
+  const std::uint64_t target = m_pushed;
+  m_wake.notify_one();
+  m_done.wait(lock, [&] { return m_committed.load() >= target || m_error || !m_thread.joinable(); });
+  lock.unlock();
+  rethrow_error();
+}
+
+void BatchWriter::close() {
+  if (m_thread.joinable()) {
+    {
+      std::lock_guard lock(m_mutex);
+      m_stop = true;
+    }
+    m_wake.notify_one();
+    m_thread.join();
+    m_db.reset();
+  }
+  rethrow_error();
+}
+
+void BatchWriter::rethrow_error() {
+  std::lock_guard lock(m_mutex);
+  if (m_error) {
+    if (m_error_code == static_cast<int>(ExitCode::usage)) {
+      throw InputError(*m_error);
+    }
+    throw RunError(*m_error);
+  }
+}
+
+void BatchWriter::run() {
+  Database& db = *m_db;
+  std::optional<Statement> insert;
+  std::vector<RequestRow> batch;
+  try {
+    insert.emplace(db.prepare(k_insert));
+  } catch (const Error& e) {
+    std::lock_guard lock(m_mutex);
+    m_error = e.what();
+    m_error_code = static_cast<int>(e.code());
+    m_done.notify_all();
+    return;
+  }
+  while (true) {
+    {
+      std::unique_lock lock(m_mutex);
+      m_wake.wait(lock, [&] { return m_stop || !m_queue.empty(); });
+      if (m_queue.empty() && m_stop) {
+        break;
+      }
+      if (m_queue.size() <= m_options.batch_size) {
+        batch.swap(m_queue);
+      } else {
+        const auto cut = m_queue.begin() + static_cast<std::ptrdiff_t>(m_options.batch_size);
+        batch.assign(std::make_move_iterator(m_queue.begin()), std::make_move_iterator(cut));
+        m_queue.erase(m_queue.begin(), cut);
+      }
+    }
+    try {
+      write_batch(db, *insert, batch);
+    } catch (const Error& e) {
+      std::lock_guard lock(m_mutex);
+      m_error = fmt::format("{} ({} request rows not stored)", e.what(), batch.size() + m_queue.size());
+      m_error_code = static_cast<int>(e.code());
+      m_done.notify_all();
+      return;
+    }
+    m_committed += batch.size();
+    batch.clear();
+    m_done.notify_all();
+  }
+  m_done.notify_all();
+}
+
+void BatchWriter::write_batch(Database& db, Statement& st, std::vector<RequestRow>& batch) {
+  db.transaction([&] {
+    for (const auto& r : batch) {
+      st.reset();
+      st.bind(1, r.run_id).bind(2, r.seq).bind(3, r.target).bind(4, r.prompt_id).bind(5, r.phase);
+      st.bind(6, r.attempt).bind(7, std::int64_t{r.warmup ? 1 : 0}).bind(8, r.t_sched_ns);
+      st.bind(9, r.t_send_ns).bind(10, r.t_first_byte_ns).bind(11, r.t_first_token_ns);
+      st.bind(12, r.t_done_ns).bind(13, r.status_code).bind(14, r.error_class);
+      st.bind(15, r.error_message).bind(16, r.input_tokens).bind(17, r.cached_input_tokens);
+      st.bind(18, r.output_tokens).bind(19, r.reasoning_tokens).bind(20, r.token_source);
+      st.bind(21, r.content_events).bind(22, r.finish_reason).bind(23, r.cost_usd);
+      st.bind(24, r.request_body).bind(25, r.response_text);
+      st.step();
+    }
+  });
+}
+
+}  // namespace llmbench::store

@@ -1,0 +1,108 @@
+#include "llmbench/store/migrations.hpp"
+
+#include "llmbench/store/database.hpp"
+
+namespace llmbench::store {
+
+namespace {
+
+// v1: runs, their targets, one row per request, encoded histograms.
+constexpr std::string_view k_v1 = R"sql(
+CREATE TABLE runs (
+  id               TEXT PRIMARY KEY,
+  suite_name       TEXT NOT NULL,
+  suite_path       TEXT NOT NULL DEFAULT '',
+  suite_hash       TEXT NOT NULL,
+  suite_text       TEXT NOT NULL,
+  llmbench_version TEXT NOT NULL,
+  host             TEXT NOT NULL DEFAULT '',
+  git_commit       TEXT,
+  tags_json        TEXT NOT NULL DEFAULT '{}',
+  load_json        TEXT NOT NULL DEFAULT '{}',
+  started_at_ms    INTEGER NOT NULL,
+  ended_at_ms      INTEGER,
+  status           TEXT NOT NULL CHECK (status IN ('running','completed','failed','interrupted'))
+);
+CREATE INDEX runs_started ON runs (started_at_ms);
+
+CREATE TABLE run_targets (
+  run_id   TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  target   TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  model    TEXT NOT NULL,
+  base_url TEXT NOT NULL DEFAULT '',
+  region   TEXT,
+  PRIMARY KEY (run_id, target)
+);
+
+CREATE TABLE requests (
+  run_id              TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  seq                 INTEGER NOT NULL,
+  target              TEXT NOT NULL,
+  prompt_id           TEXT NOT NULL,
+  phase               TEXT NOT NULL DEFAULT '',
+  attempt             INTEGER NOT NULL DEFAULT 1,
+  warmup              INTEGER NOT NULL DEFAULT 0,
+  t_sched_ns          INTEGER,
+  t_send_ns           INTEGER,
+  t_first_byte_ns     INTEGER,
+  t_first_token_ns    INTEGER,
+  t_done_ns           INTEGER,
+  status_code         INTEGER,
+  error_class         TEXT,
+  error_message       TEXT,
+  input_tokens        INTEGER,
+  cached_input_tokens INTEGER,
+  output_tokens       INTEGER,
+  reasoning_tokens    INTEGER,
+  token_source        TEXT CHECK (token_source IN ('usage','estimated')),
+  content_events      INTEGER NOT NULL DEFAULT 0,
+  finish_reason       TEXT,
+  cost_usd            REAL,
+  request_body        TEXT,
+  response_text       TEXT,
+  PRIMARY KEY (run_id, seq, attempt)
+);
+CREATE INDEX requests_target ON requests (run_id, target);
+
+CREATE TABLE histograms (
+  run_id  TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  target  TEXT NOT NULL,
+  metric  TEXT NOT NULL,
+  phase   TEXT NOT NULL DEFAULT '',
+  unit    TEXT NOT NULL,
+  encoded TEXT NOT NULL,
+  count   INTEGER NOT NULL,
+  min     REAL,
+  mean    REAL,
+  p50     REAL,
+  p90     REAL,
+  p95     REAL,
+  p99     REAL,
+  max     REAL,
+  PRIMARY KEY (run_id, target, metric, phase)
+);
+)sql";
+
+}  // namespace
+
+const std::vector<std::string_view>& migrations() {
+  static const std::vector<std::string_view> all = {k_v1};
+  return all;
+}
+
+void migrate(Database& db) {
+  const auto& all = migrations();
+  while (db.user_version() < static_cast<int>(all.size())) {
+    db.transaction([&] {
+      const int version = db.user_version();  // again, now that we hold the write lock
+      if (version >= static_cast<int>(all.size())) {
+        return;
+      }
+      db.exec(all[static_cast<std::size_t>(version)]);
+      db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+    });
+  }
+}
+
+}  // namespace llmbench::store

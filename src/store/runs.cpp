@@ -1,0 +1,249 @@
+#include "llmbench/store/runs.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "llmbench/util/error.hpp"
+
+namespace llmbench::store {
+
+void insert_run(Database& db, const RunRow& r) {
+  auto st = db.prepare(
+      "INSERT INTO runs (id, suite_name, suite_path, suite_hash, suite_text, llmbench_version, "
+      "host, git_commit, tags_json, load_json, started_at_ms, ended_at_ms, status) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  st.bind(1, r.id).bind(2, r.suite_name).bind(3, r.suite_path).bind(4, r.suite_hash);
+  st.bind(5, r.suite_text).bind(6, r.llmbench_version).bind(7, r.host).bind(8, r.git_commit);
+  st.bind(9, r.tags_json).bind(10, r.load_json).bind(11, r.started_at_ms).bind(12, r.ended_at_ms);
+  st.bind(13, r.status);
+  st.step();
+}
+
+void insert_run_target(Database& db, const RunTargetRow& t) {
+  auto st = db.prepare(
+      "INSERT INTO run_targets (run_id, target, provider, model, base_url, region) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  st.bind(1, t.run_id).bind(2, t.target).bind(3, t.provider).bind(4, t.model);
+  st.bind(5, t.base_url).bind(6, t.region);
+  st.step();
+}
+
+void finish_run(Database& db, const std::string& run_id, const std::string& status,
+                std::int64_t ended_at_ms) {
+  auto st = db.prepare("UPDATE runs SET status = ?2, ended_at_ms = ?3 WHERE id = ?1");
+  st.bind(1, run_id).bind(2, status).bind(3, ended_at_ms);
+  st.step();
+}
+
+void insert_histogram(Database& db, const HistogramRow& h) {
+  auto st = db.prepare(
+      "INSERT OR REPLACE INTO histograms (run_id, target, metric, phase, unit, encoded, count, "
+      "min, mean, p50, p90, p95, p99, max) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+  st.bind(1, h.run_id).bind(2, h.target).bind(3, h.metric).bind(4, h.phase).bind(5, h.unit);
+  st.bind(6, h.encoded).bind(7, h.count).bind(8, h.min).bind(9, h.mean).bind(10, h.p50);
+  st.bind(11, h.p90).bind(12, h.p95).bind(13, h.p99).bind(14, h.max);
+  st.step();
+}
+
+namespace {
+
+constexpr std::string_view k_run_columns =
+    "r.id, r.suite_name, r.suite_path, r.suite_hash, r.llmbench_version, r.host, r.git_commit, "
+    "r.tags_json, r.load_json, r.started_at_ms, r.ended_at_ms, r.status";
+
+RunRow read_run(const Statement& st) {
+  RunRow r;
+  r.id = st.text(0);
+  r.suite_name = st.text(1);
+  r.suite_path = st.text(2);
+  r.suite_hash = st.text(3);
+  r.llmbench_version = st.text(4);
+  r.host = st.text(5);
+  r.git_commit = st.opt_text(6);
+  r.tags_json = st.text(7);
+  r.load_json = st.text(8);
+  r.started_at_ms = st.int64(9);
+  r.ended_at_ms = st.opt_int64(10);
+  r.status = st.text(11);
+  return r;
+}
+
+}  // namespace
+
+std::vector<RunSummary> list_runs(Database& db, std::size_t limit) {
+  // Counts are of final attempts only: a retried request is one request.
+  auto st = db.prepare(fmt::format(
+      "SELECT {}, "
+      "(SELECT COUNT(*) FROM requests q WHERE q.run_id = r.id AND q.attempt = "
+      " (SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND q2.seq = q.seq)), "
+      "(SELECT COUNT(*) FROM requests q WHERE q.run_id = r.id AND q.error_class IS NOT NULL AND "
+      " q.attempt = (SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND "
+      " q2.seq = q.seq)) "
+      "FROM runs r ORDER BY r.started_at_ms DESC, r.id DESC{}",
+      k_run_columns, limit > 0 ? fmt::format(" LIMIT {}", limit) : ""));
+  std::vector<RunSummary> out;
+  while (st.step()) {
+    RunSummary s;
+    s.run = read_run(st);
+    s.requests = st.int64(12);
+    s.errors = st.int64(13);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::optional<RunRow> get_run(Database& db, const std::string& run_id) {
+  auto st = db.prepare(fmt::format("SELECT {}, r.suite_text FROM runs r WHERE r.id = ?1",
+                                   k_run_columns));
+  st.bind(1, run_id);
+  if (!st.step()) {
+    return std::nullopt;
+  }
+  RunRow r = read_run(st);
+  r.suite_text = st.text(12);
+  return r;
+}
+
+std::vector<TargetSummary> target_summaries(Database& db, const std::string& run_id) {
+  std::vector<TargetSummary> out;
+  auto targets = db.prepare(
+      "SELECT target, provider, model, base_url, region FROM run_targets WHERE run_id = ?1 "
+      "ORDER BY rowid");
+  targets.bind(1, run_id);
+  while (targets.step()) {
+    TargetSummary s;
+    s.target = {run_id, targets.text(0), targets.text(1), targets.text(2), targets.text(3),
+                targets.opt_text(4)};
+    out.push_back(std::move(s));
+  }
+  auto counts = db.prepare(
+      "SELECT target, warmup, COALESCE(error_class, ''), COUNT(*) FROM requests q "
+      "WHERE run_id = ?1 AND attempt = (SELECT MAX(attempt) FROM requests q2 "
+      "  WHERE q2.run_id = q.run_id AND q2.seq = q.seq) "
+      "GROUP BY target, warmup, error_class ORDER BY target, error_class");
+  counts.bind(1, run_id);
+  while (counts.step()) {
+    const std::string target = counts.text(0);
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const TargetSummary& s) { return s.target.target == target; });
+    if (it == out.end()) {
+      continue;
+    }
+    const std::int64_t n = counts.int64(3);
+    if (counts.int64(1) != 0) {
+      it->warmup += n;
+      continue;
+    }
+    it->requests += n;
+    const std::string error_class = counts.text(2);
+    if (!error_class.empty()) {
+      it->errors += n;
+      it->errors_by_class.emplace_back(error_class, n);
+    }
+  }
+  return out;
+}
+
+std::vector<HistogramRow> histograms(Database& db, const std::string& run_id) {
+  auto st = db.prepare(
+      "SELECT target, metric, phase, unit, encoded, count, min, mean, p50, p90, p95, p99, max "
+      "FROM histograms WHERE run_id = ?1 ORDER BY target, metric, phase");
+  st.bind(1, run_id);
+  std::vector<HistogramRow> out;
+  while (st.step()) {
+    HistogramRow h;
+    h.run_id = run_id;
+    h.target = st.text(0);
+    h.metric = st.text(1);
+    h.phase = st.text(2);
+    h.unit = st.text(3);
+    h.encoded = st.text(4);
+    h.count = st.int64(5);
+    h.min = st.real(6);
+    h.mean = st.real(7);
+    h.p50 = st.real(8);
+    h.p90 = st.real(9);
+    h.p95 = st.real(10);
+    h.p99 = st.real(11);
+    h.max = st.real(12);
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+std::string resolve_run(Database& db, const std::string& reference) {
+  if (reference.empty()) {
+    throw InputError("empty run reference: give a run id, a prefix of one, or latest");
+  }
+  if (reference == "latest") {
+    auto st = db.prepare("SELECT id FROM runs ORDER BY started_at_ms DESC, id DESC LIMIT 1");
+    if (!st.step()) {
+      throw InputError(fmt::format("there are no runs in {} yet (llmbench run SUITE.toml)",
+                                   db.path()));
+    }
+    return st.text(0);
+  }
+  // Escape LIKE wildcards: a reference is matched literally.
+  std::string pattern;
+  for (const char c : reference) {
+    if (c == '%' || c == '_' || c == '\\') {
+      pattern += '\\';
+    }
+    pattern += c;
+  }
+  pattern += '%';
+  auto st = db.prepare("SELECT id FROM runs WHERE id LIKE ?1 ESCAPE '\\' ORDER BY id LIMIT 6");
+  st.bind(1, pattern);
+  std::vector<std::string> ids;
+  while (st.step()) {
+    ids.push_back(st.text(0));
+  }
+  if (ids.empty()) {
+    throw InputError(fmt::format("no run matches \"{}\" in {} (see llmbench runs list)", reference,
+                                 db.path()));
+  }
+  if (ids.size() > 1) {
+    throw InputError(fmt::format("run reference \"{}\" is ambiguous: it matches {}{}; give more "
+                                 "characters",
+                                 reference, fmt::join(ids.begin(), ids.begin() + std::min<std::size_t>(ids.size(), 5), ", "),
+                                 ids.size() > 5 ? ", ..." : ""));
+  }
+  return ids.front();
+}
+
+bool remove_run(Database& db, const std::string& run_id) {
+  bool removed = false;
+  db.transaction([&] {
+    // Children first, explicitly: correct even on a connection without foreign keys.
+    for (const char* table : {"requests", "histograms", "run_targets"}) {
+      auto st = db.prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table));
+      st.bind(1, run_id);
+      st.step();
+    }
+    auto st = db.prepare("DELETE FROM runs WHERE id = ?1");
+    st.bind(1, run_id);
+    st.step();
+    removed = db.changes() > 0;
+  });
+  return removed;
+}
+
+std::size_t unique_prefix_length(const std::vector<std::string>& ids, std::size_t min_len) {
+  std::vector<std::string> sorted = ids;
+  std::sort(sorted.begin(), sorted.end());
+  std::size_t len = min_len;
+  for (std::size_t i = 1; i < sorted.size(); ++i) {
+    const auto& a = sorted[i - 1];
+    const auto& b = sorted[i];
+    std::size_t common = 0;
+    while (common < a.size() && common < b.size() && a[common] == b[common]) {
+      ++common;
+    }
+    len = std::max(len, common + 1);
+  }
+  return len;
+}
+
+}  // namespace llmbench::store

@@ -1,0 +1,612 @@
+#include "llmbench/suite/loader.hpp"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "llmbench/suite/prompt_file.hpp"
+#include "llmbench/util/env.hpp"
+#include "llmbench/util/strings.hpp"
+#include "toml_reader.hpp"
+
+namespace llmbench::suite {
+
+namespace {
+
+using detail::TableReader;
+using std::string_view_literals::operator""sv;
+
+constexpr std::array k_root_keys = {"suite"sv, "defaults"sv, "load"sv,
+                                    "targets"sv, "prompts"sv, "slo"sv};
+constexpr std::array k_suite_keys = {"name"sv, "description"sv, "store_content"sv};
+#define LLMBENCH_REQUEST_KEYS \
+  "model"sv, "max_tokens"sv, "temperature"sv, "top_p"sv, "stop"sv, "system"sv, "stream"sv, "extra"sv
+constexpr std::array k_defaults_keys = {LLMBENCH_REQUEST_KEYS};
+constexpr std::array k_target_keys = {"name"sv,    "provider"sv, "base_url"sv, "api_key_env"sv,
+                                      "headers"sv, "price"sv,    "region"sv,   "mock"sv,
+                                      LLMBENCH_REQUEST_KEYS};
+constexpr std::array k_prompt_keys = {"id"sv, "messages"sv, "prompt"sv, "file"sv,
+                                      "max_tokens"sv, "temperature"sv, "top_p"sv, "stop"sv,
+                                      "system"sv, "stream"sv, "extra"sv};
+#undef LLMBENCH_REQUEST_KEYS
+constexpr std::array k_load_keys = {"mode"sv,     "concurrency"sv,  "max_in_flight"sv,
+                                    "rate"sv,     "rates"sv,        "steps"sv,
+                                    "requests"sv, "duration"sv,     "warmup"sv,
+                                    "timeout"sv,  "connect_timeout"sv, "ttft_timeout"sv,
+                                    "order"sv,    "prompt_order"sv, "seed"sv,
+                                    "retry"sv,    "max_retries"sv};
+constexpr std::array k_message_keys = {"role"sv, "content"sv};
+constexpr std::array k_price_keys = {"input"sv, "cached_input"sv, "output"sv};
+constexpr std::array k_mock_keys = {"ttft"sv, "itl"sv, "output_tokens"sv, "seed"sv};
+constexpr std::array k_providers = {"openai"sv, "anthropic"sv, "mock"sv};
+constexpr std::array k_modes = {"concurrency"sv, "rate"sv, "poisson"sv, "sweep"sv};
+constexpr std::array k_orders = {"sequential"sv, "interleaved"sv};
+constexpr std::array k_prompt_orders = {"round_robin"sv, "shuffle"sv};
+constexpr std::array k_roles = {"system"sv, "developer"sv, "user"sv, "assistant"sv, "tool"sv};
+
+const std::vector<std::string_view>& slo_keys() {
+  static const std::vector<std::string_view> keys = [] {
+    static std::vector<std::string> storage;
+    for (const char* metric : {"ttft", "e2e", "itl", "tpot"}) {
+      for (const char* p : {"p50", "p90", "p95", "p99", "max"}) {
+        storage.push_back(fmt::format("{}_{}_ms", metric, p));
+      }
+    }
+    storage.emplace_back("error_rate_max");
+    storage.emplace_back("enforce");
+    return std::vector<std::string_view>(storage.begin(), storage.end());
+  }();
+  return keys;
+}
+
+std::string sha256_hex(const std::vector<std::string>& parts) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  for (const auto& part : parts) {
+    EVP_DigestUpdate(ctx, part.data(), part.size());
+  }
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, digest.data(), &len);
+  EVP_MD_CTX_free(ctx);
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += fmt::format("{:02x}", digest[i]);
+  }
+  return hex;
+}
+
+class Loader {
+ public:
+  Loader(const std::string& path, const LoadOptions& options, Diagnostics& diags)
+      : m_path(path), m_options(options), m_diags(diags) {}
+
+  std::optional<Suite> load(const std::string& text) {
+    toml::table root;
+    try {
+      root = toml::parse(text, m_path);
+    } catch (const toml::parse_error& e) {
+      m_diags.error(detail::pos_of(m_path, e.source()),
+                    fmt::format("TOML syntax: {}", e.description()));
+      return std::nullopt;
+    }
+    Suite suite;
+    suite.path = m_path;
+    suite.text = text;
+    m_hash_parts.push_back(text);
+
+    TableReader top(root, "the suite", m_path, m_diags, k_root_keys);
+    top.check_unknown_keys();
+    read_suite_table(top, suite);
+    if (const auto* t = top.table("defaults")) {
+      TableReader r(*t, "[defaults]", m_path, m_diags, k_defaults_keys);
+      read_request_params(r, suite.defaults);
+      r.check_unknown_keys();
+    }
+    if (const auto* t = top.table("load")) {
+      read_load(*t, suite.load);
+    } else {
+      m_diags.error(top.pos(), "the suite has no [load] table (e.g. mode = \"concurrency\", "
+                               "concurrency = 4, requests = 100)");
+    }
+    read_targets(top, suite);
+    read_prompts(top, suite);
+    if (const auto* t = top.table("slo")) {
+      read_slo(*t, suite.slo);
+    }
+    suite.hash = sha256_hex(m_hash_parts);
+    if (m_diags.has_errors()) {
+      return std::nullopt;
+    }
+    return suite;
+  }
+
+ private:
+  void read_suite_table(TableReader& top, Suite& suite) {
+    const auto* t = top.table("suite");
+    if (t == nullptr) {
+      if (!top.has("suite")) {
+        m_diags.error(top.pos(), "the suite has no [suite] table with a name");
+      }
+      return;
+    }
+    TableReader r(*t, "[suite]", m_path, m_diags, k_suite_keys);
+    r.require("name");
+    suite.name = r.string("name").value_or("");
+    if (r.has("name") && suite.name.empty()) {
+      r.error("name", "name in [suite] must not be empty");
+    }
+    suite.description = r.string("description").value_or("");
+    suite.store_content = r.boolean("store_content").value_or(false);
+    r.check_unknown_keys();
+  }
+
+  void read_request_params(TableReader& r, RequestParams& p) {
+    if (auto model = r.string("model")) {
+      p.model = detail::expand_env(*model, r.pos("model"), m_diags);
+    }
+    p.max_tokens = r.integer("max_tokens", 1, 10'000'000);
+    p.temperature = r.number("temperature", 0.0, 2.0);
+    p.top_p = r.number("top_p", 0.0, 1.0);
+    p.system = r.string("system");
+    p.stream = r.boolean("stream");
+    if (const auto* n = r.node("stop")) {
+      std::vector<std::string> stops;
+      if (const auto s = n->value<std::string>()) {
+        stops.push_back(*s);
+      } else if (const auto* a = n->as_array(); a && a->is_homogeneous(toml::node_type::string)) {
+        for (const auto& item : *a) {
+          stops.push_back(*item.value<std::string>());
+        }
+      } else {
+        r.error("stop", fmt::format("stop in {} must be a string or an array of strings",
+                                    r.what()));
+      }
+      p.stop = std::move(stops);
+    }
+    if (const auto* extra = r.table("extra")) {
+      for (const auto& [k, v] : *extra) {
+        p.extra.emplace_back(std::string(k.str()), detail::toml_to_json(v));
+      }
+    }
+  }
+
+  void read_load(const toml::table& t, LoadProfile& load) {
+    TableReader r(t, "[load]", m_path, m_diags, k_load_keys);
+    r.check_unknown_keys();
+    r.require("mode");
+    if (const auto mode = r.choice("mode", k_modes)) {
+      load.mode = *mode == "concurrency" ? LoadMode::concurrency
+                  : *mode == "rate"      ? LoadMode::rate
+                  : *mode == "poisson"   ? LoadMode::poisson
+                                         : LoadMode::sweep;
+    }
+    load.concurrency = r.integer("concurrency", 1, 1'000'000).value_or(1);
+    load.max_in_flight = r.integer("max_in_flight", 1, 1'000'000);
+    load.rate = r.number("rate", 1e-6, 1e7).value_or(0.0);
+    if (const auto* rates = r.array("rates")) {
+      for (const auto& n : *rates) {
+        const auto v = n.value<double>();
+        if (!v || *v <= 0) {
+          m_diags.error(detail::pos_of(m_path, n.source()),
+                        "rates in [load] must be positive numbers (requests/s)");
+          continue;
+        }
+        load.rates.push_back(*v);
+      }
+    }
+    load.steps = r.integer("steps", 1, 1000).value_or(0);
+    load.requests = r.integer("requests", 1, INT64_MAX);
+    load.duration = r.duration("duration");
+    load.warmup = r.integer("warmup", 0, 1'000'000).value_or(0);
+    load.timeout = r.duration("timeout").value_or(load.timeout);
+    load.connect_timeout = r.duration("connect_timeout").value_or(load.connect_timeout);
+    load.ttft_timeout = r.duration("ttft_timeout");
+    if (const auto order = r.choice("order", k_orders)) {
+      load.order = *order == "interleaved" ? TargetOrder::interleaved : TargetOrder::sequential;
+    }
+    if (const auto order = r.choice("prompt_order", k_prompt_orders)) {
+      load.prompt_order = *order == "shuffle" ? PromptOrder::shuffle : PromptOrder::round_robin;
+    }
+    load.seed = static_cast<std::uint64_t>(r.integer("seed", 0, INT64_MAX).value_or(0));
+    load.retry = r.boolean("retry").value_or(false);
+    load.max_retries = r.integer("max_retries", 0, 100).value_or(3);
+
+    if (!r.has("requests") && !r.has("duration")) {
+      m_diags.error(r.pos(), "[load] needs requests = N or duration = \"2m\" (when to stop)");
+    }
+    if (load.ttft_timeout && load.ttft_timeout->count() <= 0) {
+      r.error("ttft_timeout", "ttft_timeout in [load] must be longer than 0");
+    }
+    if (load.timeout.count() <= 0 || load.connect_timeout.count() <= 0) {
+      r.error(load.timeout.count() <= 0 ? "timeout" : "connect_timeout",
+              "timeouts in [load] must be longer than 0");
+    }
+    const bool open_loop = load.mode == LoadMode::rate || load.mode == LoadMode::poisson;
+    if (open_loop && !r.has("rate")) {
+      r.error("mode", fmt::format("mode \"{}\" needs rate = <requests per second> in [load]",
+                                  to_string(load.mode)));
+    }
+    if (load.mode == LoadMode::sweep && !r.has("rates") && !r.has("steps")) {
+      r.error("mode", "mode \"sweep\" needs rates = [..] or steps = N (up to saturation)");
+    }
+    const auto unused = [&](std::string_view key, std::string_view used_by) {
+      if (r.has(key)) {
+        r.warning(key, fmt::format("{} is ignored in mode \"{}\" (it is for {})", key,
+                                   to_string(load.mode), used_by));
+      }
+    };
+    if (load.mode == LoadMode::concurrency) {
+      unused("rate", "rate and poisson");
+      unused("max_in_flight", "open-loop modes");
+    }
+    if (load.mode != LoadMode::sweep) {
+      unused("rates", "sweep");
+      unused("steps", "sweep");
+    }
+    if (open_loop || load.mode == LoadMode::sweep) {
+      unused("concurrency", "concurrency mode; open loops take max_in_flight");
+    }
+  }
+
+  void read_targets(TableReader& top, Suite& suite) {
+    const auto* targets = top.array("targets");
+    if (targets == nullptr || targets->empty()) {
+      if (!top.has("targets") || targets != nullptr) {
+        m_diags.error(top.pos(), "the suite has no [[targets]] (each needs name and provider)");
+      }
+      return;
+    }
+    std::map<std::string, SourcePos> seen;
+    int index = 0;
+    for (const auto& node : *targets) {
+      ++index;
+      const auto* t = node.as_table();
+      if (t == nullptr) {
+        m_diags.error(detail::pos_of(m_path, node.source()), "each [[targets]] entry must be a table");
+        continue;
+      }
+      Target target;
+      if (read_target(*t, index, suite, target)) {
+        if (const auto it = seen.find(target.name); it != seen.end()) {
+          m_diags.error(target.pos,
+                        fmt::format("duplicate target name \"{}\" (first at line {})", target.name,
+                                    it->second.line));
+          continue;
+        }
+        seen.emplace(target.name, target.pos);
+        suite.targets.push_back(std::move(target));
+      }
+    }
+  }
+
+  bool read_target(const toml::table& t, int index, const Suite& suite, Target& target) {
+    TableReader r(t, fmt::format("[[targets]] #{}", index), m_path, m_diags, k_target_keys);
+    const std::size_t errors_before = m_diags.error_count();
+    r.claim("api_key");
+    r.check_unknown_keys();
+    if (r.has("api_key")) {
+      r.error("api_key", "API keys never go in a suite file: set api_key_env = \"NAME\" and put "
+                         "the key in that environment variable");
+    }
+    r.require("name");
+    r.require("provider");
+    target.pos = r.pos();
+    target.name = r.string("name").value_or("");
+    if (r.has("name") && target.name.empty()) {
+      r.error("name", "a target name must not be empty");
+    }
+    if (const auto provider = r.choice("provider", k_providers)) {
+      target.provider = *provider_from_string(*provider);
+    }
+    read_request_params(r, target.params);
+    if (!target.params.model && suite.defaults.model) {
+      target.params.model = suite.defaults.model;
+    }
+    if (!target.params.model) {
+      if (target.provider == Provider::mock) {
+        target.params.model = target.name;
+      } else if (r.has("provider")) {
+        r.error("provider", fmt::format("{} has no model (set model = \"...\" on the target or in "
+                                        "[defaults])",
+                                        r.what()));
+      }
+    }
+    read_base_url(r, target);
+    read_api_key_env(r, target);
+    if (const auto* headers = r.table("headers")) {
+      for (const auto& [k, v] : *headers) {
+        const auto value = v.value<std::string>();
+        if (!value) {
+          m_diags.error(detail::pos_of(m_path, v.source()),
+                        fmt::format("header \"{}\" must be a string", k.str()));
+        } else if (value->find("${") != std::string::npos) {
+          m_diags.error(detail::pos_of(m_path, v.source()),
+                        fmt::format("header \"{}\" may not use ${{...}}: secrets belong in "
+                                    "api_key_env, and other headers are written out in full",
+                                    k.str()));
+        } else {
+          target.headers.emplace_back(std::string(k.str()), *value);
+        }
+      }
+    }
+    if (const auto* price = r.table("price")) {
+      TableReader pr(*price, fmt::format("price of {}", r.what()), m_path, m_diags, k_price_keys);
+      pr.check_unknown_keys();
+      pr.require("input");
+      pr.require("output");
+      pricing::Price p;
+      p.input = pr.number("input", 0.0, 1e6).value_or(0.0);
+      p.output = pr.number("output", 0.0, 1e6).value_or(0.0);
+      p.cached_input = pr.number("cached_input", 0.0, 1e6).value_or(p.input);
+      target.price = p;
+    }
+    if (auto region = r.string("region")) {
+      target.region = detail::expand_env(*region, r.pos("region"), m_diags);
+    }
+    if (const auto* mock = r.table("mock")) {
+      if (target.provider != Provider::mock) {
+        r.warning("mock", "mock settings are ignored unless provider = \"mock\"");
+      }
+      TableReader mr(*mock, fmt::format("mock of {}", r.what()), m_path, m_diags, k_mock_keys);
+      mr.check_unknown_keys();
+      target.mock.ttft = mr.duration("ttft").value_or(target.mock.ttft);
+      target.mock.itl = mr.duration("itl").value_or(target.mock.itl);
+      target.mock.output_tokens =
+          mr.integer("output_tokens", 1, 1'000'000).value_or(target.mock.output_tokens);
+      target.mock.seed =
+          static_cast<std::uint64_t>(mr.integer("seed", 0, INT64_MAX).value_or(1));
+    }
+    return m_diags.error_count() == errors_before;
+  }
+
+  void read_base_url(TableReader& r, Target& target) {
+    auto url = r.string("base_url");
+    if (!url) {
+      if (target.provider == Provider::openai) {
+        target.base_url = "https://api.openai.com/v1";
+      } else if (target.provider == Provider::anthropic) {
+        target.base_url = "https://api.anthropic.com/v1";
+      }
+      return;
+    }
+    if (target.provider == Provider::mock) {
+      r.warning("base_url", "base_url is ignored for provider \"mock\" (it runs in-process on a "
+                            "loopback port)");
+      return;
+    }
+    const auto expanded = detail::expand_env(*url, r.pos("base_url"), m_diags);
+    if (!expanded) {
+      return;
+    }
+    static const std::regex k_url(R"(^https?://[A-Za-z0-9.\-_~\[\]:]+(:[0-9]{1,5})?(/[^\s]*)?$)");
+    if (!std::regex_match(*expanded, k_url)) {
+      r.error("base_url", fmt::format("base_url \"{}\" is not an http:// or https:// URL with a "
+                                      "host (e.g. \"https://api.openai.com/v1\")",
+                                      *expanded));
+      return;
+    }
+    target.base_url = *expanded;
+    while (!target.base_url.empty() && target.base_url.back() == '/') {
+      target.base_url.pop_back();
+    }
+  }
+
+  void read_api_key_env(TableReader& r, Target& target) {
+    const auto name = r.string("api_key_env");
+    if (!name) {
+      return;
+    }
+    static const std::regex k_env_name("^[A-Za-z_][A-Za-z0-9_]*$");
+    if (!std::regex_match(*name, k_env_name)) {
+      r.error("api_key_env", fmt::format("api_key_env names an environment variable (e.g. "
+                                         "\"OPENAI_API_KEY\"), not \"{}\"",
+                                         name->size() > 12 ? name->substr(0, 4) + "..." : *name));
+      return;
+    }
+    target.api_key_env = *name;
+    if (target.provider == Provider::mock || util::getenv_str(name->c_str())) {
+      return;
+    }
+    const std::string message =
+        fmt::format("api_key_env: environment variable {} is not set (export it before "
+                    "`llmbench run`)",
+                    *name);
+    if (m_options.require_api_keys) {
+      r.error("api_key_env", message);
+    } else {
+      r.warning("api_key_env", message);
+    }
+  }
+
+  void read_prompts(TableReader& top, Suite& suite) {
+    const auto* prompts = top.array("prompts");
+    const std::size_t errors_before = m_diags.error_count();
+    std::map<std::string, SourcePos> seen;
+    const auto add = [&](Prompt&& p) {
+      if (const auto it = seen.find(p.id); it != seen.end()) {
+        m_diags.error(p.pos, fmt::format("duplicate prompt id \"{}\" (first at {}:{})", p.id,
+                                         it->second.file, it->second.line));
+        return;
+      }
+      seen.emplace(p.id, p.pos);
+      suite.prompts.push_back(std::move(p));
+    };
+    int index = 0;
+    if (prompts != nullptr) {
+      for (const auto& node : *prompts) {
+        ++index;
+        const auto* t = node.as_table();
+        if (t == nullptr) {
+          m_diags.error(detail::pos_of(m_path, node.source()),
+                        "each [[prompts]] entry must be a table");
+          continue;
+        }
+        read_prompt_entry(*t, index, add);
+      }
+    }
+    if (prompts == nullptr && !top.has("prompts")) {
+      m_diags.error(top.pos(), "the suite has no prompts: add [[prompts]] with messages, or file = "
+                               "\"prompts.jsonl\"");
+    } else if (prompts != nullptr && suite.prompts.empty() &&
+               m_diags.error_count() == errors_before) {
+      m_diags.error(detail::pos_of(m_path, prompts->source()), "the prompt set is empty");
+    }
+  }
+
+  template <typename Add>
+  void read_prompt_entry(const toml::table& t, int index, const Add& add) {
+    TableReader r(t, fmt::format("[[prompts]] #{}", index), m_path, m_diags, k_prompt_keys);
+    r.check_unknown_keys();
+    const std::size_t errors_before = m_diags.error_count();
+    const int sources = int{r.has("messages")} + int{r.has("prompt")} + int{r.has("file")};
+    if (sources != 1) {
+      m_diags.error(r.pos(), fmt::format("{} needs exactly one of messages, prompt or file",
+                                         r.what()));
+      return;
+    }
+    Prompt shared;
+    read_request_params(r, shared.params);
+    if (r.has("file")) {
+      if (r.has("id")) {
+        r.warning("id", "id is ignored with file = (each line has its own id)");
+      }
+      const auto file = r.string("file");
+      if (!file || m_diags.error_count() != errors_before) {
+        return;
+      }
+      const std::filesystem::path base = std::filesystem::path(m_path).parent_path();
+      const std::string full = (base / *file).lexically_normal().string();
+      std::string content;
+      auto prompts = read_prompt_file(full, r.pos("file"), m_diags, content);
+      m_hash_parts.push_back(content);
+      for (auto& p : prompts) {
+        RequestParams params = shared.params;
+        params.overlay(p.params);  // a line's own fields beat the [[prompts]] entry's
+        p.params = std::move(params);
+        add(std::move(p));
+      }
+      return;
+    }
+    Prompt p = std::move(shared);
+    p.pos = r.pos();
+    r.require("id");
+    if (const auto* id = r.node("id")) {
+      if (const auto s = id->value<std::string>(); s && id->is_string()) {
+        p.id = *s;
+      } else if (const auto* i = id->as_integer()) {
+        p.id = std::to_string(i->get());
+      } else {
+        r.error("id", "id must be a string or an integer");
+      }
+    }
+    if (const auto text = r.string("prompt")) {
+      p.messages.push_back({"user", *text, ""});
+    } else if (const auto* messages = r.array("messages")) {
+      read_messages(*messages, r.what(), p);
+    }
+    if (r.has("messages") && p.messages.empty() && m_diags.error_count() == errors_before) {
+      r.error("messages", "messages is empty");
+    }
+    if (m_diags.error_count() == errors_before) {
+      add(std::move(p));
+    }
+  }
+
+  void read_messages(const toml::array& messages, const std::string& what, Prompt& p) {
+    int index = 0;
+    for (const auto& node : messages) {
+      ++index;
+      const auto* m = node.as_table();
+      if (m == nullptr) {
+        m_diags.error(detail::pos_of(m_path, node.source()),
+                      fmt::format("message {} of {} must be a table {{ role = \"user\", content = "
+                                  "\"...\" }}",
+                                  index, what));
+        continue;
+      }
+      TableReader r(*m, fmt::format("message {} of {}", index, what), m_path, m_diags,
+                    k_message_keys);
+      r.check_unknown_keys();
+      r.require("role");
+      r.require("content");
+      Message msg;
+      if (const auto role = r.choice("role", k_roles)) {
+        msg.role = *role;
+      }
+      if (const auto* content = r.node("content")) {
+        if (const auto s = content->value<std::string>(); s && content->is_string()) {
+          msg.text = *s;
+        } else if (const auto* parts = content->as_array()) {
+          msg.content_json = detail::toml_to_json(*parts);
+          for (const auto& part : *parts) {
+            if (const auto* pt = part.as_table()) {
+              msg.text += (*pt)["text"].value_or(std::string());
+            }
+          }
+        } else {
+          r.error("content", "content must be a string or an array of content parts");
+        }
+      }
+      p.messages.push_back(std::move(msg));
+    }
+  }
+
+  void read_slo(const toml::table& t, Slo& slo) {
+    const auto& keys = slo_keys();
+    TableReader r(t, "[slo]", m_path, m_diags, keys);
+    r.check_unknown_keys();
+    for (const auto key : keys) {
+      if (!key.ends_with("_ms") || !r.has(key)) {
+        continue;
+      }
+      const auto limit = r.number(key, 1e-6, 1e9);
+      if (!limit) {
+        continue;
+      }
+      const auto parts = util::split(key, '_');  // metric, pNN|max, ms
+      const double percentile = parts[1] == "max" ? 100.0 : std::stod(parts[1].substr(1));
+      slo.latency.push_back({std::string(key), parts[0], percentile, *limit});
+    }
+    slo.error_rate_max = r.number("error_rate_max", 0.0, 1.0);
+    slo.enforce = r.boolean("enforce").value_or(false);
+  }
+
+  const std::string& m_path;
+  const LoadOptions& m_options;
+  Diagnostics& m_diags;
+  std::vector<std::string> m_hash_parts;
+};
+
+}  // namespace
+
+LoadResult load_suite_text(const std::string& text, const std::string& path,
+                           const LoadOptions& options) {
+  LoadResult result;
+  Loader loader(path, options, result.diagnostics);
+  result.suite = loader.load(text);
+  result.diagnostics.sort();
+  return result;
+}
+
+LoadResult load_suite(const std::string& path, const LoadOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  if (!in || std::filesystem::is_directory(path, ec)) {
+    LoadResult result;
+    result.diagnostics.error(SourcePos{path, 1, 1},
+                             fmt::format("cannot read suite file {} (check the path)", path));
+    return result;
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return load_suite_text(buf.str(), path, options);
+}
+
+}  // namespace llmbench::suite

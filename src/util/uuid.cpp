@@ -1,0 +1,61 @@
+#include "llmbench/util/uuid.hpp"
+
+#include <fmt/format.h>
+
+#include <mutex>
+#include <random>
+
+#include "llmbench/util/time.hpp"
+
+namespace llmbench::util {
+
+std::string uuid_v7(std::uint64_t unix_ms) {
+  static std::mutex mutex;
+  static std::mt19937_64 rng{std::random_device{}()};
+  static std::uint64_t last_ms = 0;
+  static std::uint16_t counter = 0;
+
+  std::uint64_t rand_b = 0;
+  std::uint16_t rand_a = 0;
+  {
+    std::lock_guard lock(mutex);
+    if (unix_ms <= last_ms) {
+      // Same (or an earlier) millisecond: keep ids of this process strictly increasing.
+      unix_ms = last_ms;
+      if (++counter > 0x0fff) {
+        counter = 0;
+        unix_ms = ++last_ms;
+      }
+    } else {
+      counter = static_cast<std::uint16_t>(rng() & 0x03ff);  // leave room to count upwards
+      last_ms = unix_ms;
+    }
+    rand_a = counter;
+    rand_b = rng();
+  }
+  const std::uint64_t hi = (unix_ms << 16) | 0x7000 | (rand_a & 0x0fff);
+  const std::uint64_t lo = (rand_b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
+                     hi & 0xffff, lo >> 48, lo & 0xffffffffffffULL);
+}
+
+std::string uuid_v7() { return uuid_v7(static_cast<std::uint64_t>(unix_ms_now())); }
+
+bool is_uuid(const std::string& text) {
+  if (text.size() != 36) {
+    return false;
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') {
+        return false;
+      }
+    } else if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace llmbench::util
