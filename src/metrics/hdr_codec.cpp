@@ -184,7 +184,6 @@ Result<HdrHistogram> decode_v2(const std::vector<std::uint8_t>& bytes) {
     return R::failure("histogram encoding is shorter than its 40-byte V2 header");
   }
   const auto payload = get_be(bytes.data() + 4, 4);
-  const auto offset = get_be(bytes.data() + 8, 4);
   const auto digits = static_cast<int>(get_be(bytes.data() + 12, 4));
   const auto lowest = static_cast<std::int64_t>(get_be(bytes.data() + 16, 8));
   const auto highest = static_cast<std::int64_t>(get_be(bytes.data() + 24, 8));
@@ -192,9 +191,9 @@ Result<HdrHistogram> decode_v2(const std::vector<std::uint8_t>& bytes) {
     return R::failure(fmt::format("histogram payload says {} bytes but holds {}", payload,
                                   bytes.size() - k_header_size));
   }
-  if (offset != 0) {
-    return R::failure("histograms with a normalizing index offset are not supported");
-  }
+  // Bytes 8..11 (normalizing index offset) and 32..39 (integer-to-double ratio) are not read:
+  // writers disagree on them (the JavaScript port writes 1 and integer 1) and, as in
+  // HdrHistogram_c, they do not change the recorded counts.
   if (lowest < 1 || highest < 2 * lowest || digits < 1 || digits > 5) {
     return R::failure(fmt::format("histogram header is invalid (lowest {}, highest {}, digits {})",
                                   lowest, highest, digits));

@@ -302,7 +302,8 @@ class Loader {
     if (r.has("name") && target.name.empty()) {
       r.error("name", "a target name must not be empty");
     }
-    if (const auto provider = r.choice("provider", k_providers)) {
+    const auto provider = r.choice("provider", k_providers);
+    if (provider) {
       target.provider = *provider_from_string(*provider);
     }
     read_request_params(r, target.params);
@@ -312,7 +313,7 @@ class Loader {
     if (!target.params.model) {
       if (target.provider == Provider::mock) {
         target.params.model = target.name;
-      } else if (r.has("provider")) {
+      } else if (provider) {
         r.error("provider", fmt::format("{} has no model (set model = \"...\" on the target or in "
                                         "[defaults])",
                                         r.what()));
