@@ -59,7 +59,7 @@ class TableReader {
 
   const toml::table& m_table;
   std::string m_what;
-  const std::string& m_file;
+  std::string m_file;
   Diagnostics& m_diags;
   std::span<const std::string_view> m_known;
   std::set<std::string, std::less<>> m_claimed;

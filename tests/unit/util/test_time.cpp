@@ -1,0 +1,11 @@
+#include "llmbench/util/time.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace llmbench::util;
+
+TEST(Time, FormatsUtc) {
+  EXPECT_EQ(iso8601_utc_ms(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(short_utc(1'700'000'000'123), "2023-11-14 22:13");
+  EXPECT_GT(unix_ms_now(), 1'700'000'000'000);
+}
