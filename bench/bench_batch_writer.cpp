@@ -33,9 +33,9 @@ llmbench::store::RequestRow sample_row(const std::string& run_id, std::int64_t s
 }
 
 void BM_BatchWriterRows(benchmark::State& state) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("llmbench_bench_" + llmbench::util::uuid_v7() + ".db"))
-          .string();
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("llmbench_bench_" + llmbench::util::uuid_v7() + ".db"))
+                               .string();
   const auto rows = state.range(0);
   for (auto _ : state) {
     state.PauseTiming();

@@ -1,3 +1,5 @@
 #include "llmbench/cli/main.hpp"
 
-int main(int argc, char** argv) { return llmbench::main(argc, argv); }
+int main(int argc, char** argv) {
+  return llmbench::main(argc, argv);
+}

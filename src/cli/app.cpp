@@ -16,8 +16,9 @@ int main(int argc, char** argv) {
 
   cli::Globals globals;
   globals.db_path = util::getenv_str("LLMBENCH_DB").value_or("llmbench.db");
-  app.add_option("--db", globals.db_path, "SQLite database of runs (default: $LLMBENCH_DB or "
-                                          "./llmbench.db)");
+  app.add_option("--db", globals.db_path,
+                 "SQLite database of runs (default: $LLMBENCH_DB or "
+                 "./llmbench.db)");
   app.add_flag("-q,--quiet", globals.quiet, "Print only results and errors");
   app.add_flag("--no-color", globals.no_color, "No colour (NO_COLOR is respected too)");
   bool show_version = false;

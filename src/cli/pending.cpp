@@ -36,9 +36,10 @@ void register_pending(CLI::App& app, Globals& /*globals*/) {
     sub->fallthrough(false);
     const std::string name = cmd.name;
     sub->callback([name] {
-      throw InputError(fmt::format("`llmbench {}` is not built yet in this version; see "
-                                   "`llmbench --help` for the commands that are",
-                                   name));
+      throw InputError(
+          fmt::format("`llmbench {}` is not built yet in this version; see "
+                      "`llmbench --help` for the commands that are",
+                      name));
     });
   }
 }

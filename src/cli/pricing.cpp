@@ -10,13 +10,16 @@ namespace llmbench::cli {
 
 namespace {
 
-std::string per_million(double usd) { return fmt::format("${:.3f}", usd); }
+std::string per_million(double usd) {
+  return fmt::format("${:.3f}", usd);
+}
 
 }  // namespace
 
 void register_pricing(CLI::App& app, Globals& /*globals*/) {
-  auto* cmd = app.add_subcommand("pricing", "List model prices (USD per 1M tokens), or look one "
-                                            "model up");
+  auto* cmd = app.add_subcommand("pricing",
+                                 "List model prices (USD per 1M tokens), or look one "
+                                 "model up");
   static std::string provider;
   static std::string model;
   cmd->add_option("--provider", provider, "Only this provider (openai, anthropic)");
@@ -36,10 +39,11 @@ void register_pricing(CLI::App& app, Globals& /*globals*/) {
     if (!model.empty()) {
       const auto found = book.find(provider, model);
       if (!found) {
-        throw InputError(fmt::format("no price for model \"{}\"{}: its cost will be reported as "
-                                     "unknown; add price = {{ input = ..., output = ... }} to the "
-                                     "target, or an entry to pricing/",
-                                     model, provider.empty() ? "" : " of " + provider));
+        throw InputError(
+            fmt::format("no price for model \"{}\"{}: its cost will be reported as "
+                        "unknown; add price = {{ input = ..., output = ... }} to the "
+                        "target, or an entry to pricing/",
+                        model, provider.empty() ? "" : " of " + provider));
       }
       add(*found);
     } else {
@@ -49,8 +53,8 @@ void register_pricing(CLI::App& app, Globals& /*globals*/) {
         }
       }
       if (table.rows() == 0) {
-        throw InputError(fmt::format("no prices for provider \"{}\" (known: openai, anthropic)",
-                                     provider));
+        throw InputError(
+            fmt::format("no prices for provider \"{}\" (known: openai, anthropic)", provider));
       }
     }
     std::cout << table.render();

@@ -4,8 +4,8 @@
 
 #include "commands.hpp"
 #include "llmbench/store/runs.hpp"
-#include "llmbench/util/time.hpp"
 #include "llmbench/util/table.hpp"
+#include "llmbench/util/time.hpp"
 
 namespace llmbench::cli {
 
@@ -25,13 +25,13 @@ void list(Globals& g, std::size_t limit) {
     ids.push_back(r.run.id);
   }
   const std::size_t prefix = store::unique_prefix_length(ids);
-  util::TextTable table({"id", "suite", "started (UTC)", "status", "requests", "errors"},
-                        {Align::left, Align::left, Align::left, Align::left, Align::right,
-                         Align::right});
+  util::TextTable table(
+      {"id", "suite", "started (UTC)", "status", "requests", "errors"},
+      {Align::left, Align::left, Align::left, Align::left, Align::right, Align::right});
   for (const auto& r : runs) {
     table.add_row({r.run.id.substr(0, prefix), r.run.suite_name,
-                   util::short_utc(r.run.started_at_ms), r.run.status,
-                   std::to_string(r.requests), std::to_string(r.errors)});
+                   util::short_utc(r.run.started_at_ms), r.run.status, std::to_string(r.requests),
+                   std::to_string(r.errors)});
   }
   std::cout << table.render();
 }
@@ -62,10 +62,10 @@ void show(Globals& g, const std::string& reference) {
     std::cout << "targets   none recorded\n";
     return;
   }
-  util::TextTable table({"target", "provider", "model", "requests", "warmup", "errors",
-                         "errors by class"},
-                        {Align::left, Align::left, Align::left, Align::right, Align::right,
-                         Align::right, Align::left});
+  util::TextTable table(
+      {"target", "provider", "model", "requests", "warmup", "errors", "errors by class"},
+      {Align::left, Align::left, Align::left, Align::right, Align::right, Align::right,
+       Align::left});
   for (const auto& t : targets) {
     std::string classes;
     for (const auto& [cls, n] : t.errors_by_class) {

@@ -26,10 +26,10 @@ void print_plan(const suite::Suite& s, const suite::Plan& plan) {
                            s.hash.substr(0, 12));
   std::cout << fmt::format("  load:    {}\n", plan.load_summary);
   std::cout << fmt::format("  prompts: {}\n", plan.prompts);
-  util::TextTable table({"target", "provider", "model", "requests", "in tok/req", "out tok/req",
-                         "est. cost"},
-                        {Align::left, Align::left, Align::left, Align::right, Align::right,
-                         Align::right, Align::right});
+  util::TextTable table(
+      {"target", "provider", "model", "requests", "in tok/req", "out tok/req", "est. cost"},
+      {Align::left, Align::left, Align::left, Align::right, Align::right, Align::right,
+       Align::right});
   for (const auto& t : plan.targets) {
     const std::string requests =
         t.requests ? fmt::format("{}", *t.requests + t.warmup) : std::string("by duration");
@@ -58,8 +58,9 @@ void print_plan(const suite::Suite& s, const suite::Plan& plan) {
     total += fmt::format("; estimated cost up to {} (output at max_tokens, input ~4 chars/token)",
                          money(*plan.total_cost_usd));
   } else {
-    total += "; estimated cost unknown (a target has no price: add price = { input = ..., "
-             "output = ... } to it)";
+    total +=
+        "; estimated cost unknown (a target has no price: add price = { input = ..., "
+        "output = ... } to it)";
   }
   std::cout << "  total:   " << total << "\n";
 }
@@ -67,8 +68,9 @@ void print_plan(const suite::Suite& s, const suite::Plan& plan) {
 }  // namespace
 
 void register_validate(CLI::App& app, Globals& globals) {
-  auto* cmd = app.add_subcommand("validate", "Check suites without sending anything; print the "
-                                             "plan");
+  auto* cmd = app.add_subcommand("validate",
+                                 "Check suites without sending anything; print the "
+                                 "plan");
   static std::vector<std::string> paths;
   cmd->add_option("suites", paths, "Suite files (TOML)")->required();
   cmd->callback([&globals] {

@@ -1,11 +1,11 @@
-#include <CLI/Version.hpp>
-#include <boost/version.hpp>
 #include <curl/curl.h>
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <simdjson.h>
 #include <sqlite3.h>
 #include <zlib.h>
+#include <CLI/Version.hpp>
+#include <boost/version.hpp>
 
 #include <toml++/toml.h>
 

@@ -137,8 +137,8 @@ Result<HdrHistogram> decode_v2(const std::vector<std::uint8_t>& bytes) {
   if (cookie == k_v2_compressed_cookie) {
     const auto length = get_be(bytes.data() + 4, 4);
     if (length != bytes.size() - 8) {
-      return R::failure(fmt::format("compressed histogram says {} bytes but holds {}", length,
-                                    bytes.size() - 8));
+      return R::failure(
+          fmt::format("compressed histogram says {} bytes but holds {}", length, bytes.size() - 8));
     }
     // Inflate in growing steps: the header does not tell the uncompressed size.
     std::vector<std::uint8_t> raw(std::max<std::size_t>(1024, length * 8));

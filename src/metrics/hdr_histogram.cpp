@@ -74,9 +74,8 @@ void HdrHistogram::add_at_index(std::size_t i, std::int64_t count) {
 
 std::int64_t HdrHistogram::value_from_index(std::size_t index) const {
   int bucket = static_cast<int>(index >> m_sub_bucket_half_magnitude) - 1;
-  int sub_bucket =
-      static_cast<int>(index & static_cast<std::size_t>(m_sub_bucket_half_count - 1)) +
-      m_sub_bucket_half_count;
+  int sub_bucket = static_cast<int>(index & static_cast<std::size_t>(m_sub_bucket_half_count - 1)) +
+                   m_sub_bucket_half_count;
   if (bucket < 0) {
     sub_bucket -= m_sub_bucket_half_count;
     bucket = 0;
@@ -85,16 +84,16 @@ std::int64_t HdrHistogram::value_from_index(std::size_t index) const {
 }
 
 std::int64_t HdrHistogram::equivalent_range(std::int64_t value) const {
-  const int bucket = m_leading_zero_base - std::countl_zero(static_cast<std::uint64_t>(value) |
-                                                           m_sub_bucket_mask);
+  const int bucket =
+      m_leading_zero_base - std::countl_zero(static_cast<std::uint64_t>(value) | m_sub_bucket_mask);
   const int sub_bucket = static_cast<int>(value >> (bucket + m_unit_magnitude));
   const int adjusted = sub_bucket >= m_sub_bucket_count ? bucket + 1 : bucket;
   return std::int64_t{1} << (m_unit_magnitude + adjusted);
 }
 
 std::int64_t HdrHistogram::lowest_equivalent(std::int64_t value) const {
-  const int bucket = m_leading_zero_base - std::countl_zero(static_cast<std::uint64_t>(value) |
-                                                           m_sub_bucket_mask);
+  const int bucket =
+      m_leading_zero_base - std::countl_zero(static_cast<std::uint64_t>(value) | m_sub_bucket_mask);
   const std::int64_t sub_bucket = value >> (bucket + m_unit_magnitude);
   return sub_bucket << (bucket + m_unit_magnitude);
 }
@@ -107,9 +106,13 @@ std::int64_t HdrHistogram::median_equivalent(std::int64_t value) const {
   return lowest_equivalent(value) + (equivalent_range(value) >> 1);
 }
 
-std::int64_t HdrHistogram::min() const { return m_total == 0 ? 0 : lowest_equivalent(m_min); }
+std::int64_t HdrHistogram::min() const {
+  return m_total == 0 ? 0 : lowest_equivalent(m_min);
+}
 
-std::int64_t HdrHistogram::max() const { return m_total == 0 ? 0 : highest_equivalent(m_max); }
+std::int64_t HdrHistogram::max() const {
+  return m_total == 0 ? 0 : highest_equivalent(m_max);
+}
 
 double HdrHistogram::mean() const {
   if (m_total == 0) {

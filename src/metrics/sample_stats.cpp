@@ -42,7 +42,9 @@ double percentile(std::vector<double> xs, double p) {
   return percentile_sorted(xs, p);
 }
 
-double normal_sf(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
+double normal_sf(double z) {
+  return 0.5 * std::erfc(z / std::sqrt(2.0));
+}
 
 namespace {
 

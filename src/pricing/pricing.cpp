@@ -43,8 +43,8 @@ void PriceBook::add_table(std::string_view name, std::string_view toml_text) {
                                  e.source().begin.column, e.description()));
   }
   const auto fail = [&](const toml::node& at, std::string_view what) {
-    throw InputError(fmt::format("{}:{}:{}: {}", name, at.source().begin.line,
-                                 at.source().begin.column, what));
+    throw InputError(
+        fmt::format("{}:{}:{}: {}", name, at.source().begin.line, at.source().begin.column, what));
   };
   const auto provider = root["provider"].value<std::string>();
   if (!provider) {

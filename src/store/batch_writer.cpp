@@ -43,7 +43,8 @@ void BatchWriter::flush() {
   std::unique_lock lock(m_mutex);
   const std::uint64_t target = m_pushed;
   m_wake.notify_one();
-  m_done.wait(lock, [&] { return m_committed.load() >= target || m_error || !m_thread.joinable(); });
+  m_done.wait(lock,
+              [&] { return m_committed.load() >= target || m_error || !m_thread.joinable(); });
   lock.unlock();
   rethrow_error();
 }
@@ -103,7 +104,8 @@ void BatchWriter::run() {
       write_batch(db, *insert, batch);
     } catch (const Error& e) {
       std::lock_guard lock(m_mutex);
-      m_error = fmt::format("{} ({} request rows not stored)", e.what(), batch.size() + m_queue.size());
+      m_error =
+          fmt::format("{} ({} request rows not stored)", e.what(), batch.size() + m_queue.size());
       m_error_code = static_cast<int>(e.code());
       m_done.notify_all();
       return;

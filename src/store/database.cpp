@@ -17,19 +17,22 @@ void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
                                ? sqlite3_db_filename(db, "main")
                                : "";
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-    throw RunError(fmt::format("database {} stayed locked past its busy timeout while {} ({}); "
-                               "another llmbench may be writing to it",
-                               file, what, detail));
+    throw RunError(
+        fmt::format("database {} stayed locked past its busy timeout while {} ({}); "
+                    "another llmbench may be writing to it",
+                    file, what, detail));
   }
   if (primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM) {
-    throw InputError(fmt::format("database {} cannot be written while {} ({}); choose a writable "
-                                 "path with --db or LLMBENCH_DB",
-                                 file, what, detail));
+    throw InputError(
+        fmt::format("database {} cannot be written while {} ({}); choose a writable "
+                    "path with --db or LLMBENCH_DB",
+                    file, what, detail));
   }
   if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
-    throw InputError(fmt::format("{} is not a usable llmbench database ({}); point --db at "
-                                 "another file",
-                                 file, detail));
+    throw InputError(
+        fmt::format("{} is not a usable llmbench database ({}); point --db at "
+                    "another file",
+                    file, detail));
   }
   if (primary == SQLITE_FULL || primary == SQLITE_IOERR) {
     throw RunError(fmt::format("database {}: I/O failed while {} ({})", file, what, detail));
@@ -44,7 +47,9 @@ Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db) {
   }
 }
 
-Statement::~Statement() { sqlite3_finalize(m_stmt); }
+Statement::~Statement() {
+  sqlite3_finalize(m_stmt);
+}
 
 Statement::Statement(Statement&& other) noexcept : m_db(other.m_db), m_stmt(other.m_stmt) {
   other.m_stmt = nullptr;
@@ -87,11 +92,17 @@ void Statement::reset() {
   sqlite3_clear_bindings(m_stmt);
 }
 
-bool Statement::is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
+bool Statement::is_null(int col) const {
+  return sqlite3_column_type(m_stmt, col) == SQLITE_NULL;
+}
 
-std::int64_t Statement::int64(int col) const { return sqlite3_column_int64(m_stmt, col); }
+std::int64_t Statement::int64(int col) const {
+  return sqlite3_column_int64(m_stmt, col);
+}
 
-double Statement::real(int col) const { return sqlite3_column_double(m_stmt, col); }
+double Statement::real(int col) const {
+  return sqlite3_column_double(m_stmt, col);
+}
 
 std::string Statement::text(int col) const {
   const auto* p = sqlite3_column_text(m_stmt, col);
@@ -118,14 +129,15 @@ Database Database::open(const std::string& path, const OpenOptions& options) {
   const std::filesystem::path p(path);
   std::error_code ec;
   if (p.has_parent_path() && !std::filesystem::is_directory(p.parent_path(), ec)) {
-    throw InputError(fmt::format("cannot create database {}: folder {} does not exist (create it "
-                                 "or choose another --db)",
-                                 path, p.parent_path().string()));
+    throw InputError(
+        fmt::format("cannot create database {}: folder {} does not exist (create it "
+                    "or choose another --db)",
+                    path, p.parent_path().string()));
   }
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   Database db(raw, path);
   if (rc != SQLITE_OK) {
     throw_sqlite(raw, rc, "opening");
@@ -136,10 +148,11 @@ Database Database::open(const std::string& path, const OpenOptions& options) {
   // Refuse a newer schema before anything (even journal_mode) writes to the file.
   const int version = db.user_version();
   if (version > latest_schema_version()) {
-    throw InputError(fmt::format("database {} has schema version {}, newer than this llmbench "
-                                 "understands ({}); upgrade llmbench, or use another --db. The "
-                                 "file was not changed.",
-                                 path, version, latest_schema_version()));
+    throw InputError(
+        fmt::format("database {} has schema version {}, newer than this llmbench "
+                    "understands ({}); upgrade llmbench, or use another --db. The "
+                    "file was not changed.",
+                    path, version, latest_schema_version()));
   }
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
@@ -174,6 +187,8 @@ int Database::user_version() {
   return static_cast<int>(st.int64(0));
 }
 
-std::int64_t Database::changes() const { return sqlite3_changes64(m_db); }
+std::int64_t Database::changes() const {
+  return sqlite3_changes64(m_db);
+}
 
 }  // namespace llmbench::store

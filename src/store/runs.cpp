@@ -95,8 +95,8 @@ std::vector<RunSummary> list_runs(Database& db, std::size_t limit) {
 }
 
 std::optional<RunRow> get_run(Database& db, const std::string& run_id) {
-  auto st = db.prepare(fmt::format("SELECT {}, r.suite_text FROM runs r WHERE r.id = ?1",
-                                   k_run_columns));
+  auto st =
+      db.prepare(fmt::format("SELECT {}, r.suite_text FROM runs r WHERE r.id = ?1", k_run_columns));
   st.bind(1, run_id);
   if (!st.step()) {
     return std::nullopt;
@@ -114,8 +114,8 @@ std::vector<TargetSummary> target_summaries(Database& db, const std::string& run
   targets.bind(1, run_id);
   while (targets.step()) {
     TargetSummary s;
-    s.target = {run_id, targets.text(0), targets.text(1), targets.text(2), targets.text(3),
-                targets.opt_text(4)};
+    s.target = {run_id,          targets.text(0), targets.text(1),
+                targets.text(2), targets.text(3), targets.opt_text(4)};
     out.push_back(std::move(s));
   }
   auto counts = db.prepare(
@@ -180,8 +180,8 @@ std::string resolve_run(Database& db, const std::string& reference) {
   if (reference == "latest") {
     auto st = db.prepare("SELECT id FROM runs ORDER BY started_at_ms DESC, id DESC LIMIT 1");
     if (!st.step()) {
-      throw InputError(fmt::format("there are no runs in {} yet (llmbench run SUITE.toml)",
-                                   db.path()));
+      throw InputError(
+          fmt::format("there are no runs in {} yet (llmbench run SUITE.toml)", db.path()));
     }
     return st.text(0);
   }
@@ -201,14 +201,15 @@ std::string resolve_run(Database& db, const std::string& reference) {
     ids.push_back(st.text(0));
   }
   if (ids.empty()) {
-    throw InputError(fmt::format("no run matches \"{}\" in {} (see llmbench runs list)", reference,
-                                 db.path()));
+    throw InputError(
+        fmt::format("no run matches \"{}\" in {} (see llmbench runs list)", reference, db.path()));
   }
   if (ids.size() > 1) {
-    throw InputError(fmt::format("run reference \"{}\" is ambiguous: it matches {}{}; give more "
-                                 "characters",
-                                 reference, fmt::join(ids.begin(), ids.begin() + std::min<std::size_t>(ids.size(), 5), ", "),
-                                 ids.size() > 5 ? ", ..." : ""));
+    throw InputError(fmt::format(
+        "run reference \"{}\" is ambiguous: it matches {}{}; give more "
+        "characters",
+        reference, fmt::join(ids.begin(), ids.begin() + std::min<std::size_t>(ids.size(), 5), ", "),
+        ids.size() > 5 ? ", ..." : ""));
   }
   return ids.front();
 }

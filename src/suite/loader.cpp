@@ -22,24 +22,24 @@ namespace {
 using detail::TableReader;
 using std::string_view_literals::operator""sv;
 
-constexpr std::array k_root_keys = {"suite"sv, "defaults"sv, "load"sv,
-                                    "targets"sv, "prompts"sv, "slo"sv};
+constexpr std::array k_root_keys = {"suite"sv,   "defaults"sv, "load"sv,
+                                    "targets"sv, "prompts"sv,  "slo"sv};
 constexpr std::array k_suite_keys = {"name"sv, "description"sv, "store_content"sv};
 #define LLMBENCH_REQUEST_KEYS \
   "model"sv, "max_tokens"sv, "temperature"sv, "top_p"sv, "stop"sv, "system"sv, "stream"sv, "extra"sv
 constexpr std::array k_defaults_keys = {LLMBENCH_REQUEST_KEYS};
-constexpr std::array k_target_keys = {"name"sv,    "provider"sv, "base_url"sv, "api_key_env"sv,
-                                      "headers"sv, "price"sv,    "region"sv,   "mock"sv,
-                                      LLMBENCH_REQUEST_KEYS};
-constexpr std::array k_prompt_keys = {"id"sv, "messages"sv, "prompt"sv, "file"sv,
-                                      "max_tokens"sv, "temperature"sv, "top_p"sv, "stop"sv,
-                                      "system"sv, "stream"sv, "extra"sv};
+constexpr std::array k_target_keys = {"name"sv,        "provider"sv, "base_url"sv,
+                                      "api_key_env"sv, "headers"sv,  "price"sv,
+                                      "region"sv,      "mock"sv,     LLMBENCH_REQUEST_KEYS};
+constexpr std::array k_prompt_keys = {"id"sv,         "messages"sv,    "prompt"sv, "file"sv,
+                                      "max_tokens"sv, "temperature"sv, "top_p"sv,  "stop"sv,
+                                      "system"sv,     "stream"sv,      "extra"sv};
 #undef LLMBENCH_REQUEST_KEYS
-constexpr std::array k_load_keys = {"mode"sv,     "concurrency"sv,  "max_in_flight"sv,
-                                    "rate"sv,     "rates"sv,        "steps"sv,
-                                    "requests"sv, "duration"sv,     "warmup"sv,
+constexpr std::array k_load_keys = {"mode"sv,     "concurrency"sv,     "max_in_flight"sv,
+                                    "rate"sv,     "rates"sv,           "steps"sv,
+                                    "requests"sv, "duration"sv,        "warmup"sv,
                                     "timeout"sv,  "connect_timeout"sv, "ttft_timeout"sv,
-                                    "order"sv,    "prompt_order"sv, "seed"sv,
+                                    "order"sv,    "prompt_order"sv,    "seed"sv,
                                     "retry"sv,    "max_retries"sv};
 constexpr std::array k_message_keys = {"role"sv, "content"sv};
 constexpr std::array k_price_keys = {"input"sv, "cached_input"sv, "output"sv};
@@ -112,8 +112,9 @@ class Loader {
     if (const auto* t = top.table("load")) {
       read_load(*t, suite.load);
     } else {
-      m_diags.error(top.pos(), "the suite has no [load] table (e.g. mode = \"concurrency\", "
-                               "concurrency = 4, requests = 100)");
+      m_diags.error(top.pos(),
+                    "the suite has no [load] table (e.g. mode = \"concurrency\", "
+                    "concurrency = 4, requests = 100)");
     }
     read_targets(top, suite);
     read_prompts(top, suite);
@@ -165,8 +166,8 @@ class Loader {
           stops.push_back(*item.value<std::string>());
         }
       } else {
-        r.error("stop", fmt::format("stop in {} must be a string or an array of strings",
-                                    r.what()));
+        r.error("stop",
+                fmt::format("stop in {} must be a string or an array of strings", r.what()));
       }
       p.stop = std::move(stops);
     }
@@ -269,15 +270,15 @@ class Loader {
       ++index;
       const auto* t = node.as_table();
       if (t == nullptr) {
-        m_diags.error(detail::pos_of(m_path, node.source()), "each [[targets]] entry must be a table");
+        m_diags.error(detail::pos_of(m_path, node.source()),
+                      "each [[targets]] entry must be a table");
         continue;
       }
       Target target;
       if (read_target(*t, index, suite, target)) {
         if (const auto it = seen.find(target.name); it != seen.end()) {
-          m_diags.error(target.pos,
-                        fmt::format("duplicate target name \"{}\" (first at line {})", target.name,
-                                    it->second.line));
+          m_diags.error(target.pos, fmt::format("duplicate target name \"{}\" (first at line {})",
+                                                target.name, it->second.line));
           continue;
         }
         seen.emplace(target.name, target.pos);
@@ -292,8 +293,9 @@ class Loader {
     r.claim("api_key");
     r.check_unknown_keys();
     if (r.has("api_key")) {
-      r.error("api_key", "API keys never go in a suite file: set api_key_env = \"NAME\" and put "
-                         "the key in that environment variable");
+      r.error("api_key",
+              "API keys never go in a suite file: set api_key_env = \"NAME\" and put "
+              "the key in that environment variable");
     }
     r.require("name");
     r.require("provider");
@@ -361,8 +363,7 @@ class Loader {
       target.mock.itl = mr.duration("itl").value_or(target.mock.itl);
       target.mock.output_tokens =
           mr.integer("output_tokens", 1, 1'000'000).value_or(target.mock.output_tokens);
-      target.mock.seed =
-          static_cast<std::uint64_t>(mr.integer("seed", 0, INT64_MAX).value_or(1));
+      target.mock.seed = static_cast<std::uint64_t>(mr.integer("seed", 0, INT64_MAX).value_or(1));
     }
     return m_diags.error_count() == errors_before;
   }
@@ -378,8 +379,9 @@ class Loader {
       return;
     }
     if (target.provider == Provider::mock) {
-      r.warning("base_url", "base_url is ignored for provider \"mock\" (it runs in-process on a "
-                            "loopback port)");
+      r.warning("base_url",
+                "base_url is ignored for provider \"mock\" (it runs in-process on a "
+                "loopback port)");
       return;
     }
     const auto expanded = detail::expand_env(*url, r.pos("base_url"), m_diags);
@@ -415,10 +417,10 @@ class Loader {
     if (target.provider == Provider::mock || util::getenv_str(name->c_str())) {
       return;
     }
-    const std::string message =
-        fmt::format("api_key_env: environment variable {} is not set (export it before "
-                    "`llmbench run`)",
-                    *name);
+    const std::string message = fmt::format(
+        "api_key_env: environment variable {} is not set (export it before "
+        "`llmbench run`)",
+        *name);
     if (m_options.require_api_keys) {
       r.error("api_key_env", message);
     } else {
@@ -453,8 +455,9 @@ class Loader {
       }
     }
     if (prompts == nullptr && !top.has("prompts")) {
-      m_diags.error(top.pos(), "the suite has no prompts: add [[prompts]] with messages, or file = "
-                               "\"prompts.jsonl\"");
+      m_diags.error(top.pos(),
+                    "the suite has no prompts: add [[prompts]] with messages, or file = "
+                    "\"prompts.jsonl\"");
     } else if (prompts != nullptr && suite.prompts.empty() &&
                m_diags.error_count() == errors_before) {
       m_diags.error(detail::pos_of(m_path, prompts->source()), "the prompt set is empty");
@@ -468,8 +471,8 @@ class Loader {
     const std::size_t errors_before = m_diags.error_count();
     const int sources = int{r.has("messages")} + int{r.has("prompt")} + int{r.has("file")};
     if (sources != 1) {
-      m_diags.error(r.pos(), fmt::format("{} needs exactly one of messages, prompt or file",
-                                         r.what()));
+      m_diags.error(r.pos(),
+                    fmt::format("{} needs exactly one of messages, prompt or file", r.what()));
       return;
     }
     Prompt shared;

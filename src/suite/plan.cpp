@@ -59,10 +59,10 @@ std::string load_summary(const LoadProfile& load) {
 
 // Measured requests per target, when it can be known before running.
 std::optional<std::int64_t> measured_requests(const LoadProfile& load) {
-  const std::int64_t steps = load.mode == LoadMode::sweep
-                                 ? static_cast<std::int64_t>(load.rates.empty() ? load.steps
-                                                                                : load.rates.size())
-                                 : 1;
+  const std::int64_t steps =
+      load.mode == LoadMode::sweep
+          ? static_cast<std::int64_t>(load.rates.empty() ? load.steps : load.rates.size())
+          : 1;
   if (load.requests) {
     return *load.requests * steps;
   }

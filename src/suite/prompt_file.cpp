@@ -13,8 +13,7 @@
 namespace llmbench::suite {
 
 const std::vector<std::string_view> k_prompt_line_keys = {
-    "id",   "messages", "prompt", "system", "max_tokens", "temperature",
-    "top_p", "stop",     "extra"};
+    "id", "messages", "prompt", "system", "max_tokens", "temperature", "top_p", "stop", "extra"};
 
 namespace {
 
@@ -63,8 +62,8 @@ bool read_messages(simdjson::dom::element messages, const SourcePos& at, Prompt&
         }
       }
     } else {
-      diags.error(at, fmt::format("message {} content must be a string or an array of parts",
-                                  index));
+      diags.error(at,
+                  fmt::format("message {} content must be a string or an array of parts", index));
       return false;
     }
     out.messages.push_back(std::move(msg));
@@ -198,9 +197,9 @@ std::vector<Prompt> read_prompt_file(const std::string& path, const SourcePos& r
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    diags.error(referenced_at,
-                fmt::format("cannot read prompt file {} (paths are relative to the suite file)",
-                            path));
+    diags.error(
+        referenced_at,
+        fmt::format("cannot read prompt file {} (paths are relative to the suite file)", path));
     return prompts;
   }
   std::ostringstream buf;
@@ -225,8 +224,8 @@ std::vector<Prompt> read_prompt_file(const std::string& path, const SourcePos& r
       continue;
     }
     Prompt p;
-    if (parse_prompt_line(line, SourcePos{path, line_no, 1}, fmt::format("{}:{}", stem, line_no),
-                          p, diags)) {
+    if (parse_prompt_line(line, SourcePos{path, line_no, 1}, fmt::format("{}:{}", stem, line_no), p,
+                          diags)) {
       prompts.push_back(std::move(p));
     }
   }

@@ -18,7 +18,8 @@ void RequestParams::overlay(const RequestParams& over) {
   take(system, over.system);
   take(stream, over.stream);
   for (const auto& [key, value] : over.extra) {
-    auto it = std::find_if(extra.begin(), extra.end(), [&](const auto& kv) { return kv.first == key; });
+    auto it =
+        std::find_if(extra.begin(), extra.end(), [&](const auto& kv) { return kv.first == key; });
     if (it != extra.end()) {
       it->second = value;
     } else {

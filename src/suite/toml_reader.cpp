@@ -103,8 +103,8 @@ std::optional<std::string> expand_env(std::string_view text, const SourcePos& po
       if (const auto value = util::getenv_str(name.c_str())) {
         out += *value;
       } else {
-        diags.error(pos, fmt::format("environment variable {} is not set (used in \"{}\")", name,
-                                     text));
+        diags.error(pos,
+                    fmt::format("environment variable {} is not set (used in \"{}\")", name, text));
         ok = false;
       }
       i = close + 1;
@@ -122,11 +122,17 @@ TableReader::TableReader(const toml::table& table, std::string what, const std::
                          Diagnostics& diags, std::span<const std::string_view> known_keys)
     : m_table(table), m_what(std::move(what)), m_file(file), m_diags(diags), m_known(known_keys) {}
 
-bool TableReader::has(std::string_view key) const { return m_table.contains(key); }
+bool TableReader::has(std::string_view key) const {
+  return m_table.contains(key);
+}
 
-const toml::node* TableReader::node(std::string_view key) { return m_table.get(key); }
+const toml::node* TableReader::node(std::string_view key) {
+  return m_table.get(key);
+}
 
-SourcePos TableReader::pos() const { return pos_of(m_file, m_table.source()); }
+SourcePos TableReader::pos() const {
+  return pos_of(m_file, m_table.source());
+}
 
 SourcePos TableReader::pos(std::string_view key) const {
   if (const auto* n = m_table.get(key)) {
@@ -197,10 +203,10 @@ std::optional<double> TableReader::number(std::string_view key, double min, doub
     return std::nullopt;
   }
   if (!std::isfinite(v) || v < min || v > max) {
-    error(key, std::isinf(max) ? fmt::format("{} in {} must be at least {}, not {}", key, m_what,
-                                             min, v)
-                               : fmt::format("{} in {} must be between {} and {}, not {}", key,
-                                             m_what, min, max, v));
+    error(key, std::isinf(max)
+                   ? fmt::format("{} in {} must be at least {}, not {}", key, m_what, min, v)
+                   : fmt::format("{} in {} must be between {} and {}, not {}", key, m_what, min,
+                                 max, v));
     return std::nullopt;
   }
   return v;

@@ -32,8 +32,8 @@ class TableReader {
 
   bool has(std::string_view key) const;
   const toml::node* node(std::string_view key);
-  SourcePos pos() const;                       // the table's own place
-  SourcePos pos(std::string_view key) const;   // a value's place (the table's when absent)
+  SourcePos pos() const;                      // the table's own place
+  SourcePos pos(std::string_view key) const;  // a value's place (the table's when absent)
   const std::string& what() const { return m_what; }
 
   std::optional<std::string> string(std::string_view key);
@@ -44,7 +44,8 @@ class TableReader {
   const toml::array* array(std::string_view key);
   const toml::table* table(std::string_view key);
   // A string that must be one of `choices`; a near miss gets a suggestion.
-  std::optional<std::string> choice(std::string_view key, std::span<const std::string_view> choices);
+  std::optional<std::string> choice(std::string_view key,
+                                    std::span<const std::string_view> choices);
   void require(std::string_view key);
   void error(std::string_view key, std::string message);
   void warning(std::string_view key, std::string message);

@@ -1,8 +1,8 @@
 #include "llmbench/util/duration.hpp"
 
+#include <fmt/format.h>
 #include <charconv>
 #include <cmath>
-#include <fmt/format.h>
 
 namespace llmbench::util {
 

@@ -40,7 +40,8 @@ std::optional<std::string> closest_match(std::string_view word,
     }
   }
   // A third of the longer word, at least 2: catches typos, not unrelated keys.
-  const std::size_t limit = std::max<std::size_t>(2, std::max(word.size(), best ? best->size() : 0) / 3);
+  const std::size_t limit =
+      std::max<std::size_t>(2, std::max(word.size(), best ? best->size() : 0) / 3);
   if (best && best_distance <= limit && best_distance < word.size()) {
     return best;
   }

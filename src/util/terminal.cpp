@@ -6,7 +6,9 @@
 
 namespace llmbench::util {
 
-bool is_tty(std::FILE* stream) { return isatty(fileno(stream)) == 1; }
+bool is_tty(std::FILE* stream) {
+  return isatty(fileno(stream)) == 1;
+}
 
 bool use_color(std::FILE* stream, bool disabled_by_flag) {
   const char* no_color = std::getenv("NO_COLOR");

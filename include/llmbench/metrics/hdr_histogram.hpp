@@ -70,8 +70,8 @@ class HdrHistogram {
   void add_at_index(std::size_t i, std::int64_t count);
   std::int64_t value_from_index(std::size_t index) const;
   std::int64_t counts_index(std::int64_t value) const {
-    const int bucket = m_leading_zero_base - std::countl_zero(static_cast<std::uint64_t>(value) |
-                                                             m_sub_bucket_mask);
+    const int bucket = m_leading_zero_base -
+                       std::countl_zero(static_cast<std::uint64_t>(value) | m_sub_bucket_mask);
     const int sub_bucket = static_cast<int>(value >> (bucket + m_unit_magnitude));
     return (static_cast<std::int64_t>(bucket + 1) << m_sub_bucket_half_magnitude) +
            (sub_bucket - m_sub_bucket_half_count);

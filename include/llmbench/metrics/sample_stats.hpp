@@ -16,11 +16,11 @@ double percentile_sorted(std::span<const double> sorted, double p);
 double percentile(std::vector<double> xs, double p);
 
 struct MannWhitney {
-  double u1 = 0;        // U statistic of the first sample
-  double u2 = 0;        // U statistic of the second sample (u1 + u2 = n1 * n2)
-  double z = 0;         // normal approximation score (0 when the exact test was used)
-  double p_value = 1;   // two-sided
-  bool exact = false;   // exact permutation distribution (small samples, no ties)
+  double u1 = 0;       // U statistic of the first sample
+  double u2 = 0;       // U statistic of the second sample (u1 + u2 = n1 * n2)
+  double z = 0;        // normal approximation score (0 when the exact test was used)
+  double p_value = 1;  // two-sided
+  bool exact = false;  // exact permutation distribution (small samples, no ties)
 };
 // Two-sided Mann-Whitney U test. Exact for n1 * n2 <= 400 without ties; otherwise the normal
 // approximation with tie correction and continuity correction (as SciPy's default does).

@@ -16,8 +16,8 @@ struct TargetPlan {
   std::string model;
   std::optional<std::int64_t> requests;  // measured requests; nullopt when duration decides
   std::int64_t warmup = 0;
-  double est_input_tokens = 0;   // per request, averaged over the prompts (~4 chars a token)
-  double est_output_tokens = 0;  // per request: max_tokens (an upper bound), mock: scripted
+  double est_input_tokens = 0;         // per request, averaged over the prompts (~4 chars a token)
+  double est_output_tokens = 0;        // per request: max_tokens (an upper bound), mock: scripted
   std::optional<double> est_cost_usd;  // all requests incl. warmup; nullopt: price unknown
   bool free = false;                   // mock targets cost nothing
   std::string price_source;            // "pricing/openai.toml:12", "suite", or ""
@@ -33,7 +33,8 @@ struct Plan {
 };
 
 // A rough token count for text: ~4 characters a token, plus a few per message for framing.
-double estimate_tokens(const std::vector<Message>& messages, const std::optional<std::string>& system);
+double estimate_tokens(const std::vector<Message>& messages,
+                       const std::optional<std::string>& system);
 
 Plan make_plan(const Suite& suite, const pricing::PriceBook& prices);
 

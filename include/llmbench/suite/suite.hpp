@@ -79,17 +79,17 @@ std::string_view to_string(LoadMode m);
 
 struct LoadProfile {
   LoadMode mode = LoadMode::concurrency;
-  std::int64_t concurrency = 1;                // closed loop: requests kept in flight
-  std::optional<std::int64_t> max_in_flight;   // open loop: optional cap
-  double rate = 0;                             // open loop: requests per second
-  std::vector<double> rates;                   // sweep: explicit steps
-  std::int64_t steps = 0;                      // sweep: steps up to measured saturation
-  std::optional<std::int64_t> requests;        // per target (per step in a sweep)
-  std::optional<Nanos> duration;               // per target (per step in a sweep)
-  std::int64_t warmup = 0;                     // per target, sent and stored, not measured
-  Nanos timeout{std::chrono::seconds(60)};     // whole request
+  std::int64_t concurrency = 1;               // closed loop: requests kept in flight
+  std::optional<std::int64_t> max_in_flight;  // open loop: optional cap
+  double rate = 0;                            // open loop: requests per second
+  std::vector<double> rates;                  // sweep: explicit steps
+  std::int64_t steps = 0;                     // sweep: steps up to measured saturation
+  std::optional<std::int64_t> requests;       // per target (per step in a sweep)
+  std::optional<Nanos> duration;              // per target (per step in a sweep)
+  std::int64_t warmup = 0;                    // per target, sent and stored, not measured
+  Nanos timeout{std::chrono::seconds(60)};    // whole request
   Nanos connect_timeout{std::chrono::seconds(10)};
-  std::optional<Nanos> ttft_timeout;           // unset: only `timeout` applies
+  std::optional<Nanos> ttft_timeout;  // unset: only `timeout` applies
   TargetOrder order = TargetOrder::sequential;
   PromptOrder prompt_order = PromptOrder::round_robin;
   std::uint64_t seed = 0;

@@ -51,7 +51,8 @@ TEST(HdrHistogram, PercentilesWithinPrecisionOverAMillionValues) {
   expect_within_precision(v, 3);
 
   std::exponential_distribution<double> exponential(1.0 / 50'000'000.0);
-  std::generate(v.begin(), v.end(), [&] { return static_cast<std::int64_t>(exponential(rng)) + 1; });
+  std::generate(v.begin(), v.end(),
+                [&] { return static_cast<std::int64_t>(exponential(rng)) + 1; });
   expect_within_precision(v, 3);
 
   // Bimodal: a fast cache-hit mode and a slow tail.
@@ -59,7 +60,8 @@ TEST(HdrHistogram, PercentilesWithinPrecisionOverAMillionValues) {
   std::normal_distribution<double> slow(800'000'000, 50'000'000);
   std::bernoulli_distribution pick_slow(0.05);
   std::generate(v.begin(), v.end(), [&] {
-    return std::max<std::int64_t>(1, static_cast<std::int64_t>(pick_slow(rng) ? slow(rng) : fast(rng)));
+    return std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(pick_slow(rng) ? slow(rng) : fast(rng)));
   });
   expect_within_precision(v, 3);
   expect_within_precision(v, 2);

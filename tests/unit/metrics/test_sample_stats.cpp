@@ -11,9 +11,9 @@ TEST(SampleStats, MeanStddevPercentile) {
   EXPECT_DOUBLE_EQ(mean(xs), 5.0);
   // Sum of squared deviations is 32; sample variance 32 / 7.
   EXPECT_NEAR(stddev(xs), std::sqrt(32.0 / 7.0), 1e-12);
-  EXPECT_DOUBLE_EQ(percentile(xs, 50), 4.0);   // 4th of 8
-  EXPECT_DOUBLE_EQ(percentile(xs, 90), 9.0);   // ceil(7.2) = 8th
-  EXPECT_DOUBLE_EQ(percentile(xs, 75), 5.0);   // 6th
+  EXPECT_DOUBLE_EQ(percentile(xs, 50), 4.0);  // 4th of 8
+  EXPECT_DOUBLE_EQ(percentile(xs, 90), 9.0);  // ceil(7.2) = 8th
+  EXPECT_DOUBLE_EQ(percentile(xs, 75), 5.0);  // 6th
   EXPECT_DOUBLE_EQ(percentile(xs, 0), 2.0);
   EXPECT_DOUBLE_EQ(percentile(xs, 100), 9.0);
   EXPECT_EQ(stddev(std::vector<double>{3.0}), 0.0);
@@ -45,7 +45,8 @@ TEST(SampleStats, MannWhitneyNormalApproximationWithTies) {
   // 3,3 -> 5.5; 4 -> 7; 5,5 -> 8.5. R_a = 1 + 3 + 3 + 5.5 = 12.5, U1 = 12.5 - 10 = 2.5,
   // U2 = 20 - 2.5 = 17.5. Tie term: (27-3) + (8-2) + (8-2) = 36.
   // sigma^2 = 4*5/12 * (10 - 36/(9*8)) = (5/3) * 9.5 = 15.8333; z = (17.5 - 10 - 0.5)/3.9791.
-  const auto r = mann_whitney_u(std::vector<double>{1, 2, 2, 3}, std::vector<double>{2, 3, 4, 5, 5});
+  const auto r =
+      mann_whitney_u(std::vector<double>{1, 2, 2, 3}, std::vector<double>{2, 3, 4, 5, 5});
   EXPECT_FALSE(r.exact);
   EXPECT_DOUBLE_EQ(r.u1, 2.5);
   EXPECT_DOUBLE_EQ(r.u2, 17.5);

@@ -89,8 +89,8 @@ TEST(Database, UnusablePathsAreInputErrors) {
   EXPECT_THROW(Database::open(not_db), llmbench::InputError);
   if (::geteuid() != 0) {  // root writes anywhere; the permission case only means something else
     std::filesystem::create_directories(dir.path() / "ro");
-    std::filesystem::permissions(dir.path() / "ro", std::filesystem::perms::owner_read |
-                                                        std::filesystem::perms::owner_exec);
+    std::filesystem::permissions(
+        dir.path() / "ro", std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
     EXPECT_THROW(Database::open(dir.file("ro/x.db")), llmbench::InputError);
   }
 }

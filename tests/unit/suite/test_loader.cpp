@@ -74,8 +74,9 @@ TEST(SuiteLoader, LoadsAValidSuite) {
 TEST(SuiteLoader, UnknownKeyWithSuggestionAtItsPlace) {
   std::string text = k_valid;
   text.replace(text.find("concurrency = 2"), 15, "concurency = 2");
-  expect_one_error(text, "s.toml:6:1: unknown key \"concurency\" in [load] (did you mean "
-                         "\"concurrency\"?)");
+  expect_one_error(text,
+                   "s.toml:6:1: unknown key \"concurency\" in [load] (did you mean "
+                   "\"concurrency\"?)");
 }
 
 TEST(SuiteLoader, UnknownTableWithSuggestion) {
@@ -118,14 +119,16 @@ TEST(SuiteLoader, MissingRequiredFields) {
 
   std::string no_stop = k_valid;
   no_stop.replace(no_stop.find("requests = 10"), 13, "");
-  expect_one_error(no_stop, "s.toml:4:1: [load] needs requests = N or duration = \"2m\" (when to "
-                            "stop)");
+  expect_one_error(no_stop,
+                   "s.toml:4:1: [load] needs requests = N or duration = \"2m\" (when to "
+                   "stop)");
 
   std::string no_model = k_valid;
   no_model.replace(no_model.find("provider = \"mock\""), 17,
                    "provider = \"openai\"\nbase_url = \"http://127.0.0.1:8000/v1\"");
-  expect_one_error(no_model, "s.toml:11:12: [[targets]] #1 has no model (set model = \"...\" on "
-                             "the target or in [defaults])");
+  expect_one_error(no_model,
+                   "s.toml:11:12: [[targets]] #1 has no model (set model = \"...\" on "
+                   "the target or in [defaults])");
 }
 
 TEST(SuiteLoader, MissingSectionsAreEachReported) {
@@ -148,16 +151,18 @@ TEST(SuiteLoader, DuplicateTargetNamesAndPromptIds) {
 TEST(SuiteLoader, UnknownProviderWithSuggestion) {
   std::string text = k_valid;
   text.replace(text.find("provider = \"mock\""), 17, "provider = \"openia\"\nmodel = \"x\"");
-  expect_one_error(text, "s.toml:11:12: unknown provider \"openia\" in [[targets]] #1 (did you "
-                         "mean \"openai\"?) (one of: openai, anthropic, mock)");
+  expect_one_error(text,
+                   "s.toml:11:12: unknown provider \"openia\" in [[targets]] #1 (did you "
+                   "mean \"openai\"?) (one of: openai, anthropic, mock)");
 }
 
 TEST(SuiteLoader, BadUrl) {
   std::string text = k_valid;
   text.replace(text.find("provider = \"mock\""), 17,
                "provider = \"openai\"\nmodel = \"x\"\nbase_url = \"api.openai.com/v1\"");
-  expect_one_error(text, "s.toml:13:12: base_url \"api.openai.com/v1\" is not an http:// or "
-                         "https:// URL with a host (e.g. \"https://api.openai.com/v1\")");
+  expect_one_error(text,
+                   "s.toml:13:12: base_url \"api.openai.com/v1\" is not an http:// or "
+                   "https:// URL with a host (e.g. \"https://api.openai.com/v1\")");
 }
 
 TEST(SuiteLoader, BadDurations) {
@@ -166,9 +171,10 @@ TEST(SuiteLoader, BadDurations) {
   expect_one_error(bare, "s.toml:8:11: timeout in [load] needs a unit: write \"60s\" or \"60ms\"");
   std::string unit = k_valid;
   unit.replace(unit.find("requests = 10"), 13, "requests = 10\ntimeout = \"5 parsecs\"");
-  expect_one_error(unit, "s.toml:8:11: timeout in [load]: bad duration \"5 parsecs\": unknown "
-                         "unit \" parsecs\" (use ns, us, ms, s, m or h) (write e.g. \"500ms\", "
-                         "\"60s\", \"2m\")");
+  expect_one_error(unit,
+                   "s.toml:8:11: timeout in [load]: bad duration \"5 parsecs\": unknown "
+                   "unit \" parsecs\" (use ns, us, ms, s, m or h) (write e.g. \"500ms\", "
+                   "\"60s\", \"2m\")");
   std::string zero = k_valid;
   zero.replace(zero.find("requests = 10"), 13, "requests = 10\ntimeout = \"0s\"");
   expect_one_error(zero, "s.toml:8:11: timeouts in [load] must be longer than 0");
@@ -188,8 +194,9 @@ TEST(SuiteLoader, DurationsAreParsed) {
 
 TEST(SuiteLoader, EmptyPromptSet) {
   std::string text = k_valid.substr(0, k_valid.find("[[prompts]]"));
-  expect_one_error(text, "s.toml:1:1: the suite has no prompts: add [[prompts]] with messages, or "
-                         "file = \"prompts.jsonl\"");
+  expect_one_error(text,
+                   "s.toml:1:1: the suite has no prompts: add [[prompts]] with messages, or "
+                   "file = \"prompts.jsonl\"");
   TempDir dir;
   dir.write("empty.jsonl", "\n\n");
   const std::string path = dir.write("s.toml", text + "[[prompts]]\nfile = \"empty.jsonl\"\n");
@@ -206,9 +213,9 @@ TEST(SuiteLoader, UnreadablePromptFile) {
   const std::string path = dir.write("s.toml", text);
   const auto r = load_suite(path);
   ASSERT_EQ(r.diagnostics.error_count(), 1U);
-  EXPECT_EQ(r.diagnostics.items()[0].to_string(),
-            path + ":14:8: cannot read prompt file " + dir.file("missing.jsonl") +
-                " (paths are relative to the suite file)");
+  EXPECT_EQ(r.diagnostics.items()[0].to_string(), path + ":14:8: cannot read prompt file " +
+                                                      dir.file("missing.jsonl") +
+                                                      " (paths are relative to the suite file)");
 }
 
 TEST(SuiteLoader, MalformedJsonlReportsItsOwnFileAndLine) {
@@ -225,8 +232,8 @@ TEST(SuiteLoader, MalformedJsonlReportsItsOwnFileAndLine) {
   const auto lines = lines_of(r);
   ASSERT_EQ(lines.size(), 2U) << ::testing::PrintToString(lines);
   EXPECT_EQ(lines[0].rfind(dir.file("p.jsonl") + ":2:1: malformed JSON: ", 0), 0U) << lines[0];
-  EXPECT_EQ(lines[1], dir.file("p.jsonl") +
-                          ":3:13: unknown key \"mesages\" (did you mean \"messages\"?)");
+  EXPECT_EQ(lines[1],
+            dir.file("p.jsonl") + ":3:13: unknown key \"mesages\" (did you mean \"messages\"?)");
 }
 
 TEST(SuiteLoader, JsonlPromptsLoadWithTheirFields) {
@@ -294,13 +301,15 @@ TEST(SuiteLoader, SecretsNeverInTheFile) {
   std::string literal = k_valid;
   literal.replace(literal.find("provider = \"mock\""), 17,
                   "provider = \"mock\"\napi_key = \"sk-abc\"");
-  expect_one_error(literal, "s.toml:12:11: API keys never go in a suite file: set api_key_env = "
-                            "\"NAME\" and put the key in that environment variable");
+  expect_one_error(literal,
+                   "s.toml:12:11: API keys never go in a suite file: set api_key_env = "
+                   "\"NAME\" and put the key in that environment variable");
   std::string header = k_valid;
   header.replace(header.find("provider = \"mock\""), 17,
                  "provider = \"mock\"\nheaders = { Authorization = \"Bearer ${KEY}\" }");
-  expect_one_error(header, "s.toml:12:29: header \"Authorization\" may not use ${...}: secrets "
-                           "belong in api_key_env, and other headers are written out in full");
+  expect_one_error(header,
+                   "s.toml:12:29: header \"Authorization\" may not use ${...}: secrets "
+                   "belong in api_key_env, and other headers are written out in full");
 }
 
 TEST(SuiteLoader, EnvExpansionInNonSecretFields) {
@@ -316,8 +325,9 @@ TEST(SuiteLoader, EnvExpansionInNonSecretFields) {
   EXPECT_EQ(r.suite->targets[0].model(), "llama-3");
   EXPECT_NE(r.suite->text.find("${LLMBENCH_TEST_HOST}"), std::string::npos);  // stored unexpanded
   ::unsetenv("LLMBENCH_TEST_HOST");
-  expect_one_error(text, "s.toml:12:12: environment variable LLMBENCH_TEST_HOST is not set (used "
-                         "in \"http://${LLMBENCH_TEST_HOST}/v1/\")");
+  expect_one_error(text,
+                   "s.toml:12:12: environment variable LLMBENCH_TEST_HOST is not set (used "
+                   "in \"http://${LLMBENCH_TEST_HOST}/v1/\")");
   ::unsetenv("LLMBENCH_TEST_MODEL");
 }
 
@@ -349,8 +359,9 @@ TEST(SuiteLoader, LoadModesNeedTheirParameters) {
   expect_one_error(rate, "s.toml:5:8: mode \"rate\" needs rate = <requests per second> in [load]");
   std::string sweep = k_valid;
   sweep.replace(sweep.find(closed), closed.size(), "mode = \"sweep\"");
-  expect_one_error(sweep, "s.toml:5:8: mode \"sweep\" needs rates = [..] or steps = N (up to "
-                          "saturation)");
+  expect_one_error(sweep,
+                   "s.toml:5:8: mode \"sweep\" needs rates = [..] or steps = N (up to "
+                   "saturation)");
   std::string ok = k_valid;
   ok.replace(ok.find(closed), closed.size(),
              "mode = \"poisson\"\nrate = 12.5\nseed = 9\norder = \"interleaved\"\n"
@@ -379,12 +390,14 @@ TEST(SuiteLoader, IgnoredLoadKeysWarn) {
 TEST(SuiteLoader, BadMessages) {
   std::string role = k_valid;
   role.replace(role.find("role = \"user\""), 13, "role = \"usr\"");
-  expect_one_error(role, "s.toml:15:22: unknown role \"usr\" in message 1 of [[prompts]] #1 (did "
-                         "you mean \"user\"?) (one of: system, developer, user, assistant, tool)");
+  expect_one_error(role,
+                   "s.toml:15:22: unknown role \"usr\" in message 1 of [[prompts]] #1 (did "
+                   "you mean \"user\"?) (one of: system, developer, user, assistant, tool)");
   std::string both = k_valid;
   both.replace(both.find("id = \"p1\""), 9, "id = \"p1\"\nprompt = \"x\"");
-  expect_one_error(both, "s.toml:13:1: [[prompts]] #1 needs exactly one of messages, prompt or "
-                         "file");
+  expect_one_error(both,
+                   "s.toml:13:1: [[prompts]] #1 needs exactly one of messages, prompt or "
+                   "file");
 }
 
 TEST(SuiteLoader, LayersRequestParameters) {
@@ -416,8 +429,8 @@ temperature = 0.9
   ASSERT_TRUE(r.suite) << ::testing::PrintToString(lines_of(r));
   const auto& s = *r.suite;
   const auto p = s.effective_params(s.targets[0], s.prompts[0]);
-  EXPECT_EQ(*p.max_tokens, 300);    // target beats prompt beats defaults
-  EXPECT_EQ(*p.temperature, 0.9);   // prompt beats defaults
+  EXPECT_EQ(*p.max_tokens, 300);   // target beats prompt beats defaults
+  EXPECT_EQ(*p.temperature, 0.9);  // prompt beats defaults
   ASSERT_EQ(p.extra.size(), 2U);
   EXPECT_EQ(p.extra[0], (std::pair<std::string, std::string>{"seed", "2"}));
   EXPECT_EQ(p.extra[1], (std::pair<std::string, std::string>{"user", "\"bench\""}));

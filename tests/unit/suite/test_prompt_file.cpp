@@ -53,8 +53,9 @@ TEST(PromptFile, FieldErrorsPointAtTheKey) {
   Prompt q;
   Diagnostics e;
   EXPECT_FALSE(parse(R"({"messages": [{"role": "robot", "content": "x"}]})", q, e));
-  EXPECT_EQ(only_error(e), "p.jsonl:4:2: message 1 has unknown role \"robot\" (one of: system, "
-                           "developer, user, assistant, tool)");
+  EXPECT_EQ(only_error(e),
+            "p.jsonl:4:2: message 1 has unknown role \"robot\" (one of: system, "
+            "developer, user, assistant, tool)");
 
   Prompt r;
   Diagnostics f;
@@ -83,7 +84,8 @@ TEST(PromptFile, OversizedLineIsReadNotTruncated) {
 TEST(PromptFile, CrlfLinesAndBlankLines) {
   TempDir dir;
   const std::string path = dir.write(
-      "p.jsonl", "{\"id\": \"a\", \"prompt\": \"x\"}\r\n\r\n   \r\n{\"id\": \"b\", \"prompt\": \"y\"}");
+      "p.jsonl",
+      "{\"id\": \"a\", \"prompt\": \"x\"}\r\n\r\n   \r\n{\"id\": \"b\", \"prompt\": \"y\"}");
   Diagnostics d;
   std::string content;
   const auto prompts = read_prompt_file(path, SourcePos{"s.toml", 1, 1}, d, content);

@@ -8,7 +8,8 @@ using namespace llmbench::suite;
 using namespace llmbench::suite::detail;
 
 TEST(TomlReader, ConvertsTomlToJson) {
-  const auto t = toml::parse(R"(x = { a = 1, b = [true, 2.5, "q\"uote"], c = { d = 1979-05-27 } })");
+  const auto t =
+      toml::parse(R"(x = { a = 1, b = [true, 2.5, "q\"uote"], c = { d = 1979-05-27 } })");
   EXPECT_EQ(toml_to_json(*t.get("x")),
             R"({"a":1,"b":[true,2.5,"q\"uote"],"c":{"d":"1979-05-27"}})");
 }

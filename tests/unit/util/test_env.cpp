@@ -20,7 +20,8 @@ TEST(Env, GitCommitOnlyInsideAWorkTree) {
   llmbench::testing::TempDir dir;
   EXPECT_FALSE(git_commit_of(dir.path().string()));
   const std::string d = dir.path().string();
-  const std::string cmd = "cd '" + d + "' && git init -q && git -c user.name=t -c user.email=t@t "
+  const std::string cmd = "cd '" + d +
+                          "' && git init -q && git -c user.name=t -c user.email=t@t "
                           "commit -q --allow-empty -m init && git rev-parse --short=12 HEAD > "
                           "head.txt";
   if (std::system(cmd.c_str()) != 0) {
