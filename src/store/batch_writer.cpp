@@ -120,15 +120,17 @@ void BatchWriter::run() {
 void BatchWriter::write_batch(Database& db, Statement& st, std::vector<RequestRow>& batch) {
   db.transaction([&] {
     for (const auto& r : batch) {
+      // The rows outlive each step, so text is bound without copying.
       st.reset();
-      st.bind(1, r.run_id).bind(2, r.seq).bind(3, r.target).bind(4, r.prompt_id).bind(5, r.phase);
-      st.bind(6, r.attempt).bind(7, std::int64_t{r.warmup ? 1 : 0}).bind(8, r.t_sched_ns);
-      st.bind(9, r.t_send_ns).bind(10, r.t_first_byte_ns).bind(11, r.t_first_token_ns);
-      st.bind(12, r.t_done_ns).bind(13, r.status_code).bind(14, r.error_class);
-      st.bind(15, r.error_message).bind(16, r.input_tokens).bind(17, r.cached_input_tokens);
-      st.bind(18, r.output_tokens).bind(19, r.reasoning_tokens).bind(20, r.token_source);
-      st.bind(21, r.content_events).bind(22, r.finish_reason).bind(23, r.cost_usd);
-      st.bind(24, r.request_body).bind(25, r.response_text);
+      st.bind_static(1, r.run_id).bind(2, r.seq).bind_static(3, r.target);
+      st.bind_static(4, r.prompt_id).bind_static(5, r.phase).bind(6, r.attempt);
+      st.bind(7, std::int64_t{r.warmup ? 1 : 0}).bind(8, r.t_sched_ns).bind(9, r.t_send_ns);
+      st.bind(10, r.t_first_byte_ns).bind(11, r.t_first_token_ns).bind(12, r.t_done_ns);
+      st.bind(13, r.status_code).bind_static(14, r.error_class).bind_static(15, r.error_message);
+      st.bind(16, r.input_tokens).bind(17, r.cached_input_tokens).bind(18, r.output_tokens);
+      st.bind(19, r.reasoning_tokens).bind_static(20, r.token_source).bind(21, r.content_events);
+      st.bind_static(22, r.finish_reason).bind(23, r.cost_usd).bind_static(24, r.request_body);
+      st.bind_static(25, r.response_text);
       st.step();
     }
   });

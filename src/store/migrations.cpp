@@ -63,7 +63,6 @@ CREATE TABLE requests (
   response_text       TEXT,
   PRIMARY KEY (run_id, seq, attempt)
 );
-CREATE INDEX requests_target ON requests (run_id, target);
 
 CREATE TABLE histograms (
   run_id  TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,

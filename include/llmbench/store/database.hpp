@@ -31,6 +31,15 @@ class Statement {
   }
   Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
   Statement& bind_null(int index);
+  // Binds text without copying it: `value` must stay alive and unchanged until the next
+  // step() or reset().
+  Statement& bind_static(int index, std::string_view value);
+  Statement& bind_static(int index, const std::string& value) {
+    return bind_static(index, std::string_view(value));
+  }
+  Statement& bind_static(int index, const std::optional<std::string>& value) {
+    return value ? bind_static(index, std::string_view(*value)) : bind_null(index);
+  }
   template <typename T>
   Statement& bind(int index, const std::optional<T>& value) {
     return value ? bind(index, *value) : bind_null(index);
