@@ -66,7 +66,11 @@ void BM_BatchWriterRows(benchmark::State& state) {
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");
 }
-BENCHMARK(BM_BatchWriterRows)->Arg(100'000)->Iterations(5)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_BatchWriterRows)
+    ->Arg(100'000)
+    ->Iterations(5)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "commands.hpp"
@@ -54,7 +55,11 @@ void print_plan(const suite::Suite& s, const suite::Plan& plan) {
   std::cout << indented;
   std::string total = plan.total_requests ? fmt::format("{} requests", *plan.total_requests)
                                           : std::string("requests decided by duration");
-  if (plan.total_cost_usd) {
+  const bool all_free = std::all_of(plan.targets.begin(), plan.targets.end(),
+                                    [](const suite::TargetPlan& t) { return t.free; });
+  if (all_free) {
+    total += "; free (every target is a mock)";
+  } else if (plan.total_cost_usd) {
     total += fmt::format("; estimated cost up to {} (output at max_tokens, input ~4 chars/token)",
                          money(*plan.total_cost_usd));
   } else {

@@ -3,12 +3,19 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "llmbench/store/migrations.hpp"
 #include "llmbench/util/error.hpp"
 
 namespace llmbench::store {
+
+namespace {
+constexpr std::chrono::milliseconds k_max_pause{50};
+}  // namespace
 
 void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
   const int primary = rc & 0xff;
@@ -159,11 +166,25 @@ Database Database::open(const std::string& path, const OpenOptions& options) {
                     "file was not changed.",
                     path, version, latest_schema_version()));
   }
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec("PRAGMA synchronous = NORMAL");
-  db.exec("PRAGMA foreign_keys = ON");
-  migrate(db);
-  return db;
+  // Switching a fresh file to WAL, and a reader meeting another connection's WAL
+  // recovery, can return SQLITE_BUSY without consulting the busy handler (SQLite does
+  // that to avoid deadlocks), so concurrent openers retry here for the busy timeout.
+  const auto deadline = std::chrono::steady_clock::now() + options.busy_timeout;
+  for (auto pause = std::chrono::milliseconds(1);; pause = std::min(pause * 2, k_max_pause)) {
+    try {
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
+      db.exec("PRAGMA foreign_keys = ON");
+      migrate(db);
+      return db;
+    } catch (const RunError&) {
+      if ((sqlite3_errcode(raw) & 0xff) != SQLITE_BUSY ||
+          std::chrono::steady_clock::now() + pause > deadline) {
+        throw;
+      }
+      std::this_thread::sleep_for(pause);
+    }
+  }
 }
 
 Database::~Database() {

@@ -73,7 +73,7 @@ TEST(Cli, ValidatePrintsThePlanOfEveryShippedSuite) {
   EXPECT_TRUE(contains(r.out, "suite \"quickstart\" is valid")) << r.out;
   EXPECT_TRUE(contains(r.out, "mock-fast")) << r.out;
   EXPECT_TRUE(contains(r.out, "free (mock)"));
-  EXPECT_TRUE(contains(r.out, "416 requests"));  // 2 targets x (200 + 8 warmup)
+  EXPECT_TRUE(contains(r.out, "416 requests; free (every target is a mock)"));  // 2 x (200 + 8)
   EXPECT_TRUE(contains(r.out, "suite \"openai-vs-anthropic\" is valid"));
   EXPECT_TRUE(contains(r.out, "estimated cost up to $"));
 }
