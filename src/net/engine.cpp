@@ -1,0 +1,518 @@
+#include "llmbench/net/engine.hpp"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <mutex>
+#include <queue>
+#include <stdexcept>
+
+#include "llmbench/util/error.hpp"
+
+namespace llmbench::net {
+
+namespace {
+
+void global_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK) {
+      throw RunError("libcurl could not be initialised");
+    }
+    // Thousands of concurrent streams need thousands of descriptors: take what we may.
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+      lim.rlim_cur = lim.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &lim);
+    }
+  });
+}
+
+long to_ms_ceil(Nanos d) {
+  return static_cast<long>((d.count() + 999'999) / 1'000'000);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() &&
+         (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  return s;
+}
+
+// The error class of a transfer curl ended with `code` (CURLE_OK is not an error).
+ErrorClass classify(CURLcode code, bool connected) {
+  switch (code) {
+    case CURLE_OK:
+      return ErrorClass::none;
+    case CURLE_OPERATION_TIMEDOUT:
+      return connected ? ErrorClass::timeout_total : ErrorClass::timeout_connect;
+    case CURLE_ABORTED_BY_CALLBACK:
+      return ErrorClass::cancelled;
+    case CURLE_WRITE_ERROR:
+      return ErrorClass::protocol;  // the handler refused the bytes
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+      return ErrorClass::protocol;
+    default:
+      // Refused, reset, closed mid-body (PARTIAL_FILE), GOT_NOTHING, TLS, DNS, HTTP/2 stream
+      // errors: the connection failed us.
+      return ErrorClass::connection;
+  }
+}
+
+}  // namespace
+
+struct Transfer {
+  Engine::Impl* owner = nullptr;
+  std::uint32_t slot = 0;
+  std::uint32_t generation = 0;
+  bool active = false;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  HttpRequest request;
+  ResponseHandler* handler = nullptr;
+  std::int64_t t_send = 0;
+  std::int64_t t_first_byte = -1;
+  char errbuf[CURL_ERROR_SIZE] = {};
+
+  Engine::RequestId id() const { return (std::uint64_t{generation} << 32) | slot; }
+};
+
+class Engine::Impl {
+ public:
+  explicit Impl(EngineOptions options) : m_options(std::move(options)) {
+    global_init_once();
+    m_epoll = epoll_create1(EPOLL_CLOEXEC);
+    m_wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (m_epoll < 0 || m_wakefd < 0) {
+      throw RunError(fmt::format("the request engine could not start: {}", std::strerror(errno)));
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = m_wakefd;
+    epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wakefd, &ev);
+    m_multi = curl_multi_init();
+    curl_multi_setopt(m_multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
+    curl_multi_setopt(m_multi, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
+    curl_multi_setopt(m_multi, CURLMOPT_TIMERDATA, this);
+    curl_multi_setopt(m_multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(m_multi, CURLMOPT_MAX_HOST_CONNECTIONS, m_options.max_connections_per_host);
+    curl_multi_setopt(m_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, m_options.max_total_connections);
+  }
+
+  ~Impl() {
+    cancel_all();
+    for (auto& t : m_slots) {
+      if (t->easy != nullptr) {
+        curl_easy_cleanup(t->easy);
+      }
+    }
+    curl_multi_cleanup(m_multi);
+    close(m_wakefd);
+    close(m_epoll);
+  }
+
+  std::int64_t now_ns() const {
+    return std::chrono::duration_cast<Nanos>(std::chrono::steady_clock::now() - m_options.epoch)
+        .count();
+  }
+
+  RequestId start(HttpRequest request, ResponseHandler& handler) {
+    Transfer& t = acquire();
+    t.request = std::move(request);
+    t.handler = &handler;
+    t.t_first_byte = -1;
+    t.errbuf[0] = '\0';
+    configure(t);
+    t.active = true;
+    ++m_active;
+    t.t_send = now_ns();
+    const CURLMcode rc = curl_multi_add_handle(m_multi, t.easy);
+    if (rc != CURLM_OK) {
+      --m_active;
+      t.active = false;
+      release(t);
+      throw RunError(
+          fmt::format("the request engine refused a request: {}", curl_multi_strerror(rc)));
+    }
+    if (t.request.first_token_timeout.count() > 0) {
+      m_ttft_deadlines.push({t.t_send + t.request.first_token_timeout.count(), t.id()});
+    }
+    return t.id();
+  }
+
+  void cancel(RequestId id) {
+    Transfer* t = lookup(id);
+    if (t == nullptr) {
+      return;
+    }
+    if (m_in_curl) {
+      m_pending_cancels.push_back(id);
+      return;
+    }
+    abort(*t, ErrorClass::cancelled, "cancelled by the caller");
+  }
+
+  void cancel_all() {
+    for (auto& t : m_slots) {
+      if (t->active) {
+        cancel(t->id());
+      }
+    }
+  }
+
+  void poll(Nanos max_wait) {
+    run_pending_cancels();
+    const std::int64_t until = now_ns() + std::max<std::int64_t>(0, max_wait.count());
+    m_completed = false;
+    m_woken = false;
+    for (;;) {
+      std::int64_t now = now_ns();
+      std::int64_t wake_at = until;
+      if (m_curl_deadline >= 0) {
+        wake_at = std::min(wake_at, m_curl_deadline);
+      }
+      if (!m_ttft_deadlines.empty()) {
+        wake_at = std::min(wake_at, m_ttft_deadlines.top().first);
+      }
+      wait_and_dispatch(std::max<std::int64_t>(0, wake_at - now));
+      now = now_ns();
+      if (m_curl_deadline >= 0 && m_curl_deadline <= now) {
+        m_curl_deadline = -1;
+        socket_action(CURL_SOCKET_TIMEOUT, 0);
+      }
+      collect_done();
+      expire_ttft(now);
+      run_pending_cancels();
+      if (m_completed || m_woken || now_ns() >= until) {
+        return;
+      }
+    }
+  }
+
+  void wake() {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = write(m_wakefd, &one, sizeof one);
+  }
+
+  std::size_t in_flight() const { return m_active; }
+  std::chrono::steady_clock::time_point epoch() const { return m_options.epoch; }
+
+ private:
+  static int on_socket(CURL* /*easy*/, curl_socket_t s, int what, void* userp, void* socketp) {
+    auto* self = static_cast<Impl*>(userp);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(self->m_epoll, EPOLL_CTL_DEL, s, nullptr);
+      curl_multi_assign(self->m_multi, s, nullptr);
+      return 0;
+    }
+    epoll_event ev{};
+    ev.events =
+        ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0u);
+    ev.data.fd = s;
+    if (socketp == nullptr) {
+      if (epoll_ctl(self->m_epoll, EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST) {
+        epoll_ctl(self->m_epoll, EPOLL_CTL_MOD, s, &ev);
+      }
+      curl_multi_assign(self->m_multi, s, self);  // any non-null marks "registered"
+    } else {
+      epoll_ctl(self->m_epoll, EPOLL_CTL_MOD, s, &ev);
+    }
+    return 0;
+  }
+
+  static int on_timer(CURLM* /*multi*/, long timeout_ms, void* userp) {
+    auto* self = static_cast<Impl*>(userp);
+    self->m_curl_deadline = timeout_ms < 0 ? -1 : self->now_ns() + timeout_ms * 1'000'000;
+    return 0;
+  }
+
+  static std::size_t on_write(char* data, std::size_t /*size*/, std::size_t n, void* ud) {
+    auto* t = static_cast<Transfer*>(ud);
+    const std::int64_t now = t->owner->now_ns();  // first, before any other work
+    if (t->t_first_byte < 0) {
+      t->t_first_byte = now;
+    }
+    return t->handler->on_body(std::string_view(data, n), now) ? n : 0;
+  }
+
+  static std::size_t on_header(char* data, std::size_t /*size*/, std::size_t n, void* ud) {
+    auto* t = static_cast<Transfer*>(ud);
+    const std::int64_t now = t->owner->now_ns();
+    const std::string_view line = trim(std::string_view(data, n));
+    if (line.starts_with("HTTP/")) {
+      if (t->t_first_byte < 0) {
+        t->t_first_byte = now;
+      }
+      long status = 0;
+      if (const auto sp = line.find(' '); sp != std::string_view::npos) {
+        const std::string_view rest = line.substr(sp + 1);
+        std::from_chars(rest.data(), rest.data() + rest.size(), status);
+      }
+      t->handler->on_status(status, now);
+    } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
+      t->handler->on_header(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+    }
+    return n;
+  }
+
+  Transfer& acquire() {
+    if (m_free.empty()) {
+      auto t = std::make_unique<Transfer>();
+      t->owner = this;
+      t->slot = static_cast<std::uint32_t>(m_slots.size());
+      t->easy = curl_easy_init();
+      if (t->easy == nullptr) {
+        throw RunError("libcurl could not create a request handle (out of memory?)");
+      }
+      m_slots.push_back(std::move(t));
+      return *m_slots.back();
+    }
+    Transfer& t = *m_slots[m_free.back()];
+    m_free.pop_back();
+    curl_easy_reset(t.easy);
+    return t;
+  }
+
+  void release(Transfer& t) {
+    curl_slist_free_all(t.headers);
+    t.headers = nullptr;
+    t.handler = nullptr;
+    t.request.body.clear();
+    ++t.generation;
+    m_free.push_back(t.slot);
+  }
+
+  Transfer* lookup(RequestId id) {
+    const auto slot = static_cast<std::uint32_t>(id & 0xffffffffu);
+    const auto generation = static_cast<std::uint32_t>(id >> 32);
+    if (slot >= m_slots.size()) {
+      return nullptr;
+    }
+    Transfer* t = m_slots[slot].get();
+    return t->active && t->generation == generation ? t : nullptr;
+  }
+
+  void configure(Transfer& t) {
+    CURL* e = t.easy;
+    const HttpRequest& r = t.request;
+    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.errbuf);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, std::max(1L, to_ms_ceil(r.connect_timeout)));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, to_ms_ceil(r.total_timeout));
+    curl_easy_setopt(e, CURLOPT_USERAGENT, m_options.user_agent.c_str());
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, m_options.verify_tls ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, m_options.verify_tls ? 2L : 0L);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    if (m_options.http2) {
+      curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+      // Over TLS, wait for a connection that may multiplex rather than open one per stream.
+      curl_easy_setopt(e, CURLOPT_PIPEWAIT, r.url.starts_with("https:") ? 1L : 0L);
+    } else {
+      curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+    }
+    for (const auto& [name, value] : r.headers) {
+      const std::string line = name + ": " + value;
+      t.headers = curl_slist_append(t.headers, line.c_str());
+    }
+    t.headers = curl_slist_append(t.headers, "Expect:");  // no 100-continue round trip
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
+    if (r.method == "GET") {
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      if (r.method != "POST") {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+      }
+    }
+  }
+
+  void wait_and_dispatch(std::int64_t wait_ns) {
+    constexpr int k_batch = 256;
+    epoll_event events[k_batch];
+    int n;
+    if (m_have_pwait2) {
+      timespec ts{static_cast<time_t>(wait_ns / 1'000'000'000),
+                  static_cast<long>(wait_ns % 1'000'000'000)};
+      n = epoll_pwait2(m_epoll, events, k_batch, &ts, nullptr);
+      if (n < 0 && errno == ENOSYS) {
+        m_have_pwait2 = false;
+        n = epoll_wait(m_epoll, events, k_batch, static_cast<int>((wait_ns + 999'999) / 1'000'000));
+      }
+    } else {
+      n = epoll_wait(m_epoll, events, k_batch, static_cast<int>((wait_ns + 999'999) / 1'000'000));
+    }
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == m_wakefd) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] const auto r = read(m_wakefd, &count, sizeof count);
+        m_woken = true;
+        continue;
+      }
+      int flags = 0;
+      if ((events[i].events & EPOLLIN) != 0) {
+        flags |= CURL_CSELECT_IN;
+      }
+      if ((events[i].events & EPOLLOUT) != 0) {
+        flags |= CURL_CSELECT_OUT;
+      }
+      if ((events[i].events & (EPOLLERR | EPOLLHUP)) != 0) {
+        flags |= CURL_CSELECT_ERR;
+      }
+      socket_action(fd, flags);
+    }
+  }
+
+  void socket_action(curl_socket_t fd, int flags) {
+    int running = 0;
+    m_in_curl = true;
+    curl_multi_socket_action(m_multi, fd, flags, &running);
+    m_in_curl = false;
+  }
+
+  void collect_done() {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(m_multi, &left)) {
+      if (msg->msg != CURLMSG_DONE) {
+        continue;
+      }
+      Transfer* t = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+      const CURLcode code = msg->data.result;
+      // Past "pretransfer" the request was on its way: connected (new or reused connection).
+      curl_off_t pretransfer_us = 0;
+      curl_easy_getinfo(t->easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us);
+      const bool connected = pretransfer_us > 0;
+      std::string message;
+      if (code != CURLE_OK) {
+        message = t->errbuf[0] != '\0' ? std::string(t->errbuf) : curl_easy_strerror(code);
+        if (code == CURLE_OPERATION_TIMEDOUT) {
+          message = connected ? fmt::format("no complete response within {} ms ({})",
+                                            to_ms_ceil(t->request.total_timeout), message)
+                              : fmt::format("no connection within {} ms ({})",
+                                            to_ms_ceil(t->request.connect_timeout), message);
+        }
+      }
+      finish(*t, classify(code, connected), std::move(message));
+    }
+  }
+
+  void expire_ttft(std::int64_t now) {
+    while (!m_ttft_deadlines.empty() && m_ttft_deadlines.top().first <= now) {
+      const RequestId id = m_ttft_deadlines.top().second;
+      m_ttft_deadlines.pop();
+      Transfer* t = lookup(id);
+      if (t != nullptr && !t->handler->first_token_seen()) {
+        abort(*t, ErrorClass::timeout_ttft,
+              fmt::format("no output within the first-token timeout of {} ms",
+                          to_ms_ceil(t->request.first_token_timeout)));
+      }
+    }
+  }
+
+  void run_pending_cancels() {
+    while (!m_pending_cancels.empty()) {
+      const RequestId id = m_pending_cancels.back();
+      m_pending_cancels.pop_back();
+      cancel(id);
+    }
+  }
+
+  void abort(Transfer& t, ErrorClass error, std::string message) {
+    finish(t, error, std::move(message));
+  }
+
+  // Detaches the transfer from curl, frees its slot, then tells the handler.
+  void finish(Transfer& t, ErrorClass error, std::string message) {
+    TransferResult result;
+    result.error = error;
+    result.message = std::move(message);
+    result.t_send_ns = t.t_send;
+    result.t_first_byte_ns = t.t_first_byte;
+    result.t_done_ns = now_ns();
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &result.status_code);
+    long version = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_HTTP_VERSION, &version);
+    result.http_version = version == CURL_HTTP_VERSION_2_0   ? 20
+                          : version == CURL_HTTP_VERSION_1_1 ? 11
+                          : version == CURL_HTTP_VERSION_1_0 ? 10
+                                                             : 0;
+    long connects = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_NUM_CONNECTS, &connects);
+    result.reused_connection = result.status_code != 0 && connects == 0;
+    curl_multi_remove_handle(m_multi, t.easy);
+    ResponseHandler* handler = t.handler;
+    t.active = false;
+    --m_active;
+    release(t);
+    m_completed = true;
+    handler->on_complete(result);
+  }
+
+  EngineOptions m_options;
+  CURLM* m_multi = nullptr;
+  int m_epoll = -1;
+  int m_wakefd = -1;
+  bool m_have_pwait2 = true;
+  std::int64_t m_curl_deadline = -1;
+  std::vector<std::unique_ptr<Transfer>> m_slots;
+  std::vector<std::uint32_t> m_free;
+  std::size_t m_active = 0;
+  using Deadline = std::pair<std::int64_t, RequestId>;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> m_ttft_deadlines;
+  std::vector<RequestId> m_pending_cancels;
+  bool m_in_curl = false;
+  bool m_completed = false;
+  bool m_woken = false;
+};
+
+Engine::Engine(EngineOptions options) : m_impl(std::make_unique<Impl>(std::move(options))) {}
+Engine::~Engine() = default;
+Engine::RequestId Engine::start(HttpRequest request, ResponseHandler& handler) {
+  return m_impl->start(std::move(request), handler);
+}
+void Engine::cancel(RequestId id) {
+  m_impl->cancel(id);
+}
+void Engine::cancel_all() {
+  m_impl->cancel_all();
+}
+void Engine::poll(Nanos max_wait) {
+  m_impl->poll(max_wait);
+}
+void Engine::wake() {
+  m_impl->wake();
+}
+std::size_t Engine::in_flight() const {
+  return m_impl->in_flight();
+}
+std::int64_t Engine::now_ns() const {
+  return m_impl->now_ns();
+}
+std::chrono::steady_clock::time_point Engine::epoch() const {
+  return m_impl->epoch();
+}
+
+}  // namespace llmbench::net
