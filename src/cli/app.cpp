@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cli::register_validate(app, globals);
   cli::register_runs(app, globals);
   cli::register_pricing(app, globals);
+  cli::register_mock(app, globals);
   cli::register_pending(app, globals);
 
   // The one place that prints fatal errors; the database and files close as the stack unwinds.

@@ -18,7 +18,6 @@ constexpr PendingCommand k_pending[] = {
     {"replay", "Re-send recorded requests to a target and diff outputs and latency"},
     {"cache", "The content-addressed response cache (stats, ls, show, export, import, prune)"},
     {"beacon", "Opt-in anonymized latency beacons (status, preview, send, forget)"},
-    {"mock", "A local OpenAI- and Anthropic-compatible streaming server with scripted latency"},
     {"collect", "A self-hostable collector for latency beacons"},
     {"proxy", "A recording pass-through for interactive agent sessions"},
 };

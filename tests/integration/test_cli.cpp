@@ -47,7 +47,6 @@ TEST(Cli, CommandsNotBuiltYetSaySoAndExit2) {
         {"replay", "x.jsonl"},
         {"cache", "stats"},
         {"beacon", "status"},
-        {"mock", "--port", "0"},
         {"collect"},
         {"proxy"}}) {
     const auto r = run_llmbench(args);

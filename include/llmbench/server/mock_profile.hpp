@@ -1,0 +1,111 @@
+#pragma once
+// What the mock server scripts: latency and length distributions, chunking, and faults.
+//
+// Distributions are written as specs, the same in flags, profile files and request headers:
+//   "50ms"                  fixed
+//   "uniform:20ms..80ms"    uniform between two values
+//   "normal:50ms,5ms"       normal with mean and standard deviation (clamped at 0)
+//   "lognormal:50ms,0.3"    lognormal with median and sigma (of the log)
+// Counts (output tokens) use the same forms without units: "64", "uniform:16..256".
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "llmbench/util/result.hpp"
+
+namespace llmbench::server {
+
+using Nanos = std::chrono::nanoseconds;
+
+class Distribution {
+ public:
+  enum class Kind { fixed, uniform, normal, lognormal };
+
+  static Distribution fixed(double value) { return Distribution(Kind::fixed, value, 0); }
+  // `duration`: values carry time units and are held in nanoseconds; else plain numbers.
+  static Result<Distribution> parse(std::string_view spec, bool duration);
+
+  double sample(std::mt19937_64& rng) const;  // never negative
+  Kind kind() const { return m_kind; }
+  double a() const { return m_a; }
+  double b() const { return m_b; }
+  std::string describe(bool duration) const;
+
+ private:
+  Distribution(Kind kind, double a, double b) : m_kind(kind), m_a(a), m_b(b) {}
+  Kind m_kind;
+  double m_a;  // fixed value, uniform low, normal mean, lognormal median
+  double m_b;  // uniform high, normal stddev, lognormal sigma
+};
+
+enum class Fault {
+  none,
+  rate_limited,   // 429 with Retry-After and an error body
+  server_error,   // 500 with an error body
+  unavailable,    // 503 with an error body
+  reset,          // the connection is reset (RST) halfway through the stream
+  malformed,      // a malformed JSON event halfway through the stream
+  stall,          // the stream stops halfway and never resumes (until the client leaves)
+  no_terminator,  // every token, but no [DONE] / message_stop
+};
+std::string_view to_string(Fault f);
+std::optional<Fault> fault_from_string(std::string_view s);
+const std::vector<Fault>& all_faults();  // every fault but `none`
+
+struct FaultRates {
+  // Probability of each fault per request, in all_faults() order; the sum must be <= 1.
+  std::vector<std::pair<Fault, double>> rates;
+  double total() const;
+  // Picks a fault (or none) from one uniform draw in [0, 1).
+  Fault pick(double u) const;
+};
+
+struct MockProfile {
+  Distribution ttft = Distribution::fixed(20e6);
+  Distribution itl = Distribution::fixed(5e6);
+  bool output_from_max_tokens = false;  // emit exactly the request's max_tokens
+  Distribution output_tokens = Distribution::fixed(64);
+  std::int64_t tokens_per_chunk = 1;
+  FaultRates faults;
+  Nanos retry_after{std::chrono::seconds(1)};
+  std::uint64_t seed = 1;
+  std::string model = "mock";
+
+  // Reads a TOML profile (a [mock] table; see docs/mock.md). Errors name file:line:column.
+  static MockProfile load(const std::string& path);
+};
+
+// One request's script: every delay decided before the first byte is sent, so the response
+// headers can report them as ground truth.
+struct MockScript {
+  Nanos ttft{0};
+  std::vector<Nanos> gaps;  // between consecutive content events (events - 1 of them)
+  std::int64_t output_tokens = 0;
+  std::int64_t tokens_per_chunk = 1;
+  Fault fault = Fault::none;
+  std::int64_t events() const {
+    return (output_tokens + tokens_per_chunk - 1) / std::max<std::int64_t>(1, tokens_per_chunk);
+  }
+};
+
+// Per-request overrides, from x-mock-* request headers (specs as above).
+struct MockOverrides {
+  std::optional<Distribution> ttft;
+  std::optional<Distribution> itl;
+  std::optional<Distribution> output_tokens;
+  bool output_from_max_tokens = false;
+  std::optional<std::int64_t> tokens_per_chunk;
+  std::optional<std::uint64_t> seed;
+  std::optional<Fault> fault;
+};
+
+// Decides a script for request number `index` (the seed and index make it reproducible).
+MockScript make_script(const MockProfile& profile, const MockOverrides& overrides,
+                       std::uint64_t index, std::optional<std::int64_t> max_tokens);
+
+}  // namespace llmbench::server

@@ -1,0 +1,56 @@
+#pragma once
+// `llmbench mock`: a real HTTP/1.1 server (Boost.Beast on Asio, C++20 coroutines) that speaks
+// the OpenAI Chat Completions and Anthropic Messages protocols with byte-faithful stream
+// shapes, scripted latency and injected faults.
+//
+//   POST /v1/chat/completions   OpenAI protocol (stream or not, include_usage honoured)
+//   POST /v1/messages           Anthropic protocol (stream or not)
+//   GET  /v1/models             the one model it serves
+//   GET  /health                {"status":"ok"}
+//
+// Every response reports its script in headers, so a client's measurements can be checked
+// against ground truth: x-mock-ttft-ns, x-mock-itl-ns (each gap between content events,
+// comma-separated, at most 4096), x-mock-output-tokens, x-mock-tokens-per-chunk,
+// x-mock-fault, x-mock-request. A request may override the profile with x-mock-ttft,
+// x-mock-itl, x-mock-output-tokens, x-mock-tokens-per-chunk, x-mock-seed and x-mock-fault
+// headers (same specs as the flags); that is how one in-process mock serves several suite
+// targets with different scripts.
+//
+// Delays are kept as absolute deadlines from the moment the request was read, so they do
+// not drift; events that fall due together go out in one write.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "llmbench/server/mock_profile.hpp"
+
+namespace llmbench::server {
+
+struct MockServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: the system picks a free port (see port())
+  int threads = 0;         // 0: one per core
+};
+
+class MockServer {
+ public:
+  explicit MockServer(MockProfile profile, MockServerOptions options = {});
+  ~MockServer();
+  MockServer(const MockServer&) = delete;
+  MockServer& operator=(const MockServer&) = delete;
+
+  // Binds and starts serving on background threads. Throws RunError if it cannot bind.
+  void start();
+  void stop();
+
+  std::uint16_t port() const;
+  std::string base_url() const;  // http://HOST:PORT/v1
+  std::uint64_t requests_served() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace llmbench::server

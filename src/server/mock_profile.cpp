@@ -1,0 +1,336 @@
+#include "llmbench/server/mock_profile.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <toml++/toml.h>
+
+#include "llmbench/util/duration.hpp"
+#include "llmbench/util/error.hpp"
+
+namespace llmbench::server {
+
+namespace {
+
+Result<double> parse_value(std::string_view text, bool duration) {
+  while (!text.empty() && text.front() == ' ') {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && text.back() == ' ') {
+    text.remove_suffix(1);
+  }
+  if (duration) {
+    auto d = util::parse_duration(text);
+    if (!d) {
+      return Result<double>::failure(d.error());
+    }
+    return static_cast<double>(d->count());
+  }
+  double v = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) {
+    return Result<double>::failure(fmt::format("\"{}\" is not a number", text));
+  }
+  return v;
+}
+
+std::string show(double v, bool duration) {
+  return duration ? util::format_duration(Nanos(static_cast<std::int64_t>(std::llround(v))))
+                  : fmt::format("{}", v);
+}
+
+constexpr std::string_view k_forms =
+    "write a value, or uniform:LOW..HIGH, normal:MEAN,STDDEV, lognormal:MEDIAN,SIGMA";
+
+}  // namespace
+
+Result<Distribution> Distribution::parse(std::string_view spec, bool duration) {
+  const auto fail = [&](const std::string& why) {
+    return Result<Distribution>::failure(fmt::format("\"{}\": {} ({})", spec, why, k_forms));
+  };
+  const auto colon = spec.find(':');
+  if (colon == std::string_view::npos) {
+    auto v = parse_value(spec, duration);
+    if (!v) {
+      return fail(v.error());
+    }
+    if (*v < 0) {
+      return fail("must not be negative");
+    }
+    return fixed(*v);
+  }
+  const std::string_view kind = spec.substr(0, colon);
+  const std::string_view args = spec.substr(colon + 1);
+  if (kind == "uniform") {
+    const auto dots = args.find("..");
+    if (dots == std::string_view::npos) {
+      return fail("uniform needs LOW..HIGH");
+    }
+    auto lo = parse_value(args.substr(0, dots), duration);
+    auto hi = parse_value(args.substr(dots + 2), duration);
+    if (!lo || !hi) {
+      return fail(!lo ? lo.error() : hi.error());
+    }
+    if (*lo < 0 || *hi < *lo) {
+      return fail("uniform needs 0 <= LOW <= HIGH");
+    }
+    return Distribution(Kind::uniform, *lo, *hi);
+  }
+  if (kind == "normal" || kind == "lognormal") {
+    const auto comma = args.find(',');
+    if (comma == std::string_view::npos) {
+      return fail(std::string(kind) + " needs two parameters separated by a comma");
+    }
+    auto center = parse_value(args.substr(0, comma), duration);
+    // The lognormal's sigma is of the logarithm: a plain number, whatever the unit.
+    auto spread = parse_value(args.substr(comma + 1), duration && kind == "normal");
+    if (!center || !spread) {
+      return fail(!center ? center.error() : spread.error());
+    }
+    if (*center < 0 || *spread < 0) {
+      return fail("parameters must not be negative");
+    }
+    if (kind == "lognormal" && *center <= 0) {
+      return fail("a lognormal's median must be above 0");
+    }
+    return Distribution(kind == "normal" ? Kind::normal : Kind::lognormal, *center, *spread);
+  }
+  return fail(fmt::format("unknown distribution \"{}\"", kind));
+}
+
+double Distribution::sample(std::mt19937_64& rng) const {
+  double v = m_a;
+  switch (m_kind) {
+    case Kind::fixed:
+      break;
+    case Kind::uniform:
+      v = std::uniform_real_distribution<double>(m_a, m_b)(rng);
+      break;
+    case Kind::normal:
+      v = m_b > 0 ? std::normal_distribution<double>(m_a, m_b)(rng) : m_a;
+      break;
+    case Kind::lognormal:
+      v = m_b > 0 ? m_a * std::exp(std::normal_distribution<double>(0.0, m_b)(rng)) : m_a;
+      break;
+  }
+  return std::max(0.0, v);
+}
+
+std::string Distribution::describe(bool duration) const {
+  switch (m_kind) {
+    case Kind::fixed:
+      return show(m_a, duration);
+    case Kind::uniform:
+      return fmt::format("uniform:{}..{}", show(m_a, duration), show(m_b, duration));
+    case Kind::normal:
+      return fmt::format("normal:{},{}", show(m_a, duration), show(m_b, duration));
+    case Kind::lognormal:
+      return fmt::format("lognormal:{},{}", show(m_a, duration), m_b);
+  }
+  return "?";
+}
+
+std::string_view to_string(Fault f) {
+  switch (f) {
+    case Fault::none:
+      return "none";
+    case Fault::rate_limited:
+      return "rate_limited";
+    case Fault::server_error:
+      return "server_error";
+    case Fault::unavailable:
+      return "unavailable";
+    case Fault::reset:
+      return "reset";
+    case Fault::malformed:
+      return "malformed";
+    case Fault::stall:
+      return "stall";
+    case Fault::no_terminator:
+      return "no_terminator";
+  }
+  return "none";
+}
+
+const std::vector<Fault>& all_faults() {
+  static const std::vector<Fault> all = {Fault::rate_limited, Fault::server_error,
+                                         Fault::unavailable,  Fault::reset,
+                                         Fault::malformed,    Fault::stall,
+                                         Fault::no_terminator};
+  return all;
+}
+
+std::optional<Fault> fault_from_string(std::string_view s) {
+  if (s == "none") {
+    return Fault::none;
+  }
+  for (Fault f : all_faults()) {
+    if (to_string(f) == s) {
+      return f;
+    }
+  }
+  return std::nullopt;
+}
+
+double FaultRates::total() const {
+  double sum = 0;
+  for (const auto& [f, p] : rates) {
+    sum += p;
+  }
+  return sum;
+}
+
+Fault FaultRates::pick(double u) const {
+  double acc = 0;
+  for (const auto& [f, p] : rates) {
+    acc += p;
+    if (u < acc) {
+      return f;
+    }
+  }
+  return Fault::none;
+}
+
+MockScript make_script(const MockProfile& profile, const MockOverrides& overrides,
+                       std::uint64_t index, std::optional<std::int64_t> max_tokens) {
+  // SplitMix64 of (seed, index): neighbouring requests get unrelated streams.
+  std::uint64_t z = overrides.seed.value_or(profile.seed) + 0x9E3779B97F4A7C15ull * (index + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  std::mt19937_64 rng(z ^ (z >> 31));
+
+  MockScript s;
+  s.fault = overrides.fault.value_or(
+      profile.faults.pick(std::uniform_real_distribution<double>(0.0, 1.0)(rng)));
+  s.ttft = Nanos(std::llround(overrides.ttft.value_or(profile.ttft).sample(rng)));
+  const bool from_max = overrides.output_tokens ? overrides.output_from_max_tokens
+                                                : profile.output_from_max_tokens;
+  if (from_max && max_tokens) {
+    s.output_tokens = *max_tokens;
+  } else {
+    s.output_tokens = std::max<std::int64_t>(
+        1, std::llround(overrides.output_tokens.value_or(profile.output_tokens).sample(rng)));
+  }
+  if (max_tokens) {
+    s.output_tokens = std::min(s.output_tokens, std::max<std::int64_t>(*max_tokens, 1));
+  }
+  s.tokens_per_chunk = std::max<std::int64_t>(1, overrides.tokens_per_chunk.value_or(
+                                                     profile.tokens_per_chunk));
+  const Distribution& itl = overrides.itl.value_or(profile.itl);
+  const std::int64_t events = s.events();
+  s.gaps.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, events - 1)));
+  for (std::int64_t i = 1; i < events; ++i) {
+    s.gaps.emplace_back(std::llround(itl.sample(rng)));
+  }
+  return s;
+}
+
+MockProfile MockProfile::load(const std::string& path) {
+  toml::table doc;
+  try {
+    doc = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& at = e.source().begin;
+    throw InputError(fmt::format("{}:{}:{}: {}", path, at.line, at.column, e.description()));
+  }
+  MockProfile p;
+  const toml::table* mock = doc["mock"].as_table();
+  if (mock == nullptr) {
+    throw InputError(fmt::format("{}: a mock profile needs a [mock] table (see docs/mock.md)",
+                                 path));
+  }
+  const auto where = [&](const toml::node& n) {
+    return fmt::format("{}:{}:{}", path, n.source().begin.line, n.source().begin.column);
+  };
+  const auto spec = [&](const toml::node& n, std::string_view key, bool duration) {
+    std::string text;
+    if (auto s = n.value<std::string>()) {
+      text = *s;
+    } else if (auto i = n.value<std::int64_t>(); i && !duration) {
+      text = std::to_string(*i);
+    } else {
+      throw InputError(fmt::format("{}: `{}` must be a string such as {}", where(n), key,
+                                   duration ? "\"50ms\"" : "\"64\""));
+    }
+    auto d = Distribution::parse(text, duration);
+    if (!d) {
+      throw InputError(fmt::format("{}: `{}`: {}", where(n), key, d.error()));
+    }
+    return *d;
+  };
+  for (const auto& [key, node] : *mock) {
+    const std::string_view k = key.str();
+    if (k == "ttft") {
+      p.ttft = spec(node, k, true);
+    } else if (k == "itl") {
+      p.itl = spec(node, k, true);
+    } else if (k == "output_tokens") {
+      if (node.value<std::string>() == std::optional<std::string>("max_tokens")) {
+        p.output_from_max_tokens = true;
+      } else {
+        p.output_tokens = spec(node, k, false);
+      }
+    } else if (k == "tokens_per_chunk") {
+      const auto v = node.value<std::int64_t>();
+      if (!v || *v < 1) {
+        throw InputError(fmt::format("{}: `tokens_per_chunk` must be an integer >= 1", where(node)));
+      }
+      p.tokens_per_chunk = *v;
+    } else if (k == "seed") {
+      const auto v = node.value<std::int64_t>();
+      if (!v || *v < 0) {
+        throw InputError(fmt::format("{}: `seed` must be a non-negative integer", where(node)));
+      }
+      p.seed = static_cast<std::uint64_t>(*v);
+    } else if (k == "model") {
+      const auto v = node.value<std::string>();
+      if (!v) {
+        throw InputError(fmt::format("{}: `model` must be a string", where(node)));
+      }
+      p.model = *v;
+    } else if (k == "retry_after") {
+      const auto v = node.value<std::string>();
+      auto d = v ? util::parse_duration(*v) : Result<Nanos>::failure("not a string");
+      if (!d) {
+        throw InputError(
+            fmt::format("{}: `retry_after` must be a duration such as \"2s\"", where(node)));
+      }
+      p.retry_after = *d;
+    } else if (k == "faults") {
+      const toml::table* faults = node.as_table();
+      if (faults == nullptr) {
+        throw InputError(fmt::format("{}: `faults` must be a table of probabilities",
+                                     where(node)));
+      }
+      for (const auto& [fname, fnode] : *faults) {
+        const auto fault = fault_from_string(fname.str());
+        const auto prob = fnode.value<double>();
+        if (!fault || *fault == Fault::none) {
+          throw InputError(fmt::format("{}: unknown fault `{}` (one of rate_limited, "
+                                       "server_error, unavailable, reset, malformed, stall, "
+                                       "no_terminator)",
+                                       where(fnode), fname.str()));
+        }
+        if (!prob || *prob < 0 || *prob > 1) {
+          throw InputError(fmt::format("{}: fault `{}` needs a probability between 0 and 1",
+                                       where(fnode), fname.str()));
+        }
+        p.faults.rates.emplace_back(*fault, *prob);
+      }
+      if (p.faults.total() > 1.0 + 1e-9) {
+        throw InputError(fmt::format("{}: fault probabilities add up to {}, more than 1",
+                                     where(node), p.faults.total()));
+      }
+    } else {
+      throw InputError(fmt::format("{}: unknown key `{}` in [mock] (known: ttft, itl, "
+                                   "output_tokens, tokens_per_chunk, seed, model, "
+                                   "retry_after, faults)",
+                                   where(node), k));
+    }
+  }
+  return p;
+}
+
+}  // namespace llmbench::server

@@ -1,0 +1,732 @@
+#include "llmbench/server/mock_server.hpp"
+
+// GCC 12 misreads Asio's coroutine frame allocator (operator new/delete pairs inside
+// awaitable_frame_base) as mismatched; the pairing is Asio's and correct.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <array>
+#include <charconv>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cmath>
+#include <thread>
+#include <vector>
+
+#include "llmbench/util/error.hpp"
+#include "llmbench/util/json_writer.hpp"
+
+namespace llmbench::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t k_max_reported_gaps = 4096;
+constexpr std::array<std::string_view, 16> k_words = {
+    " the",  " quick", " brown", " fox",    " jumps", " over",  " a",    " lazy",
+    " dog",  " while", " seven", " models", " stream", " their", " words", " back"};
+
+enum class Protocol { openai, anthropic };
+
+struct ChatInput {
+  std::string model;
+  std::optional<std::int64_t> max_tokens;
+  bool stream = false;
+  bool include_usage = false;
+  std::int64_t input_tokens = 1;
+};
+
+// What the mock needs from a request body; an error message if it cannot be read.
+Result<ChatInput> read_chat(const std::string& body, Protocol protocol) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const simdjson::padded_string padded(body);
+  if (parser.parse(padded).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+    return Result<ChatInput>::failure("the request body is not a JSON object");
+  }
+  ChatInput in;
+  std::string_view model;
+  if (doc["model"].get_string().get(model) != simdjson::SUCCESS) {
+    return Result<ChatInput>::failure("`model` is required");
+  }
+  in.model = std::string(model);
+  std::int64_t max_tokens = 0;
+  if (doc["max_completion_tokens"].get_int64().get(max_tokens) == simdjson::SUCCESS ||
+      doc["max_tokens"].get_int64().get(max_tokens) == simdjson::SUCCESS) {
+    in.max_tokens = max_tokens;
+  } else if (protocol == Protocol::anthropic) {
+    return Result<ChatInput>::failure("max_tokens: Field required");
+  }
+  bool stream = false;
+  if (doc["stream"].get_bool().get(stream) == simdjson::SUCCESS) {
+    in.stream = stream;
+  }
+  bool usage = false;
+  if (doc.at_pointer("/stream_options/include_usage").get_bool().get(usage) ==
+      simdjson::SUCCESS) {
+    in.include_usage = usage;
+  }
+  simdjson::dom::array messages;
+  if (doc["messages"].get_array().get(messages) != simdjson::SUCCESS) {
+    return Result<ChatInput>::failure("`messages` must be an array");
+  }
+  std::size_t chars = 0;
+  std::string_view text;
+  if (doc["system"].get_string().get(text) == simdjson::SUCCESS) {
+    chars += text.size();
+  }
+  for (simdjson::dom::element m : messages) {
+    simdjson::dom::element content;
+    if (m["content"].get(content) != simdjson::SUCCESS) {
+      continue;
+    }
+    if (content.get_string().get(text) == simdjson::SUCCESS) {
+      chars += text.size();
+    } else if (content.is_array()) {
+      for (simdjson::dom::element part : content.get_array()) {
+        if (part["text"].get_string().get(text) == simdjson::SUCCESS) {
+          chars += text.size();
+        }
+      }
+    }
+  }
+  in.input_tokens = std::max<std::int64_t>(1, static_cast<std::int64_t>((chars + 3) / 4));
+  return in;
+}
+
+Result<MockOverrides> read_overrides(const http::request<http::string_body>& req) {
+  MockOverrides o;
+  const auto header = [&](std::string_view name) -> std::optional<std::string_view> {
+    const auto it = req.find(beast::string_view(name.data(), name.size()));
+    if (it == req.end()) {
+      return std::nullopt;
+    }
+    return std::string_view(it->value().data(), it->value().size());
+  };
+  const auto fail = [](std::string_view name, const std::string& why) {
+    return Result<MockOverrides>::failure(fmt::format("header {}: {}", name, why));
+  };
+  if (auto v = header("x-mock-ttft")) {
+    auto d = Distribution::parse(*v, true);
+    if (!d) {
+      return fail("x-mock-ttft", d.error());
+    }
+    o.ttft = *d;
+  }
+  if (auto v = header("x-mock-itl")) {
+    auto d = Distribution::parse(*v, true);
+    if (!d) {
+      return fail("x-mock-itl", d.error());
+    }
+    o.itl = *d;
+  }
+  if (auto v = header("x-mock-output-tokens")) {
+    if (*v == "max_tokens") {
+      o.output_from_max_tokens = true;
+      o.output_tokens = Distribution::fixed(64);
+    } else {
+      auto d = Distribution::parse(*v, false);
+      if (!d) {
+        return fail("x-mock-output-tokens", d.error());
+      }
+      o.output_tokens = *d;
+    }
+  }
+  const auto integer = [](std::string_view v) -> std::optional<std::int64_t> {
+    std::int64_t n = 0;
+    const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || ptr != v.data() + v.size()) {
+      return std::nullopt;
+    }
+    return n;
+  };
+  if (auto v = header("x-mock-tokens-per-chunk")) {
+    const auto n = integer(*v);
+    if (!n || *n < 1) {
+      return fail("x-mock-tokens-per-chunk", "must be an integer >= 1");
+    }
+    o.tokens_per_chunk = *n;
+  }
+  if (auto v = header("x-mock-seed")) {
+    const auto n = integer(*v);
+    if (!n || *n < 0) {
+      return fail("x-mock-seed", "must be a non-negative integer");
+    }
+    o.seed = static_cast<std::uint64_t>(*n);
+  }
+  if (auto v = header("x-mock-fault")) {
+    const auto f = fault_from_string(*v);
+    if (!f) {
+      return fail("x-mock-fault", fmt::format("unknown fault \"{}\"", *v));
+    }
+    o.fault = *f;
+  }
+  return o;
+}
+
+std::string event_text(std::int64_t event, std::int64_t tokens_per_chunk, std::int64_t total) {
+  std::string text;
+  const std::int64_t first = event * tokens_per_chunk;
+  const std::int64_t last = std::min(total, first + tokens_per_chunk);
+  for (std::int64_t t = first; t < last; ++t) {
+    text += k_words[static_cast<std::size_t>(t) % k_words.size()];
+  }
+  return text;
+}
+
+// SSE payloads for one response, in the shape each provider sends.
+class EventWriter {
+ public:
+  EventWriter(Protocol protocol, const ChatInput& in, const MockScript& script,
+              std::uint64_t index)
+      : m_protocol(protocol), m_in(in), m_script(script) {
+    m_id = protocol == Protocol::openai ? fmt::format("chatcmpl-mock{:016x}", index)
+                                        : fmt::format("msg_mock{:016x}", index);
+    m_created = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+    util::append_json_string(m_model, in.model);
+  }
+
+  bool capped() const {
+    return m_in.max_tokens && m_script.output_tokens >= *m_in.max_tokens;
+  }
+
+  void preamble(std::string& out) const {
+    if (m_protocol == Protocol::openai) {
+      openai_chunk(out, R"({"role":"assistant","content":"","refusal":null})", "null");
+    } else {
+      out += "event: message_start\ndata: {\"type\": \"message_start\", \"message\": {\"id\": \"";
+      out += m_id;
+      out += "\", \"type\": \"message\", \"role\": \"assistant\", \"content\": [], \"model\": ";
+      out += m_model;
+      out += fmt::format(
+          ", \"stop_reason\": null, \"stop_sequence\": null, \"usage\": {{\"input_tokens\": {}, "
+          "\"output_tokens\": 1}}}}}}\n\n",
+          m_in.input_tokens);
+      out +=
+          "event: content_block_start\ndata: {\"type\": \"content_block_start\", \"index\": 0, "
+          "\"content_block\": {\"type\": \"text\", \"text\": \"\"}}\n\n";
+      out += "event: ping\ndata: {\"type\": \"ping\"}\n\n";
+    }
+  }
+
+  void content(std::string& out, std::string_view text) const {
+    if (m_protocol == Protocol::openai) {
+      std::string delta = R"({"content":)";
+      util::append_json_string(delta, text);
+      delta += '}';
+      openai_chunk(out, delta, "null");
+    } else {
+      out +=
+          "event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"index\": 0, "
+          "\"delta\": {\"type\": \"text_delta\", \"text\": ";
+      util::append_json_string(out, text);
+      out += "}}\n\n";
+    }
+  }
+
+  void malformed(std::string& out) const {
+    if (m_protocol == Protocol::openai) {
+      out += "data: {\"id\":\"" + m_id + "\",\"object\":\"chat.completion.chunk\",\"choices\":[{\n\n";
+    } else {
+      out += "event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"ind\n\n";
+    }
+  }
+
+  void finish(std::string& out, bool terminator) const {
+    if (m_protocol == Protocol::openai) {
+      openai_chunk(out, "{}", capped() ? "\"length\"" : "\"stop\"");
+      if (m_in.include_usage) {
+        out += "data: {\"id\":\"" + m_id +
+               "\",\"object\":\"chat.completion.chunk\",\"created\":" + std::to_string(m_created) +
+               ",\"model\":" + m_model + ",\"system_fingerprint\":\"fp_mock\",\"choices\":[]," +
+               usage_json() + "}\n\n";
+      }
+      if (terminator) {
+        out += "data: [DONE]\n\n";
+      }
+    } else {
+      out +=
+          "event: content_block_stop\ndata: {\"type\": \"content_block_stop\", \"index\": 0}\n\n";
+      out += fmt::format(
+          "event: message_delta\ndata: {{\"type\": \"message_delta\", \"delta\": {{\"stop_reason\": "
+          "\"{}\", \"stop_sequence\":null}}, \"usage\": {{\"output_tokens\": {}}}}}\n\n",
+          capped() ? "max_tokens" : "end_turn", m_script.output_tokens);
+      if (terminator) {
+        out += "event: message_stop\ndata: {\"type\": \"message_stop\"}\n\n";
+      }
+    }
+  }
+
+  std::string whole_body(std::string_view text) const {
+    std::string out;
+    if (m_protocol == Protocol::openai) {
+      out = "{\"id\":\"" + m_id + "\",\"object\":\"chat.completion\",\"created\":" +
+            std::to_string(m_created) + ",\"model\":" + m_model +
+            ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":";
+      util::append_json_string(out, text);
+      out += ",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":";
+      out += capped() ? "\"length\"" : "\"stop\"";
+      out += "}]," + usage_json() + ",\"system_fingerprint\":\"fp_mock\"}";
+    } else {
+      out = "{\"content\":[{\"text\":";
+      util::append_json_string(out, text);
+      out += ",\"type\":\"text\"}],\"id\":\"" + m_id + "\",\"model\":" + m_model +
+             ",\"role\":\"assistant\",\"stop_reason\":";
+      out += capped() ? "\"max_tokens\"" : "\"end_turn\"";
+      out += fmt::format(
+          ",\"stop_sequence\":null,\"type\":\"message\",\"usage\":{{\"input_tokens\":{},"
+          "\"output_tokens\":{}}}}}",
+          m_in.input_tokens, m_script.output_tokens);
+    }
+    return out;
+  }
+
+ private:
+  void openai_chunk(std::string& out, std::string_view delta, std::string_view finish) const {
+    out += "data: {\"id\":\"";
+    out += m_id;
+    out += "\",\"object\":\"chat.completion.chunk\",\"created\":";
+    out += std::to_string(m_created);
+    out += ",\"model\":";
+    out += m_model;
+    out += ",\"system_fingerprint\":\"fp_mock\",\"choices\":[{\"index\":0,\"delta\":";
+    out += delta;
+    out += ",\"logprobs\":null,\"finish_reason\":";
+    out += finish;
+    out += "}]";
+    if (m_in.include_usage) {
+      out += ",\"usage\":null";
+    }
+    out += "}\n\n";
+  }
+
+  std::string usage_json() const {
+    return fmt::format(
+        "\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{},"
+        "\"prompt_tokens_details\":{{\"cached_tokens\":0,\"audio_tokens\":0}},"
+        "\"completion_tokens_details\":{{\"reasoning_tokens\":0,\"audio_tokens\":0,"
+        "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}}}",
+        m_in.input_tokens, m_script.output_tokens, m_in.input_tokens + m_script.output_tokens);
+  }
+
+  Protocol m_protocol;
+  const ChatInput& m_in;
+  const MockScript& m_script;
+  std::string m_id;
+  std::string m_model;  // as a JSON string literal
+  std::int64_t m_created = 0;
+};
+
+std::string error_body(Protocol protocol, std::string_view type, std::string_view message) {
+  std::string out;
+  if (protocol == Protocol::openai) {
+    out = R"({"error":{"message":)";
+    util::append_json_string(out, message);
+    out += R"(,"type":)";
+    util::append_json_string(out, type);
+    out += R"(,"param":null,"code":null}})";
+  } else {
+    out = R"({"type":"error","error":{"type":)";
+    util::append_json_string(out, type);
+    out += R"(,"message":)";
+    util::append_json_string(out, message);
+    out += "}}";
+  }
+  return out;
+}
+
+}  // namespace
+
+struct MockServer::Impl {
+  MockProfile profile;
+  MockServerOptions options;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  std::atomic<std::uint64_t> counter{0};
+  std::atomic<std::uint64_t> served{0};
+  std::uint16_t bound_port = 0;
+  bool running = false;
+
+  Impl(MockProfile p, MockServerOptions o) : profile(std::move(p)), options(std::move(o)) {}
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      error_code ec;
+      tcp::socket socket =
+          co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (!acceptor.is_open() || ec == asio::error::operation_aborted) {
+          co_return;
+        }
+        // Out of descriptors, most likely: back off instead of spinning.
+        asio::steady_timer pause(io, std::chrono::milliseconds(10));
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::co_spawn(io, session(std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> session(tcp::socket socket) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      error_code ec;
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(64u << 20);
+      co_await http::async_read(socket, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        break;  // closed, or not HTTP
+      }
+      const Clock::time_point t_recv = Clock::now();
+      http::request<http::string_body> req = parser.release();
+      const bool keep = co_await handle(socket, req, t_recv);
+      served.fetch_add(1, std::memory_order_relaxed);
+      if (!keep) {
+        break;
+      }
+    }
+    error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<bool> send(tcp::socket& socket, const http::request<http::string_body>& req,
+                             http::status status, std::string body,
+                             std::string_view content_type = "application/json",
+                             http::fields extra = {}) {
+    http::response<http::string_body> res{status, req.version()};
+    res.set(http::field::server, "llmbench-mock");
+    res.set(http::field::content_type,
+            beast::string_view(content_type.data(), content_type.size()));
+    for (const auto& field : extra) {
+      res.set(field.name_string(), field.value());
+    }
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    error_code ec;
+    co_await http::async_write(socket, res, asio::redirect_error(asio::use_awaitable, ec));
+    co_return !ec && req.keep_alive();
+  }
+
+  asio::awaitable<bool> handle(tcp::socket& socket, http::request<http::string_body>& req,
+                               Clock::time_point t_recv) {
+    std::string_view target(req.target().data(), req.target().size());
+    target = target.substr(0, target.find('?'));
+    const bool post = req.method() == http::verb::post;
+    const bool get = req.method() == http::verb::get;
+    if (target == "/health" && get) {
+      co_return co_await send(socket, req, http::status::ok, R"({"status":"ok"})");
+    }
+    if (target == "/v1/models" && get) {
+      std::string body = R"({"object":"list","data":[{"id":)";
+      util::append_json_string(body, profile.model);
+      body += R"(,"object":"model","created":0,"owned_by":"llmbench-mock"}]})";
+      co_return co_await send(socket, req, http::status::ok, std::move(body));
+    }
+    Protocol protocol;
+    if (target == "/v1/chat/completions") {
+      protocol = Protocol::openai;
+    } else if (target == "/v1/messages") {
+      protocol = Protocol::anthropic;
+    } else {
+      co_return co_await send(
+          socket, req, http::status::not_found,
+          error_body(Protocol::openai, "not_found_error",
+                     fmt::format("the mock serves POST /v1/chat/completions, POST /v1/messages, "
+                                 "GET /v1/models and GET /health, not {}",
+                                 target)));
+    }
+    if (!post) {
+      co_return co_await send(socket, req, http::status::method_not_allowed,
+                              error_body(protocol, "invalid_request_error", "use POST"));
+    }
+    auto in = read_chat(req.body(), protocol);
+    if (!in) {
+      co_return co_await send(socket, req, http::status::bad_request,
+                              error_body(protocol, "invalid_request_error", in.error()));
+    }
+    auto overrides = read_overrides(req);
+    if (!overrides) {
+      co_return co_await send(socket, req, http::status::bad_request,
+                              error_body(protocol, "invalid_request_error", overrides.error()));
+    }
+    const std::uint64_t index = counter.fetch_add(1, std::memory_order_relaxed);
+    const MockScript script = make_script(profile, *overrides, index, in->max_tokens);
+
+    http::fields script_headers;
+    script_headers.set("x-mock-request", std::to_string(index));
+    script_headers.set("x-mock-ttft-ns", std::to_string(script.ttft.count()));
+    std::string gaps;
+    for (std::size_t i = 0; i < script.gaps.size() && i < k_max_reported_gaps; ++i) {
+      if (i > 0) {
+        gaps += ',';
+      }
+      gaps += std::to_string(script.gaps[i].count());
+    }
+    script_headers.set("x-mock-itl-ns", gaps);
+    script_headers.set("x-mock-output-tokens", std::to_string(script.output_tokens));
+    script_headers.set("x-mock-tokens-per-chunk", std::to_string(script.tokens_per_chunk));
+    script_headers.set("x-mock-fault", std::string(to_string(script.fault)));
+
+    switch (script.fault) {
+      case Fault::rate_limited: {
+        const auto seconds = std::max<std::int64_t>(
+            1, (profile.retry_after.count() + 999'999'999) / 1'000'000'000);
+        script_headers.set(http::field::retry_after, std::to_string(seconds));
+        co_return co_await send(
+            socket, req, http::status::too_many_requests,
+            error_body(protocol, protocol == Protocol::openai ? "requests" : "rate_limit_error",
+                       "Rate limit reached (injected by llmbench mock)"),
+            "application/json", std::move(script_headers));
+      }
+      case Fault::server_error:
+        co_return co_await send(socket, req, http::status::internal_server_error,
+                                error_body(protocol, protocol == Protocol::openai ? "server_error"
+                                                                                  : "api_error",
+                                           "Internal server error (injected by llmbench mock)"),
+                                "application/json", std::move(script_headers));
+      case Fault::unavailable:
+        co_return co_await send(
+            socket, req, http::status::service_unavailable,
+            error_body(protocol, protocol == Protocol::openai ? "server_error" : "overloaded_error",
+                       "Service unavailable (injected by llmbench mock)"),
+            "application/json", std::move(script_headers));
+      default:
+        break;
+    }
+    EventWriter writer(protocol, *in, script, index);
+    if (!in->stream) {
+      co_return co_await respond_whole(socket, req, writer, script, t_recv,
+                                       std::move(script_headers));
+    }
+    co_return co_await respond_stream(socket, req, writer, script, t_recv,
+                                      std::move(script_headers));
+  }
+
+  asio::awaitable<bool> respond_whole(tcp::socket& socket,
+                                      const http::request<http::string_body>& req,
+                                      const EventWriter& writer, const MockScript& script,
+                                      Clock::time_point t_recv, http::fields headers) {
+    Clock::time_point due = t_recv + script.ttft;
+    for (const auto gap : script.gaps) {
+      due += gap;
+    }
+    error_code ec;
+    asio::steady_timer timer(socket.get_executor(), due);
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    std::string text;
+    for (std::int64_t e = 0; e < script.events(); ++e) {
+      text += event_text(e, script.tokens_per_chunk, script.output_tokens);
+    }
+    if (script.fault == Fault::reset) {
+      reset(socket);
+      co_return false;
+    }
+    if (script.fault == Fault::stall) {
+      co_await wait_for_close(socket);
+      co_return false;
+    }
+    std::string body = writer.whole_body(text);
+    if (script.fault == Fault::malformed) {
+      body.resize(body.size() / 2);
+    }
+    const bool keep = co_await send(socket, req, http::status::ok, std::move(body),
+                                    "application/json", std::move(headers));
+    co_return keep && script.fault != Fault::no_terminator;
+  }
+
+  asio::awaitable<bool> respond_stream(tcp::socket& socket,
+                                       const http::request<http::string_body>& req,
+                                       const EventWriter& writer, const MockScript& script,
+                                       Clock::time_point t_recv, http::fields headers) {
+    http::response<http::empty_body> res{http::status::ok, req.version()};
+    res.set(http::field::server, "llmbench-mock");
+    res.set(http::field::content_type, "text/event-stream; charset=utf-8");
+    res.set(http::field::cache_control, "no-cache");
+    for (const auto& field : headers) {
+      res.set(field.name_string(), field.value());
+    }
+    res.keep_alive(req.keep_alive());
+    res.chunked(true);
+    http::response_serializer<http::empty_body> serializer{res};
+    error_code ec;
+    co_await http::async_write_header(socket, serializer,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      co_return false;
+    }
+    std::string pending;
+    writer.preamble(pending);
+    if (!co_await write_chunk(socket, pending)) {
+      co_return false;
+    }
+    const std::int64_t events = script.events();
+    const std::int64_t half = events / 2;
+    asio::steady_timer timer(socket.get_executor());
+    Clock::time_point due = t_recv + script.ttft;
+    for (std::int64_t e = 0; e < events; ++e) {
+      if (e > 0) {
+        due += script.gaps[static_cast<std::size_t>(e - 1)];
+      }
+      if (due > Clock::now()) {
+        // Send what is ready before sleeping until the next event falls due.
+        if (!pending.empty() && !co_await write_chunk(socket, pending)) {
+          co_return false;
+        }
+        timer.expires_at(due);
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+          co_return false;
+        }
+      }
+      if (e == half && script.fault != Fault::none && script.fault != Fault::no_terminator) {
+        if (script.fault == Fault::malformed) {
+          writer.malformed(pending);
+        } else {
+          if (!pending.empty() && !co_await write_chunk(socket, pending)) {
+            co_return false;
+          }
+          if (script.fault == Fault::reset) {
+            reset(socket);
+          } else {
+            co_await wait_for_close(socket);
+          }
+          co_return false;
+        }
+      }
+      writer.content(pending, event_text(e, script.tokens_per_chunk, script.output_tokens));
+    }
+    writer.finish(pending, script.fault != Fault::no_terminator);
+    if (!co_await write_chunk(socket, pending)) {
+      co_return false;
+    }
+    static constexpr std::string_view k_last = "0\r\n\r\n";
+    co_await asio::async_write(socket, asio::buffer(k_last.data(), k_last.size()),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    co_return !ec && req.keep_alive();
+  }
+
+  // Writes `pending` as one HTTP chunk and clears it.
+  static asio::awaitable<bool> write_chunk(tcp::socket& socket, std::string& pending) {
+    const std::string size_line = fmt::format("{:x}\r\n", pending.size());
+    static constexpr std::string_view k_crlf = "\r\n";
+    const std::array<asio::const_buffer, 3> buffers = {
+        asio::buffer(size_line), asio::buffer(pending), asio::buffer(k_crlf.data(), 2)};
+    error_code ec;
+    co_await asio::async_write(socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
+    pending.clear();
+    co_return !ec;
+  }
+
+  static void reset(tcp::socket& socket) {
+    error_code ec;
+    socket.set_option(asio::socket_base::linger(true, 0), ec);
+    socket.close(ec);  // with linger 0: an RST, not a FIN
+  }
+
+  // A stalled stream: hold the connection, send nothing, until the client gives up.
+  static asio::awaitable<void> wait_for_close(tcp::socket& socket) {
+    std::array<char, 256> sink{};
+    for (;;) {
+      error_code ec;
+      co_await socket.async_read_some(asio::buffer(sink),
+                                      asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        co_return;
+      }
+    }
+  }
+};
+
+MockServer::MockServer(MockProfile profile, MockServerOptions options)
+    : m_impl(std::make_unique<Impl>(std::move(profile), std::move(options))) {}
+
+MockServer::~MockServer() {
+  stop();
+}
+
+void MockServer::start() {
+  Impl& s = *m_impl;
+  if (s.running) {
+    return;
+  }
+  error_code ec;
+  const auto address = asio::ip::make_address(s.options.host, ec);
+  if (ec) {
+    throw InputError(fmt::format("mock: \"{}\" is not an IP address (try 127.0.0.1)",
+                                 s.options.host));
+  }
+  const tcp::endpoint endpoint(address, s.options.port);
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) {
+    s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    s.acceptor.bind(endpoint, ec);
+  }
+  if (!ec) {
+    s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    throw RunError(fmt::format("mock: cannot listen on {}:{} ({}); choose another --port",
+                               s.options.host, s.options.port, ec.message()));
+  }
+  s.bound_port = s.acceptor.local_endpoint().port();
+  asio::co_spawn(s.io, s.accept_loop(), asio::detached);
+  const int n = s.options.threads > 0
+                    ? s.options.threads
+                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i) {
+    s.threads.emplace_back([&s] { s.io.run(); });
+  }
+  s.running = true;
+}
+
+void MockServer::stop() {
+  Impl& s = *m_impl;
+  if (!s.running) {
+    return;
+  }
+  asio::post(s.io, [&s] {
+    error_code ec;
+    s.acceptor.close(ec);
+  });
+  s.io.stop();
+  for (auto& t : s.threads) {
+    t.join();
+  }
+  s.threads.clear();
+  s.running = false;
+}
+
+std::uint16_t MockServer::port() const {
+  return m_impl->bound_port;
+}
+
+std::string MockServer::base_url() const {
+  return fmt::format("http://{}:{}/v1", m_impl->options.host, m_impl->bound_port);
+}
+
+std::uint64_t MockServer::requests_served() const {
+  return m_impl->served.load(std::memory_order_relaxed);
+}
+
+}  // namespace llmbench::server
