@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <toml++/toml.h>
 
 #include "llmbench/util/duration.hpp"
 #include "llmbench/util/error.hpp"
@@ -155,10 +155,9 @@ std::string_view to_string(Fault f) {
 }
 
 const std::vector<Fault>& all_faults() {
-  static const std::vector<Fault> all = {Fault::rate_limited, Fault::server_error,
-                                         Fault::unavailable,  Fault::reset,
-                                         Fault::malformed,    Fault::stall,
-                                         Fault::no_terminator};
+  static const std::vector<Fault> all = {
+      Fault::rate_limited, Fault::server_error, Fault::unavailable,  Fault::reset,
+      Fault::malformed,    Fault::stall,        Fault::no_terminator};
   return all;
 }
 
@@ -195,7 +194,11 @@ Fault FaultRates::pick(double u) const {
 
 MockScript make_script(const MockProfile& profile, const MockOverrides& overrides,
                        std::uint64_t index, std::optional<std::int64_t> max_tokens) {
-  // SplitMix64 of (seed, index): neighbouring requests get unrelated streams.
+  // SplitMix64 of (seed, index): neighbouring requests get unrelated streams. A request that
+  // brings its own seed is scripted by that seed alone, so a client can reproduce it.
+  if (overrides.seed) {
+    index = 0;
+  }
   std::uint64_t z = overrides.seed.value_or(profile.seed) + 0x9E3779B97F4A7C15ull * (index + 1);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -205,8 +208,8 @@ MockScript make_script(const MockProfile& profile, const MockOverrides& override
   s.fault = overrides.fault.value_or(
       profile.faults.pick(std::uniform_real_distribution<double>(0.0, 1.0)(rng)));
   s.ttft = Nanos(std::llround(overrides.ttft.value_or(profile.ttft).sample(rng)));
-  const bool from_max = overrides.output_tokens ? overrides.output_from_max_tokens
-                                                : profile.output_from_max_tokens;
+  const bool from_max =
+      overrides.output_tokens ? overrides.output_from_max_tokens : profile.output_from_max_tokens;
   if (from_max && max_tokens) {
     s.output_tokens = *max_tokens;
   } else {
@@ -216,8 +219,8 @@ MockScript make_script(const MockProfile& profile, const MockOverrides& override
   if (max_tokens) {
     s.output_tokens = std::min(s.output_tokens, std::max<std::int64_t>(*max_tokens, 1));
   }
-  s.tokens_per_chunk = std::max<std::int64_t>(1, overrides.tokens_per_chunk.value_or(
-                                                     profile.tokens_per_chunk));
+  s.tokens_per_chunk =
+      std::max<std::int64_t>(1, overrides.tokens_per_chunk.value_or(profile.tokens_per_chunk));
   const Distribution& itl = overrides.itl.value_or(profile.itl);
   const std::int64_t events = s.events();
   s.gaps.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, events - 1)));
@@ -238,8 +241,8 @@ MockProfile MockProfile::load(const std::string& path) {
   MockProfile p;
   const toml::table* mock = doc["mock"].as_table();
   if (mock == nullptr) {
-    throw InputError(fmt::format("{}: a mock profile needs a [mock] table (see docs/mock.md)",
-                                 path));
+    throw InputError(
+        fmt::format("{}: a mock profile needs a [mock] table (see docs/mock.md)", path));
   }
   const auto where = [&](const toml::node& n) {
     return fmt::format("{}:{}:{}", path, n.source().begin.line, n.source().begin.column);
@@ -275,7 +278,8 @@ MockProfile MockProfile::load(const std::string& path) {
     } else if (k == "tokens_per_chunk") {
       const auto v = node.value<std::int64_t>();
       if (!v || *v < 1) {
-        throw InputError(fmt::format("{}: `tokens_per_chunk` must be an integer >= 1", where(node)));
+        throw InputError(
+            fmt::format("{}: `tokens_per_chunk` must be an integer >= 1", where(node)));
       }
       p.tokens_per_chunk = *v;
     } else if (k == "seed") {
@@ -301,17 +305,17 @@ MockProfile MockProfile::load(const std::string& path) {
     } else if (k == "faults") {
       const toml::table* faults = node.as_table();
       if (faults == nullptr) {
-        throw InputError(fmt::format("{}: `faults` must be a table of probabilities",
-                                     where(node)));
+        throw InputError(fmt::format("{}: `faults` must be a table of probabilities", where(node)));
       }
       for (const auto& [fname, fnode] : *faults) {
         const auto fault = fault_from_string(fname.str());
         const auto prob = fnode.value<double>();
         if (!fault || *fault == Fault::none) {
-          throw InputError(fmt::format("{}: unknown fault `{}` (one of rate_limited, "
-                                       "server_error, unavailable, reset, malformed, stall, "
-                                       "no_terminator)",
-                                       where(fnode), fname.str()));
+          throw InputError(
+              fmt::format("{}: unknown fault `{}` (one of rate_limited, "
+                          "server_error, unavailable, reset, malformed, stall, "
+                          "no_terminator)",
+                          where(fnode), fname.str()));
         }
         if (!prob || *prob < 0 || *prob > 1) {
           throw InputError(fmt::format("{}: fault `{}` needs a probability between 0 and 1",
@@ -324,10 +328,11 @@ MockProfile MockProfile::load(const std::string& path) {
                                      where(node), p.faults.total()));
       }
     } else {
-      throw InputError(fmt::format("{}: unknown key `{}` in [mock] (known: ttft, itl, "
-                                   "output_tokens, tokens_per_chunk, seed, model, "
-                                   "retry_after, faults)",
-                                   where(node), k));
+      throw InputError(
+          fmt::format("{}:{}:{}: unknown key `{}` in [mock] (known: ttft, itl, "
+                      "output_tokens, tokens_per_chunk, seed, model, "
+                      "retry_after, faults)",
+                      path, key.source().begin.line, key.source().begin.column, k));
     }
   }
   return p;

@@ -104,7 +104,8 @@ struct MockOverrides {
   std::optional<Fault> fault;
 };
 
-// Decides a script for request number `index` (the seed and index make it reproducible).
+// Decides a script for request number `index`: the profile's seed and the index make it
+// reproducible; a request's own x-mock-seed alone decides it (the index is then ignored).
 MockScript make_script(const MockProfile& profile, const MockOverrides& overrides,
                        std::uint64_t index, std::optional<std::int64_t> max_tokens);
 

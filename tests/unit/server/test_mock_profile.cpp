@@ -1,0 +1,161 @@
+#include "llmbench/server/mock_profile.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "llmbench/util/error.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace llmbench::server;
+
+TEST(Distribution, ParsesEveryForm) {
+  auto fixed = Distribution::parse("50ms", true);
+  ASSERT_TRUE(fixed);
+  EXPECT_EQ(fixed->kind(), Distribution::Kind::fixed);
+  EXPECT_DOUBLE_EQ(fixed->a(), 50e6);
+  auto uniform = Distribution::parse("uniform:20ms..80ms", true);
+  ASSERT_TRUE(uniform);
+  EXPECT_DOUBLE_EQ(uniform->a(), 20e6);
+  EXPECT_DOUBLE_EQ(uniform->b(), 80e6);
+  auto normal = Distribution::parse("normal:50ms,5ms", true);
+  ASSERT_TRUE(normal);
+  EXPECT_DOUBLE_EQ(normal->b(), 5e6);
+  auto lognormal = Distribution::parse("lognormal:50ms,0.3", true);
+  ASSERT_TRUE(lognormal);
+  EXPECT_DOUBLE_EQ(lognormal->b(), 0.3);  // sigma of the log: unitless
+  auto count = Distribution::parse("uniform:16..256", false);
+  ASSERT_TRUE(count);
+  EXPECT_DOUBLE_EQ(count->b(), 256);
+  EXPECT_EQ(lognormal->describe(true), "lognormal:50ms,0.3");
+  EXPECT_EQ(uniform->describe(true), "uniform:20ms..80ms");
+}
+
+TEST(Distribution, RejectsWhatItCannotUse) {
+  for (const char* bad : {"50", "fast", "uniform:80ms..20ms", "uniform:20ms", "normal:50ms",
+                          "lognormal:0ms,0.3", "gamma:1ms,2ms", "-5ms", "normal:50ms,x"}) {
+    auto d = Distribution::parse(bad, true);
+    EXPECT_FALSE(d) << bad;
+    if (!d) {
+      EXPECT_NE(d.error().find("uniform:LOW..HIGH"), std::string::npos) << d.error();
+    }
+  }
+  EXPECT_FALSE(Distribution::parse("12ms", false));  // counts take no unit
+}
+
+TEST(Distribution, SamplesHaveTheStatedShape) {
+  std::mt19937_64 rng(42);
+  const auto check = [&](const char* spec, double want_median, double tolerance) {
+    auto d = Distribution::parse(spec, true);
+    ASSERT_TRUE(d) << spec;
+    std::vector<double> xs(20'001);
+    for (auto& x : xs) {
+      x = d->sample(rng);
+      ASSERT_GE(x, 0);
+    }
+    std::nth_element(xs.begin(), xs.begin() + 10'000, xs.end());
+    EXPECT_NEAR(xs[10'000], want_median, tolerance) << spec;
+  };
+  check("50ms", 50e6, 0);
+  check("uniform:20ms..80ms", 50e6, 1.5e6);
+  check("normal:50ms,5ms", 50e6, 0.3e6);
+  check("lognormal:50ms,0.3", 50e6, 1e6);
+  // A normal far below zero is clamped, never negative.
+  auto wide = Distribution::parse("normal:1ms,10ms", true);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_GE(wide->sample(rng), 0);
+  }
+}
+
+TEST(Faults, PickFollowsTheRates) {
+  FaultRates rates;
+  rates.rates = {{Fault::rate_limited, 0.1}, {Fault::reset, 0.2}};
+  EXPECT_DOUBLE_EQ(rates.total(), 0.3 + 0.0);
+  EXPECT_EQ(rates.pick(0.05), Fault::rate_limited);
+  EXPECT_EQ(rates.pick(0.15), Fault::reset);
+  EXPECT_EQ(rates.pick(0.31), Fault::none);
+  for (Fault f : all_faults()) {
+    EXPECT_EQ(fault_from_string(to_string(f)), f);
+  }
+  EXPECT_FALSE(fault_from_string("explode"));
+}
+
+TEST(MockScript, IsReproducibleFromSeedAndIndex) {
+  MockProfile p;
+  p.ttft = *Distribution::parse("lognormal:50ms,0.5", true);
+  p.itl = *Distribution::parse("uniform:1ms..20ms", true);
+  p.output_tokens = *Distribution::parse("uniform:10..100", false);
+  const auto a = make_script(p, {}, 7, std::nullopt);
+  const auto b = make_script(p, {}, 7, std::nullopt);
+  const auto c = make_script(p, {}, 8, std::nullopt);
+  EXPECT_EQ(a.ttft, b.ttft);
+  EXPECT_EQ(a.gaps, b.gaps);
+  EXPECT_NE(a.ttft, c.ttft);
+  EXPECT_EQ(static_cast<std::int64_t>(a.gaps.size()), a.events() - 1);
+  MockOverrides seeded;
+  seeded.seed = 99;
+  EXPECT_NE(make_script(p, seeded, 7, std::nullopt).ttft, a.ttft);
+  EXPECT_EQ(make_script(p, seeded, 7, std::nullopt).gaps,
+            make_script(p, seeded, 8, std::nullopt).gaps);
+}
+
+TEST(MockScript, OutputLengthRules) {
+  MockProfile p;
+  p.output_tokens = Distribution::fixed(64);
+  EXPECT_EQ(make_script(p, {}, 0, 10).output_tokens, 10);  // never past max_tokens
+  EXPECT_EQ(make_script(p, {}, 0, std::nullopt).output_tokens, 64);
+  p.output_from_max_tokens = true;
+  EXPECT_EQ(make_script(p, {}, 0, 300).output_tokens, 300);
+  p.tokens_per_chunk = 8;
+  const auto s = make_script(p, {}, 0, 20);
+  EXPECT_EQ(s.events(), 3);
+  EXPECT_EQ(s.gaps.size(), 2u);
+  MockOverrides forced;
+  forced.fault = Fault::stall;
+  EXPECT_EQ(make_script(p, forced, 0, 20).fault, Fault::stall);
+}
+
+TEST(MockProfile, LoadsAFile) {
+  llmbench::testing::TempDir dir;
+  const auto path = dir.write("m.toml", R"([mock]
+ttft = "lognormal:80ms,0.4"
+itl = "uniform:5ms..15ms"
+output_tokens = "max_tokens"
+tokens_per_chunk = 2
+seed = 9
+model = "gpt-mock"
+retry_after = "3s"
+[mock.faults]
+rate_limited = 0.05
+reset = 0.01
+)");
+  const auto p = MockProfile::load(path);
+  EXPECT_EQ(p.ttft.kind(), Distribution::Kind::lognormal);
+  EXPECT_DOUBLE_EQ(p.itl.b(), 15e6);
+  EXPECT_TRUE(p.output_from_max_tokens);
+  EXPECT_EQ(p.tokens_per_chunk, 2);
+  EXPECT_EQ(p.seed, 9u);
+  EXPECT_EQ(p.model, "gpt-mock");
+  EXPECT_EQ(p.retry_after, std::chrono::seconds(3));
+  EXPECT_NEAR(p.faults.total(), 0.06, 1e-12);
+}
+
+TEST(MockProfile, ErrorsNameTheLine) {
+  llmbench::testing::TempDir dir;
+  const auto expect_error = [&](const std::string& text, const std::string& fragment) {
+    const auto path = dir.write("bad.toml", text);
+    try {
+      MockProfile::load(path);
+      ADD_FAILURE() << "no error for: " << text;
+    } catch (const llmbench::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  expect_error("[mock]\nttft = \"fast\"\n", "bad.toml:2:8: `ttft`");
+  expect_error("[mock]\nspeed = 1\n", "bad.toml:2:1: unknown key `speed`");
+  expect_error("[mock]\n[mock.faults]\nexplode = 0.1\n", "unknown fault `explode`");
+  expect_error("[mock]\n[mock.faults]\nreset = 0.7\nstall = 0.7\n", "more than 1");
+  expect_error("ttft = \"1ms\"\n", "needs a [mock] table");
+  expect_error("[mock\n", "bad.toml:1:");
+}
