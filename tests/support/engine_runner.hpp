@@ -60,4 +60,59 @@ inline std::unique_ptr<Exchange> run_one(net::Engine& engine, const providers::C
   return std::move(one.front());
 }
 
+// A closed loop: keeps `concurrency` requests in flight until `total` have completed, the
+// first `concurrency` started `ramp` apart so the loop settles into a staggered steady state.
+// `make(i)` gives the i-th request; `on_done(exchange, i)` sees each finished one, after which
+// it is freed (memory stays flat however many requests run).
+template <typename Make, typename OnDone>
+void closed_loop(net::Engine& engine, const providers::Codec& codec, std::size_t concurrency,
+                 std::size_t total, std::chrono::nanoseconds ramp, Make&& make, OnDone&& on_done,
+                 providers::ParserOptions options = {}) {
+  struct Slot {
+    std::unique_ptr<Exchange> ex;
+    std::size_t index = 0;
+  };
+  std::vector<Slot> slots(concurrency);
+  std::vector<std::size_t> finished;
+  finished.reserve(concurrency);
+  std::size_t started = 0;
+  std::size_t completed = 0;
+  const auto launch = [&](std::size_t slot) {
+    const providers::ChatRequest request = make(started);
+    auto ex = std::make_unique<Exchange>();
+    options.stream = request.stream;
+    ex->parser = codec.parser(options);
+    ex->parser->set_on_done(
+        [&finished, slot](providers::ResponseParser&) { finished.push_back(slot); });
+    slots[slot].index = started++;
+    slots[slot].ex = std::move(ex);
+    slots[slot].ex->id = engine.start(codec.build(request), *slots[slot].ex->parser);
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  std::size_t ramped = 0;
+  while (completed < total) {
+    auto wait = std::chrono::nanoseconds(std::chrono::milliseconds(100));
+    while (ramped < concurrency && started < total) {
+      const auto due = t0 + ramp * static_cast<std::int64_t>(ramped);
+      const auto now = std::chrono::steady_clock::now();
+      if (due > now) {
+        wait = std::min<std::chrono::nanoseconds>(wait, due - now);
+        break;
+      }
+      launch(ramped++);
+    }
+    engine.poll(wait);
+    for (const std::size_t slot : finished) {
+      slots[slot].ex->done = true;
+      on_done(*slots[slot].ex, slots[slot].index);
+      slots[slot].ex.reset();
+      ++completed;
+      if (started < total) {
+        launch(slot);  // a completion frees its place for the next request
+      }
+    }
+    finished.clear();
+  }
+}
+
 }  // namespace llmbench::testing
