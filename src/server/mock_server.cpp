@@ -399,8 +399,8 @@ struct MockServer::Impl {
       }
       const Clock::time_point t_recv = Clock::now();
       http::request<http::string_body> req = parser.release();
+      served.fetch_add(1, std::memory_order_relaxed);  // counted before the answer is seen
       const bool keep = co_await handle(socket, req, t_recv);
-      served.fetch_add(1, std::memory_order_relaxed);
       if (!keep) {
         break;
       }
