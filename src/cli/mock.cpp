@@ -28,8 +28,7 @@ struct MockFlags {
   std::string model;
 };
 
-server::Distribution parse_flag(const std::string& flag, const std::string& spec,
-                                bool duration) {
+server::Distribution parse_flag(const std::string& flag, const std::string& spec, bool duration) {
   auto d = server::Distribution::parse(spec, duration);
   if (!d) {
     throw InputError(fmt::format("{} {}", flag, d.error()));
@@ -85,8 +84,8 @@ server::MockProfile build_profile(const MockFlags& f) {
     p.faults.rates.emplace_back(*fault, prob);
   }
   if (p.faults.total() > 1.0 + 1e-9) {
-    throw InputError(fmt::format("--fault probabilities add up to {}, more than 1",
-                                 p.faults.total()));
+    throw InputError(
+        fmt::format("--fault probabilities add up to {}, more than 1", p.faults.total()));
   }
   if (!f.retry_after.empty()) {
     auto d = util::parse_duration(f.retry_after);
@@ -171,8 +170,7 @@ void register_mock(CLI::App& app, Globals& globals) {
     sigwait(&stop_signals, &signal);
     mock.stop();
     if (!globals.quiet) {
-      std::cout << fmt::format("llmbench mock stopped after {} requests\n",
-                               mock.requests_served());
+      std::cout << fmt::format("llmbench mock stopped after {} requests\n", mock.requests_served());
     }
   });
 }

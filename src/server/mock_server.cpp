@@ -8,7 +8,6 @@
 #include <simdjson.h>
 
 #include <array>
-#include <charconv>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -17,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -38,8 +38,8 @@ namespace {
 
 constexpr std::size_t k_max_reported_gaps = 4096;
 constexpr std::array<std::string_view, 16> k_words = {
-    " the",  " quick", " brown", " fox",    " jumps", " over",  " a",    " lazy",
-    " dog",  " while", " seven", " models", " stream", " their", " words", " back"};
+    " the", " quick", " brown", " fox",    " jumps",  " over",  " a",     " lazy",
+    " dog", " while", " seven", " models", " stream", " their", " words", " back"};
 
 enum class Protocol { openai, anthropic };
 
@@ -77,8 +77,7 @@ Result<ChatInput> read_chat(const std::string& body, Protocol protocol) {
     in.stream = stream;
   }
   bool usage = false;
-  if (doc.at_pointer("/stream_options/include_usage").get_bool().get(usage) ==
-      simdjson::SUCCESS) {
+  if (doc.at_pointer("/stream_options/include_usage").get_bool().get(usage) == simdjson::SUCCESS) {
     in.include_usage = usage;
   }
   simdjson::dom::array messages;
@@ -192,8 +191,7 @@ std::string event_text(std::int64_t event, std::int64_t tokens_per_chunk, std::i
 // SSE payloads for one response, in the shape each provider sends.
 class EventWriter {
  public:
-  EventWriter(Protocol protocol, const ChatInput& in, const MockScript& script,
-              std::uint64_t index)
+  EventWriter(Protocol protocol, const ChatInput& in, const MockScript& script, std::uint64_t index)
       : m_protocol(protocol), m_in(in), m_script(script) {
     m_id = protocol == Protocol::openai ? fmt::format("chatcmpl-mock{:016x}", index)
                                         : fmt::format("msg_mock{:016x}", index);
@@ -203,9 +201,7 @@ class EventWriter {
     util::append_json_string(m_model, in.model);
   }
 
-  bool capped() const {
-    return m_in.max_tokens && m_script.output_tokens >= *m_in.max_tokens;
-  }
+  bool capped() const { return m_in.max_tokens && m_script.output_tokens >= *m_in.max_tokens; }
 
   void preamble(std::string& out) const {
     if (m_protocol == Protocol::openai) {
@@ -243,7 +239,8 @@ class EventWriter {
 
   void malformed(std::string& out) const {
     if (m_protocol == Protocol::openai) {
-      out += "data: {\"id\":\"" + m_id + "\",\"object\":\"chat.completion.chunk\",\"choices\":[{\n\n";
+      out +=
+          "data: {\"id\":\"" + m_id + "\",\"object\":\"chat.completion.chunk\",\"choices\":[{\n\n";
     } else {
       out += "event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"ind\n\n";
     }
@@ -265,7 +262,8 @@ class EventWriter {
       out +=
           "event: content_block_stop\ndata: {\"type\": \"content_block_stop\", \"index\": 0}\n\n";
       out += fmt::format(
-          "event: message_delta\ndata: {{\"type\": \"message_delta\", \"delta\": {{\"stop_reason\": "
+          "event: message_delta\ndata: {{\"type\": \"message_delta\", \"delta\": "
+          "{{\"stop_reason\": "
           "\"{}\", \"stop_sequence\":null}}, \"usage\": {{\"output_tokens\": {}}}}}\n\n",
           capped() ? "max_tokens" : "end_turn", m_script.output_tokens);
       if (terminator) {
@@ -277,8 +275,9 @@ class EventWriter {
   std::string whole_body(std::string_view text) const {
     std::string out;
     if (m_protocol == Protocol::openai) {
-      out = "{\"id\":\"" + m_id + "\",\"object\":\"chat.completion\",\"created\":" +
-            std::to_string(m_created) + ",\"model\":" + m_model +
+      out = "{\"id\":\"" + m_id +
+            "\",\"object\":\"chat.completion\",\"created\":" + std::to_string(m_created) +
+            ",\"model\":" + m_model +
             ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":";
       util::append_json_string(out, text);
       out += ",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":";
@@ -490,8 +489,8 @@ struct MockServer::Impl {
 
     switch (script.fault) {
       case Fault::rate_limited: {
-        const auto seconds = std::max<std::int64_t>(
-            1, (profile.retry_after.count() + 999'999'999) / 1'000'000'000);
+        const auto seconds =
+            std::max<std::int64_t>(1, (profile.retry_after.count() + 999'999'999) / 1'000'000'000);
         script_headers.set(http::field::retry_after, std::to_string(seconds));
         co_return co_await send(
             socket, req, http::status::too_many_requests,
@@ -500,11 +499,11 @@ struct MockServer::Impl {
             "application/json", std::move(script_headers));
       }
       case Fault::server_error:
-        co_return co_await send(socket, req, http::status::internal_server_error,
-                                error_body(protocol, protocol == Protocol::openai ? "server_error"
-                                                                                  : "api_error",
-                                           "Internal server error (injected by llmbench mock)"),
-                                "application/json", std::move(script_headers));
+        co_return co_await send(
+            socket, req, http::status::internal_server_error,
+            error_body(protocol, protocol == Protocol::openai ? "server_error" : "api_error",
+                       "Internal server error (injected by llmbench mock)"),
+            "application/json", std::move(script_headers));
       case Fault::unavailable:
         co_return co_await send(
             socket, req, http::status::service_unavailable,
@@ -552,7 +551,7 @@ struct MockServer::Impl {
     }
     const bool keep = co_await send(socket, req, http::status::ok, std::move(body),
                                     "application/json", std::move(headers));
-    co_return keep && script.fault != Fault::no_terminator;
+    co_return keep&& script.fault != Fault::no_terminator;
   }
 
   asio::awaitable<bool> respond_stream(tcp::socket& socket,
@@ -673,8 +672,8 @@ void MockServer::start() {
   error_code ec;
   const auto address = asio::ip::make_address(s.options.host, ec);
   if (ec) {
-    throw InputError(fmt::format("mock: \"{}\" is not an IP address (try 127.0.0.1)",
-                                 s.options.host));
+    throw InputError(
+        fmt::format("mock: \"{}\" is not an IP address (try 127.0.0.1)", s.options.host));
   }
   const tcp::endpoint endpoint(address, s.options.port);
   s.acceptor.open(endpoint.protocol(), ec);

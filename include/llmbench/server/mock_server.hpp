@@ -45,7 +45,7 @@ class MockServer {
   void stop();
 
   std::uint16_t port() const;
-  std::string base_url() const;  // http://HOST:PORT/v1
+  std::string base_url() const;           // http://HOST:PORT/v1
   std::uint64_t requests_served() const;  // requests read (each is answered or cut off)
 
  private:

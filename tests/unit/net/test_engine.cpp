@@ -51,8 +51,7 @@ class EngineTest : public ::testing::Test {
   net::Engine m_engine;
 };
 
-providers::ChatRequest with_header(providers::ChatRequest r, std::string name,
-                                   std::string value) {
+providers::ChatRequest with_header(providers::ChatRequest r, std::string name, std::string value) {
   r.headers.emplace_back(std::move(name), std::move(value));
   return r;
 }
@@ -100,7 +99,8 @@ TEST_F(EngineTest, MaxTokensCapsTheOutputWithTheLengthReason) {
 }
 
 TEST_F(EngineTest, NonStreamingBothProtocols) {
-  for (const providers::Codec* codec : {&providers::openai_codec(), &providers::anthropic_codec()}) {
+  for (const providers::Codec* codec :
+       {&providers::openai_codec(), &providers::anthropic_codec()}) {
     const auto ex = run_one(m_engine, *codec, request(false));
     const auto& r = ex->r();
     ASSERT_TRUE(r.ok()) << codec->name() << ": " << r.error_message;
@@ -116,8 +116,9 @@ TEST_F(EngineTest, TokensPerChunkGroupsTokensIntoEvents) {
                           with_header(request(), "x-mock-tokens-per-chunk", "4"));
   EXPECT_EQ(ex->r().text_events, 4);
   EXPECT_EQ(ex->r().output_tokens, 16);
-  EXPECT_EQ(ex->r().text, " the quick brown fox jumps over a lazy dog while seven models stream "
-                          "their words back");
+  EXPECT_EQ(ex->r().text,
+            " the quick brown fox jumps over a lazy dog while seven models stream "
+            "their words back");
 }
 
 TEST_F(EngineTest, EachFaultMapsToItsErrorClass) {
@@ -130,7 +131,8 @@ TEST_F(EngineTest, EachFaultMapsToItsErrorClass) {
       {"unavailable", ErrorClass::http_5xx},      {"reset", ErrorClass::connection},
       {"malformed", ErrorClass::protocol},        {"no_terminator", ErrorClass::protocol},
   };
-  for (const providers::Codec* codec : {&providers::openai_codec(), &providers::anthropic_codec()}) {
+  for (const providers::Codec* codec :
+       {&providers::openai_codec(), &providers::anthropic_codec()}) {
     for (const auto& c : cases) {
       const auto ex = run_one(m_engine, *codec, with_header(request(), "x-mock-fault", c.fault));
       EXPECT_EQ(ex->r().error, c.expected)
@@ -139,8 +141,8 @@ TEST_F(EngineTest, EachFaultMapsToItsErrorClass) {
       EXPECT_FALSE(ex->r().error_message.empty());
     }
   }
-  const auto limited =
-      run_one(m_engine, providers::openai_codec(), with_header(request(), "x-mock-fault", "rate_limited"));
+  const auto limited = run_one(m_engine, providers::openai_codec(),
+                               with_header(request(), "x-mock-fault", "rate_limited"));
   EXPECT_EQ(limited->r().status_code, 429);
   EXPECT_EQ(limited->r().retry_after_ms, 1000);
 }
@@ -171,7 +173,8 @@ TEST_F(EngineTest, FirstTokenTimeoutFiresOnTime) {
 }
 
 TEST_F(EngineTest, TotalTimeoutCutsALongStream) {
-  auto req = with_header(with_header(request(), "x-mock-itl", "50ms"), "x-mock-output-tokens", "100");
+  auto req =
+      with_header(with_header(request(), "x-mock-itl", "50ms"), "x-mock-output-tokens", "100");
   req.total_timeout = 300ms;
   const auto ex = run_one(m_engine, providers::anthropic_codec(), req);
   EXPECT_EQ(ex->r().error, ErrorClass::timeout_total);
@@ -226,8 +229,8 @@ TEST_F(EngineTest, RefusedConnectionIsAConnectionError) {
 
 TEST_F(EngineTest, CancelStopsARequestInFlight) {
   std::vector<std::unique_ptr<lt::Exchange>> all;
-  all.push_back(lt::start(m_engine, providers::openai_codec(),
-                               with_header(request(), "x-mock-ttft", "5s")));
+  all.push_back(
+      lt::start(m_engine, providers::openai_codec(), with_header(request(), "x-mock-ttft", "5s")));
   all.push_back(lt::start(m_engine, providers::openai_codec(), request()));
   const auto t0 = std::chrono::steady_clock::now();
   while (!all[1]->done) {
