@@ -69,38 +69,20 @@ std::string AnthropicCodec::body(const ChatRequest& request) const {
   if (p.top_p) {
     w.number_field("top_p", *p.top_p);
   }
-  if (p.stop && w.key("stop_sequences")) {
-    std::string& out = w.out();
-    out += '[';
-    for (std::size_t i = 0; i < p.stop->size(); ++i) {
-      if (i > 0) {
-        out += ',';
-      }
-      util::append_json_string(out, (*p.stop)[i]);
-    }
-    out += ']';
+  if (p.stop) {
+    w.string_array_field("stop_sequences", *p.stop);
   }
   w.raw_field("stream", request.stream ? "true" : "false");
   return w.finish();
 }
 
 net::HttpRequest AnthropicCodec::build(const ChatRequest& request) const {
-  net::HttpRequest http;
-  http.url = detail::join_url(request.base_url, "/messages");
-  http.headers.emplace_back("Content-Type", "application/json");
-  http.headers.emplace_back("Accept", request.stream ? "text/event-stream" : "application/json");
-  http.headers.emplace_back("anthropic-version", std::string(k_anthropic_version));
+  std::vector<std::pair<std::string, std::string>> auth = {
+      {"anthropic-version", std::string(k_anthropic_version)}};
   if (!request.api_key.empty()) {
-    http.headers.emplace_back("x-api-key", request.api_key);
+    auth.emplace_back("x-api-key", request.api_key);
   }
-  for (const auto& h : request.headers) {
-    http.headers.push_back(h);
-  }
-  http.body = body(request);
-  http.connect_timeout = request.connect_timeout;
-  http.first_token_timeout = request.first_token_timeout;
-  http.total_timeout = request.total_timeout;
-  return http;
+  return detail::json_post(request, "/messages", body(request), std::move(auth));
 }
 
 std::unique_ptr<ResponseParser> AnthropicCodec::parser(const ParserOptions& options) const {

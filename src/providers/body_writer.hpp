@@ -4,7 +4,11 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "llmbench/net/engine.hpp"
+#include "llmbench/providers/codec.hpp"
 #include "llmbench/suite/suite.hpp"
 #include "llmbench/util/json_writer.hpp"
 
@@ -32,6 +36,18 @@ class BodyWriter {
   void number_field(std::string_view name, double value) {
     if (key(name)) {
       util::append_json_number(m_out, value);
+    }
+  }
+  void string_array_field(std::string_view name, const std::vector<std::string>& values) {
+    if (key(name)) {
+      m_out += '[';
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i > 0) {
+          m_out += ',';
+        }
+        util::append_json_string(m_out, values[i]);
+      }
+      m_out += ']';
     }
   }
   void raw_field(std::string_view name, std::string_view json) {
@@ -79,6 +95,28 @@ inline std::string join_url(std::string_view base, std::string_view path) {
   }
   url += path;
   return url;
+}
+
+// The HTTP request both protocols share: POST base_url + path with a JSON body, the
+// caller's timeouts, `auth` headers, then the suite's extra headers (last, so they win).
+inline net::HttpRequest json_post(const ChatRequest& request, std::string_view path,
+                                  std::string body,
+                                  std::vector<std::pair<std::string, std::string>> auth) {
+  net::HttpRequest http;
+  http.url = join_url(request.base_url, path);
+  http.headers.emplace_back("Content-Type", "application/json");
+  http.headers.emplace_back("Accept", request.stream ? "text/event-stream" : "application/json");
+  for (auto& h : auth) {
+    http.headers.push_back(std::move(h));
+  }
+  for (const auto& h : request.headers) {
+    http.headers.push_back(h);
+  }
+  http.body = std::move(body);
+  http.connect_timeout = request.connect_timeout;
+  http.first_token_timeout = request.first_token_timeout;
+  http.total_timeout = request.total_timeout;
+  return http;
 }
 
 }  // namespace llmbench::providers::detail

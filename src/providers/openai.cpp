@@ -20,6 +20,47 @@ void read_usage(simdjson::dom::element usage, Response& r) {
   }
 }
 
+// Reads each of `choices[]`: its `part` (the stream's `delta` or a whole `message`) gives
+// reasoning (`reasoning_content`, or `reasoning` on some servers), text and tool-call
+// argument output to `emit`, then its finish_reason; then the document's usage. False when
+// there is no `choices` array.
+template <typename Emit>
+bool read_choices(simdjson::dom::element doc, std::string_view part, Response& r, Emit&& emit) {
+  simdjson::dom::array choices;
+  const bool has_choices = doc["choices"].get_array().get(choices) == simdjson::SUCCESS;
+  for (simdjson::dom::element choice : choices) {
+    if (auto m = detail::member(choice, part)) {
+      std::optional<std::string_view> reasoning = detail::str(*m, "reasoning_content");
+      if (!reasoning) {
+        reasoning = detail::str(*m, "reasoning");
+      }
+      if (reasoning && !reasoning->empty()) {
+        emit(ContentKind::reasoning, *reasoning);
+      }
+      if (auto text = detail::str(*m, "content"); text && !text->empty()) {
+        emit(ContentKind::text, *text);
+      }
+      simdjson::dom::array calls;
+      if ((*m)["tool_calls"].get_array().get(calls) == simdjson::SUCCESS) {
+        for (simdjson::dom::element call : calls) {
+          if (auto fn = detail::member(call, "function")) {
+            if (auto args = detail::str(*fn, "arguments"); args && !args->empty()) {
+              emit(ContentKind::tool_args, *args);
+            }
+          }
+        }
+      }
+    }
+    if (auto reason = detail::str(choice, "finish_reason")) {
+      r.finish_reason = std::string(*reason);
+    }
+  }
+  if (auto usage = detail::member(doc, "usage"); usage && usage->is_object()) {
+    read_usage(*usage, r);
+  }
+  return has_choices;
+}
+
 }  // namespace
 
 std::string OpenAiCodec::body(const ChatRequest& request) const {
@@ -58,16 +99,8 @@ std::string OpenAiCodec::body(const ChatRequest& request) const {
   if (p.top_p) {
     w.number_field("top_p", *p.top_p);
   }
-  if (p.stop && w.key("stop")) {
-    std::string& out = w.out();
-    out += '[';
-    for (std::size_t i = 0; i < p.stop->size(); ++i) {
-      if (i > 0) {
-        out += ',';
-      }
-      util::append_json_string(out, (*p.stop)[i]);
-    }
-    out += ']';
+  if (p.stop) {
+    w.string_array_field("stop", *p.stop);
   }
   w.raw_field("stream", request.stream ? "true" : "false");
   if (request.stream) {
@@ -77,21 +110,11 @@ std::string OpenAiCodec::body(const ChatRequest& request) const {
 }
 
 net::HttpRequest OpenAiCodec::build(const ChatRequest& request) const {
-  net::HttpRequest http;
-  http.url = detail::join_url(request.base_url, "/chat/completions");
-  http.headers.emplace_back("Content-Type", "application/json");
-  http.headers.emplace_back("Accept", request.stream ? "text/event-stream" : "application/json");
+  std::vector<std::pair<std::string, std::string>> auth;
   if (!request.api_key.empty()) {
-    http.headers.emplace_back("Authorization", "Bearer " + request.api_key);
+    auth.emplace_back("Authorization", "Bearer " + request.api_key);
   }
-  for (const auto& h : request.headers) {
-    http.headers.push_back(h);
-  }
-  http.body = body(request);
-  http.connect_timeout = request.connect_timeout;
-  http.first_token_timeout = request.first_token_timeout;
-  http.total_timeout = request.total_timeout;
-  return http;
+  return detail::json_post(request, "/chat/completions", body(request), std::move(auth));
 }
 
 std::unique_ptr<ResponseParser> OpenAiCodec::parser(const ParserOptions& options) const {
@@ -113,39 +136,8 @@ bool OpenAiParser::on_event(const net::SseEvent& event, std::int64_t t_ns) {
     fail_from_error_json(event.data, 0);
     return false;
   }
-  simdjson::dom::array choices;
-  if (doc["choices"].get_array().get(choices) == simdjson::SUCCESS) {
-    for (simdjson::dom::element choice : choices) {
-      if (auto delta = detail::member(choice, "delta")) {
-        if (auto text = detail::str(*delta, "content"); text && !text->empty()) {
-          content(ContentKind::text, *text, t_ns);
-        }
-        std::optional<std::string_view> reasoning = detail::str(*delta, "reasoning_content");
-        if (!reasoning) {
-          reasoning = detail::str(*delta, "reasoning");
-        }
-        if (reasoning && !reasoning->empty()) {
-          content(ContentKind::reasoning, *reasoning, t_ns);
-        }
-        simdjson::dom::array calls;
-        if ((*delta)["tool_calls"].get_array().get(calls) == simdjson::SUCCESS) {
-          for (simdjson::dom::element call : calls) {
-            if (auto fn = detail::member(call, "function")) {
-              if (auto args = detail::str(*fn, "arguments"); args && !args->empty()) {
-                content(ContentKind::tool_args, *args, t_ns);
-              }
-            }
-          }
-        }
-      }
-      if (auto reason = detail::str(choice, "finish_reason")) {
-        response().finish_reason = std::string(*reason);
-      }
-    }
-  }
-  if (auto usage = detail::member(doc, "usage"); usage && usage->is_object()) {
-    read_usage(*usage, response());
-  }
+  read_choices(doc, "delta", response(),
+               [&](ContentKind kind, std::string_view text) { content(kind, text, t_ns); });
   return true;
 }
 
@@ -160,41 +152,10 @@ void OpenAiParser::on_json_body(std::string_view body, std::int64_t t_ns) {
     fail_from_error_json(body, 0);
     return;
   }
-  // Copy what we need before the next parse_json call reuses the buffer.
-  simdjson::dom::array choices;
-  if (doc["choices"].get_array().get(choices) != simdjson::SUCCESS) {
+  if (!read_choices(doc, "message", response(),
+                    [&](ContentKind kind, std::string_view text) { content(kind, text, t_ns); })) {
     fail(net::ErrorClass::protocol, "the response has no `choices`");
     return;
-  }
-  for (simdjson::dom::element choice : choices) {
-    if (auto message = detail::member(choice, "message")) {
-      std::optional<std::string_view> reasoning = detail::str(*message, "reasoning_content");
-      if (!reasoning) {
-        reasoning = detail::str(*message, "reasoning");
-      }
-      if (reasoning && !reasoning->empty()) {
-        content(ContentKind::reasoning, *reasoning, t_ns);
-      }
-      if (auto text = detail::str(*message, "content"); text && !text->empty()) {
-        content(ContentKind::text, *text, t_ns);
-      }
-      simdjson::dom::array calls;
-      if ((*message)["tool_calls"].get_array().get(calls) == simdjson::SUCCESS) {
-        for (simdjson::dom::element call : calls) {
-          if (auto fn = detail::member(call, "function")) {
-            if (auto args = detail::str(*fn, "arguments"); args && !args->empty()) {
-              content(ContentKind::tool_args, *args, t_ns);
-            }
-          }
-        }
-      }
-    }
-    if (auto reason = detail::str(choice, "finish_reason")) {
-      response().finish_reason = std::string(*reason);
-    }
-  }
-  if (auto usage = detail::member(doc, "usage"); usage && usage->is_object()) {
-    read_usage(*usage, response());
   }
   response().terminated = true;
 }

@@ -487,31 +487,36 @@ struct MockServer::Impl {
     script_headers.set("x-mock-tokens-per-chunk", std::to_string(script.tokens_per_chunk));
     script_headers.set("x-mock-fault", std::string(to_string(script.fault)));
 
-    switch (script.fault) {
-      case Fault::rate_limited: {
+    // Faults answered with an error status instead of a stream.
+    struct ErrorFault {
+      Fault fault;
+      http::status status;
+      std::string_view openai_type;
+      std::string_view anthropic_type;
+      std::string_view message;
+    };
+    static constexpr ErrorFault k_error_faults[] = {
+        {Fault::rate_limited, http::status::too_many_requests, "requests", "rate_limit_error",
+         "Rate limit reached (injected by llmbench mock)"},
+        {Fault::server_error, http::status::internal_server_error, "server_error", "api_error",
+         "Internal server error (injected by llmbench mock)"},
+        {Fault::unavailable, http::status::service_unavailable, "server_error", "overloaded_error",
+         "Service unavailable (injected by llmbench mock)"},
+    };
+    for (const auto& f : k_error_faults) {
+      if (f.fault != script.fault) {
+        continue;
+      }
+      if (f.fault == Fault::rate_limited) {
         const auto seconds =
             std::max<std::int64_t>(1, (profile.retry_after.count() + 999'999'999) / 1'000'000'000);
         script_headers.set(http::field::retry_after, std::to_string(seconds));
-        co_return co_await send(
-            socket, req, http::status::too_many_requests,
-            error_body(protocol, protocol == Protocol::openai ? "requests" : "rate_limit_error",
-                       "Rate limit reached (injected by llmbench mock)"),
-            "application/json", std::move(script_headers));
       }
-      case Fault::server_error:
-        co_return co_await send(
-            socket, req, http::status::internal_server_error,
-            error_body(protocol, protocol == Protocol::openai ? "server_error" : "api_error",
-                       "Internal server error (injected by llmbench mock)"),
-            "application/json", std::move(script_headers));
-      case Fault::unavailable:
-        co_return co_await send(
-            socket, req, http::status::service_unavailable,
-            error_body(protocol, protocol == Protocol::openai ? "server_error" : "overloaded_error",
-                       "Service unavailable (injected by llmbench mock)"),
-            "application/json", std::move(script_headers));
-      default:
-        break;
+      co_return co_await send(
+          socket, req, f.status,
+          error_body(protocol, protocol == Protocol::openai ? f.openai_type : f.anthropic_type,
+                     f.message),
+          "application/json", std::move(script_headers));
     }
     EventWriter writer(protocol, *in, script, index);
     if (!in->stream) {
