@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   cli::register_runs(app, globals);
   cli::register_pricing(app, globals);
   cli::register_mock(app, globals);
+  cli::register_run(app, globals);
+  cli::register_report(app, globals);
   cli::register_pending(app, globals);
 
   // The one place that prints fatal errors; the database and files close as the stack unwinds.

@@ -21,6 +21,8 @@ void register_validate(CLI::App& app, Globals& globals);
 void register_runs(CLI::App& app, Globals& globals);
 void register_pricing(CLI::App& app, Globals& globals);
 void register_mock(CLI::App& app, Globals& globals);
+void register_run(CLI::App& app, Globals& globals);
+void register_report(CLI::App& app, Globals& globals);
 // Commands DESIGN.md names whose issues have not landed yet: they say so and exit 2.
 void register_pending(CLI::App& app, Globals& globals);
 

@@ -13,8 +13,6 @@ struct PendingCommand {
 
 // DESIGN.md's command list; each becomes real when its issue lands.
 constexpr PendingCommand k_pending[] = {
-    {"run", "Run a suite: send its requests, store them, write reports"},
-    {"report", "Re-render a stored run; `report diff BASE CAND` compares two runs"},
     {"replay", "Re-send recorded requests to a target and diff outputs and latency"},
     {"cache", "The content-addressed response cache (stats, ls, show, export, import, prune)"},
     {"beacon", "Opt-in anonymized latency beacons (status, preview, send, forget)"},

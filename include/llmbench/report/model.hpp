@@ -1,0 +1,79 @@
+#pragma once
+// What a report says about one run, read back from the store (so `llmbench report RUN`
+// renders exactly what `llmbench run` wrote). Writers (markdown.cpp, csv.cpp, json.cpp,
+// hlog.cpp) only format it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "llmbench/store/database.hpp"
+#include "llmbench/store/records.hpp"
+
+namespace llmbench::report {
+
+inline constexpr std::string_view k_json_schema = "llmbench.report/1";
+
+struct MetricSummary {
+  std::string metric;
+  std::string unit;  // ns | tps_milli | tokens | usd_nano
+  std::int64_t count = 0;
+  double min = 0, mean = 0, p50 = 0, p90 = 0, p95 = 0, p99 = 0, max = 0;
+  std::string encoded;  // the HDR histogram (V2 compressed, base64)
+};
+
+struct SloCheck {
+  std::string key;  // ttft_p95_ms, error_rate_max ...
+  double limit = 0;
+  std::optional<double> actual;  // nothing when there was no data
+  bool pass = false;
+};
+
+struct TargetReport {
+  std::string target;
+  std::string phase;  // "" unless the load profile has phases (sweep)
+  std::string provider;
+  std::string model;
+  std::int64_t requests = 0;  // measured requests (final attempts)
+  std::int64_t ok = 0;
+  std::int64_t errors = 0;
+  std::int64_t warmup = 0;
+  std::int64_t attempts = 0;  // every stored attempt, retries and warmup included
+  std::vector<std::pair<std::string, std::int64_t>> errors_by_class;
+  std::vector<MetricSummary> metrics;
+  double wall_s = 0;  // first measured send to last measured completion
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+  double requests_per_s = 0;
+  double output_tokens_per_s = 0;
+  std::optional<double> cost_usd;  // nothing when no price is known
+  bool cost_partial = false;       // some successful requests had no price
+  std::int64_t tokens_from_usage = 0;
+  std::int64_t tokens_estimated = 0;
+  std::optional<std::int64_t> goodput_requests;  // meeting every latency SLO; none if no SLO
+  double goodput_per_s = 0;
+  std::vector<SloCheck> slo;
+
+  const MetricSummary* metric(std::string_view name) const;
+  double error_rate() const {
+    return requests > 0 ? static_cast<double>(errors) / static_cast<double>(requests) : 0;
+  }
+};
+
+struct RunReport {
+  store::RunRow run;
+  std::vector<TargetReport> targets;
+  bool slo_enforced = false;
+  bool slo_failed() const;
+};
+
+// Reads run `run_id` (resolved already) from the store.
+RunReport build_report(store::Database& db, const std::string& run_id);
+
+// Display helpers shared by the writers.
+double to_ms(double ns);
+std::string format_ms(double ns);  // "12.3" (ms, 3 significant digits below 100)
+
+}  // namespace llmbench::report

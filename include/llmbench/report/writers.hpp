@@ -1,0 +1,37 @@
+#pragma once
+// Report writers, one per format, all from the same RunReport:
+//   report.md      per target: requests, errors by class, latency percentiles, throughput,
+//                  goodput, cost, token source, SLO checks, how it was measured
+//   summary.csv    one row per target x phase x metric
+//   requests.csv   one row per stored attempt (read from the store, streamed)
+//   report.json    the versioned schema (k_json_schema) with a context block
+//   *.hlog         one HdrHistogram log per target x phase x metric
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "llmbench/report/model.hpp"
+
+namespace llmbench::report {
+
+std::string render_markdown(const RunReport& report);
+std::string render_summary_csv(const RunReport& report);
+std::string render_json(const RunReport& report);
+std::string render_hlog(const RunReport& report, const TargetReport& target,
+                        const MetricSummary& metric);
+// The table printed to the terminal after a run (and by `llmbench report`).
+std::string render_summary_table(const RunReport& report);
+void write_requests_csv(store::Database& db, const std::string& run_id, std::ostream& out);
+
+// The formats `--format` accepts: md, csv, json, hlog.
+const std::vector<std::string>& all_formats();
+// Writes `formats` into `dir` (created if missing); returns the files written. Throws
+// InputError when the folder cannot be written.
+std::vector<std::string> write_reports(store::Database& db, const RunReport& report,
+                                       const std::string& dir,
+                                       const std::vector<std::string>& formats);
+// Fails early, before a run sends anything, when `dir` cannot be created or written.
+void check_writable_dir(const std::string& dir);
+
+}  // namespace llmbench::report

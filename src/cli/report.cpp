@@ -1,0 +1,76 @@
+// `llmbench report RUN`: re-render a stored run. (`report diff` arrives with its own issue.)
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "commands.hpp"
+#include "llmbench/report/model.hpp"
+#include "llmbench/report/writers.hpp"
+#include "llmbench/store/runs.hpp"
+#include "llmbench/util/strings.hpp"
+
+namespace llmbench::cli {
+
+namespace {
+
+struct ReportFlags {
+  std::vector<std::string> args;
+  std::string formats = "md,csv,json,hlog";
+  std::string out;
+};
+
+}  // namespace
+
+void register_report(CLI::App& app, Globals& globals) {
+  auto* cmd = app.add_subcommand("report", "Re-render a stored run's reports");
+  static ReportFlags f;
+  cmd->add_option("run", f.args, "RUN: an id, a unique prefix, or latest")->required();
+  cmd->add_option("--format", f.formats, "md,csv,json,hlog (csv: summary.csv and requests.csv)")
+      ->capture_default_str();
+  cmd->add_option("--out", f.out, "Folder to write into (default reports/RUN-ID); - for stdout");
+  cmd->callback([&globals] {
+    if (f.args.front() == "diff") {
+      throw InputError(
+          "`llmbench report diff` is not built yet in this version; `llmbench report RUN` is");
+    }
+    if (f.args.size() != 1) {
+      throw InputError("llmbench report takes one RUN (an id, a unique prefix, or latest)");
+    }
+    std::vector<std::string> formats;
+    for (auto fmt_name : util::split(f.formats, ',')) {
+      fmt_name = std::string(util::trim(fmt_name));
+      const auto& all = report::all_formats();
+      if (std::find(all.begin(), all.end(), fmt_name) == all.end()) {
+        throw InputError(
+            fmt::format("--format: unknown format \"{}\" (use md, csv, json, hlog)", fmt_name));
+      }
+      formats.push_back(fmt_name);
+    }
+    auto db = store::Database::open(globals.db_path);
+    const std::string id = store::resolve_run(db, f.args.front());
+    const auto r = report::build_report(db, id);
+    if (f.out == "-") {
+      for (const auto& name : formats) {
+        if (name == "md") {
+          std::cout << report::render_markdown(r);
+        } else if (name == "csv") {
+          std::cout << report::render_summary_csv(r);
+        } else if (name == "json") {
+          std::cout << report::render_json(r);
+        }
+      }
+      return;
+    }
+    const std::string dir =
+        f.out.empty() ? (std::filesystem::path("reports") / id).string() : f.out;
+    const auto files = report::write_reports(db, r, dir, formats);
+    if (!globals.quiet) {
+      std::cout << report::render_summary_table(r);
+    }
+    std::cout << fmt::format("reports: {}/ ({} files)\n", dir, files.size());
+  });
+}
+
+}  // namespace llmbench::cli

@@ -1,0 +1,308 @@
+// `llmbench run SUITE.toml`: validate, check that results can be kept, run, store, report.
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include "commands.hpp"
+#include "llmbench/load/aggregator.hpp"
+#include "llmbench/load/runner.hpp"
+#include "llmbench/pricing/pricing.hpp"
+#include "llmbench/report/model.hpp"
+#include "llmbench/report/writers.hpp"
+#include "llmbench/server/mock_server.hpp"
+#include "llmbench/store/batch_writer.hpp"
+#include "llmbench/store/runs.hpp"
+#include "llmbench/suite/loader.hpp"
+#include "llmbench/suite/plan.hpp"
+#include "llmbench/util/build_info.hpp"
+#include "llmbench/util/duration.hpp"
+#include "llmbench/util/env.hpp"
+#include "llmbench/util/json_writer.hpp"
+#include "llmbench/util/strings.hpp"
+#include "llmbench/util/time.hpp"
+#include "llmbench/util/uuid.hpp"
+
+namespace llmbench::cli {
+
+namespace {
+
+struct RunFlags {
+  std::string suite_path;
+  std::vector<std::string> tags;
+  std::string out_dir;
+  std::string formats = "md,csv,json,hlog";
+  std::string grace = "5s";
+  bool no_report = false;
+};
+
+std::atomic<load::Runner*> g_runner{nullptr};
+
+extern "C" void on_stop_signal(int /*sig*/) {
+  if (load::Runner* runner = g_runner.load()) {
+    runner->request_stop();  // async-signal-safe: an atomic and an eventfd write
+  }
+}
+
+std::vector<std::string> parse_formats(const std::string& text) {
+  std::vector<std::string> out;
+  for (auto f : util::split(text, ',')) {
+    f = std::string(util::trim(f));
+    if (f.empty()) {
+      continue;
+    }
+    const auto& all = report::all_formats();
+    if (std::find(all.begin(), all.end(), f) == all.end()) {
+      throw InputError(
+          fmt::format("--format {}: unknown format \"{}\" (use md, csv, json, hlog)", text, f));
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
+std::string tags_json(const std::vector<std::string>& tags) {
+  std::string out = "{";
+  for (const auto& tag : tags) {
+    const auto eq = tag.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw InputError(fmt::format("--tag {}: write KEY=VALUE, e.g. --tag branch=main", tag));
+    }
+    if (out.size() > 1) {
+      out += ',';
+    }
+    util::append_json_string(out, tag.substr(0, eq));
+    out += ':';
+    util::append_json_string(out, tag.substr(eq + 1));
+  }
+  return out + "}";
+}
+
+std::string load_json(const suite::Suite& s, const std::string& summary) {
+  const auto& l = s.load;
+  std::string out = "{\"mode\":";
+  util::append_json_string(out, suite::to_string(l.mode));
+  out += fmt::format(",\"concurrency\":{}", l.concurrency);
+  if (l.max_in_flight) {
+    out += fmt::format(",\"max_in_flight\":{}", *l.max_in_flight);
+  }
+  if (l.mode == suite::LoadMode::rate || l.mode == suite::LoadMode::poisson) {
+    out += ",\"rate\":";
+    util::append_json_number(out, l.rate);
+  }
+  if (l.mode == suite::LoadMode::sweep) {
+    out += ",\"rates\":[";
+    for (std::size_t i = 0; i < l.rates.size(); ++i) {
+      if (i > 0) {
+        out += ',';
+      }
+      util::append_json_number(out, l.rates[i]);
+    }
+    out += fmt::format("],\"steps\":{}", l.steps);
+  }
+  if (l.requests) {
+    out += fmt::format(",\"requests\":{}", *l.requests);
+  }
+  if (l.duration) {
+    out += fmt::format(",\"duration_ms\":{}", l.duration->count() / 1'000'000);
+  }
+  out += fmt::format(",\"warmup\":{},\"timeout_ms\":{},\"order\":\"{}\",\"seed\":{},\"retry\":{}",
+                     l.warmup, l.timeout.count() / 1'000'000,
+                     l.order == suite::TargetOrder::interleaved ? "interleaved" : "sequential",
+                     l.seed, l.retry ? "true" : "false");
+  out += ",\"summary\":";
+  util::append_json_string(out, summary);
+  out += ",\"slo\":{\"latency\":[";
+  for (std::size_t i = 0; i < s.slo.latency.size(); ++i) {
+    const auto& t = s.slo.latency[i];
+    if (i > 0) {
+      out += ',';
+    }
+    out += "{\"key\":";
+    util::append_json_string(out, t.key);
+    out += ",\"metric\":";
+    util::append_json_string(out, t.metric);
+    out += ",\"percentile\":";
+    util::append_json_number(out, t.percentile);
+    out += ",\"limit_ms\":";
+    util::append_json_number(out, t.limit_ms);
+    out += '}';
+  }
+  out += "]";
+  if (s.slo.error_rate_max) {
+    out += ",\"error_rate_max\":";
+    util::append_json_number(out, *s.slo.error_rate_max);
+  }
+  out += fmt::format(",\"enforce\":{}}}}}", s.slo.enforce ? "true" : "false");
+  return out;
+}
+
+void print_progress(const load::Progress& p, bool final_line) {
+  std::string line =
+      fmt::format("{} {}{} done", p.stage, p.done, p.total > 0 ? fmt::format("/{}", p.total) : "");
+  line += fmt::format(", {:.0f} req/s, {} errors, {} in flight, ttft p50 {:.1f} ms p95 {:.1f} ms",
+                      p.requests_per_s, p.errors, p.in_flight, p.ttft_p50_ms, p.ttft_p95_ms);
+  if (p.eta_s >= 0 && !final_line) {
+    line += fmt::format(", eta {:.0f}s", p.eta_s);
+  }
+  std::cerr << "\r\x1b[2K" << line << (final_line ? "\n" : "") << std::flush;
+}
+
+int run_suite(Globals& g, const RunFlags& f) {
+  suite::LoadOptions load_options;
+  load_options.require_api_keys = true;
+  const auto loaded = suite::load_suite(f.suite_path, load_options);
+  for (const auto& d : loaded.diagnostics.items()) {
+    std::cerr << d.to_string() << "\n";
+  }
+  if (!loaded.suite) {
+    throw InputError(fmt::format("{} has {} error{}; nothing was sent", f.suite_path,
+                                 loaded.diagnostics.error_count(),
+                                 loaded.diagnostics.error_count() == 1 ? "" : "s"));
+  }
+  const suite::Suite& s = *loaded.suite;
+  const auto formats = parse_formats(f.formats);
+  const auto tags = tags_json(f.tags);
+  auto grace = util::parse_duration(f.grace);
+  if (!grace) {
+    throw InputError(fmt::format("--grace {}", grace.error()));
+  }
+
+  // Everything that could lose results fails here, before a request is sent.
+  store::BatchWriter writer(g.db_path);
+  auto db = store::Database::open(g.db_path);
+  const std::string run_id = util::uuid_v7();
+  const std::string out_dir =
+      f.out_dir.empty() ? (std::filesystem::path("reports") / run_id).string() : f.out_dir;
+  if (!f.no_report) {
+    report::check_writable_dir(out_dir);
+  }
+
+  std::optional<server::MockServer> mock;
+  load::RunnerOptions options;
+  options.run_id = run_id;
+  options.grace = *grace;
+  for (const auto& t : s.targets) {
+    if (t.provider == suite::Provider::mock && !mock) {
+      server::MockServerOptions mock_options;
+      mock_options.threads = 1;
+      mock.emplace(server::MockProfile{}, mock_options);
+      mock->start();
+      options.mock_base_url = mock->base_url();
+    }
+  }
+  const bool tty = isatty(STDERR_FILENO) == 1 && !g.quiet;
+  if (tty) {
+    options.on_progress = [](const load::Progress& p) { print_progress(p, false); };
+  }
+
+  const auto plan = suite::make_plan(s, pricing::PriceBook::builtin());
+  store::RunRow run;
+  run.id = run_id;
+  run.suite_name = s.name;
+  run.suite_path = s.path;
+  run.suite_hash = s.hash;
+  run.suite_text = s.text;
+  run.llmbench_version = build_info::k_version;
+  run.host = util::hostname();
+  run.git_commit = util::git_commit_of(std::filesystem::current_path().string());
+  run.tags_json = tags;
+  run.load_json = load_json(s, plan.load_summary);
+  run.started_at_ms = util::unix_ms_now();
+  db.transaction([&] {
+    store::insert_run(db, run);
+    for (const auto& t : s.targets) {
+      store::RunTargetRow row;
+      row.run_id = run_id;
+      row.target = t.name;
+      row.provider = std::string(suite::to_string(t.provider));
+      row.model = t.model();
+      row.base_url = t.provider == suite::Provider::mock ? options.mock_base_url : t.base_url;
+      row.region = t.region;
+      store::insert_run_target(db, row);
+    }
+  });
+  if (!g.quiet) {
+    std::cerr << fmt::format("run {}: suite \"{}\", {}\n", run_id, s.name, plan.load_summary);
+  }
+
+  load::Aggregator aggregator;
+  load::RunOutcome outcome = load::RunOutcome::completed;
+  std::string status = "completed";
+  {
+    load::Runner runner(s, options, writer, aggregator);
+    g_runner.store(&runner);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    try {
+      outcome = runner.run();
+    } catch (...) {
+      g_runner.store(nullptr);
+      writer.close();
+      store::finish_run(db, run_id, "failed", util::unix_ms_now());
+      throw;
+    }
+    g_runner.store(nullptr);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+  }
+  if (tty) {
+    std::cerr << "\r\x1b[2K" << std::flush;
+  }
+  if (outcome == load::RunOutcome::interrupted) {
+    status = "interrupted";
+  }
+  writer.close();
+  db.transaction([&] {
+    for (const auto& row : aggregator.rows(run_id)) {
+      store::insert_histogram(db, row);
+    }
+  });
+  store::finish_run(db, run_id, status, util::unix_ms_now());
+  if (mock) {
+    mock->stop();
+  }
+
+  const auto report = report::build_report(db, run_id);
+  std::cout << fmt::format("run {} {} ({})\n", run_id, status, s.name);
+  std::cout << report::render_summary_table(report);
+  if (!f.no_report) {
+    const auto files = report::write_reports(db, report, out_dir, formats);
+    std::cout << fmt::format("reports: {}/ ({} files)\n", out_dir, files.size());
+  }
+  if (outcome == load::RunOutcome::interrupted) {
+    std::cerr << "llmbench: interrupted; what finished is stored and reported\n";
+    return static_cast<int>(ExitCode::interrupted);
+  }
+  if (report.slo_enforced && report.slo_failed()) {
+    std::cerr << "llmbench: an SLO failed ([slo] enforce = true)\n";
+    return static_cast<int>(ExitCode::gate_failed);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_run(CLI::App& app, Globals& globals) {
+  auto* cmd =
+      app.add_subcommand("run", "Run a suite: send its requests, store every one, write reports");
+  static RunFlags f;
+  cmd->add_option("suite", f.suite_path, "The suite file (TOML)")->required();
+  cmd->add_option("--tag", f.tags, "KEY=VALUE stored with the run; repeatable");
+  cmd->add_option("--out", f.out_dir, "Report folder (default reports/RUN-ID)");
+  cmd->add_option("--format", f.formats, "Report formats: md,csv,json,hlog")->capture_default_str();
+  cmd->add_option("--grace", f.grace,
+                  "On Ctrl-C, how long in-flight requests may finish before they are cancelled")
+      ->capture_default_str();
+  cmd->add_flag("--no-report", f.no_report, "Store the run, write no report files");
+  cmd->callback([&globals] { globals.exit_code = static_cast<ExitCode>(run_suite(globals, f)); });
+}
+
+}  // namespace llmbench::cli

@@ -1,0 +1,680 @@
+#include "llmbench/load/runner.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <deque>
+#include <optional>
+#include <random>
+
+#include "llmbench/net/engine.hpp"
+#include "llmbench/pricing/pricing.hpp"
+#include "llmbench/providers/codec.hpp"
+#include "llmbench/providers/mock.hpp"
+#include "llmbench/suite/plan.hpp"
+#include "llmbench/util/error.hpp"
+
+namespace llmbench::load {
+
+namespace {
+
+constexpr std::int64_t k_ms = 1'000'000;
+
+// One (target, prompt) request, built once and copied for each send.
+struct Template {
+  net::HttpRequest http;
+  bool stream = true;
+  double est_input_tokens = 0;
+  std::size_t expected_events = 256;
+};
+
+struct TargetCtx {
+  const suite::Target* target = nullptr;
+  const providers::Codec* codec = nullptr;
+  std::optional<pricing::Price> price;
+  bool free = false;
+  std::vector<Template> templates;  // one per prompt, in suite order
+};
+
+// What one stage asks of one target.
+struct LaneSpec {
+  std::size_t target = 0;
+  std::string phase;
+  bool open = false;
+  bool poisson = false;
+  double rate = 0;
+  std::int64_t concurrency = 1;
+  std::optional<std::int64_t> cap;
+  std::int64_t warmup = 0;
+  std::optional<std::int64_t> requests;
+  std::optional<std::int64_t> duration_ns;
+};
+
+struct Lane {
+  LaneSpec spec;
+  std::int64_t warmup_left = 0;
+  std::int64_t launched_measured = 0;
+  std::int64_t in_flight = 0;
+  std::int64_t pending_retries = 0;
+  std::int64_t measured_start_ns = -1;
+  std::int64_t next_arrival_ns = 0;
+  // Scheduled instants (and whether each is warmup) waiting under the in-flight cap.
+  std::deque<std::pair<std::int64_t, bool>> backlog;
+  std::mt19937_64 rng;
+  std::vector<std::size_t> order;  // prompt order of the current cycle
+  std::size_t cursor = 0;
+  // For the sweep's saturation pass.
+  std::int64_t completed_measured = 0;
+  std::int64_t first_send_ns = -1;
+  std::int64_t last_done_ns = -1;
+};
+
+struct Attempt {
+  std::unique_ptr<providers::ResponseParser> parser;
+  Lane* lane = nullptr;
+  std::size_t prompt = 0;
+  std::int64_t seq = 0;
+  int attempt = 1;
+  bool warmup = false;
+  std::optional<std::int64_t> t_sched;
+};
+
+struct Retry {
+  std::int64_t due_ns = 0;
+  Lane* lane = nullptr;
+  std::size_t prompt = 0;
+  std::int64_t seq = 0;
+  int attempt = 1;
+  bool warmup = false;
+  std::optional<std::int64_t> t_sched;
+};
+
+std::string rate_phase(double rate) {
+  return fmt::format("rate={}", std::round(rate * 100.0) / 100.0);
+}
+
+}  // namespace
+
+class Runner::Impl {
+ public:
+  Impl(const suite::Suite& suite, RunnerOptions options, store::BatchWriter& writer,
+       Aggregator& aggregator)
+      : m_suite(suite),
+        m_options(std::move(options)),
+        m_writer(writer),
+        m_aggregator(aggregator),
+        m_engine(engine_options(m_options)) {
+    build_targets();
+  }
+
+  void request_stop() {
+    m_stop.fetch_add(1, std::memory_order_relaxed);
+    m_engine.wake();
+  }
+
+  RunOutcome run() {
+    m_last_progress = m_engine.now_ns();
+    m_window_start = m_last_progress;
+    std::vector<std::vector<LaneSpec>> stages = initial_stages();
+    m_total = planned_total(stages);
+    for (std::size_t s = 0; s < stages.size() && !stopping(); ++s) {
+      std::vector<Lane> lanes = run_stage(stages[s]);
+      if (s + 1 == stages.size() && m_suite.load.mode == suite::LoadMode::sweep &&
+          m_suite.load.rates.empty() && !stopping()) {
+        // The saturation pass is done: the steps go up to what it reached.
+        append_sweep_steps(lanes, stages);
+      }
+    }
+    emit_progress(true);
+    return m_stop.load() > 0 ? RunOutcome::interrupted : RunOutcome::completed;
+  }
+
+ private:
+  static net::EngineOptions engine_options(const RunnerOptions& o) {
+    net::EngineOptions e;
+    e.epoch = o.epoch;
+    return e;
+  }
+
+  bool stopping() const { return m_stop.load(std::memory_order_relaxed) > 0; }
+
+  void build_targets() {
+    const auto& prices = pricing::PriceBook::builtin();
+    for (const auto& target : m_suite.targets) {
+      TargetCtx ctx;
+      ctx.target = &target;
+      ctx.codec = &providers::codec_for(target.provider);
+      ctx.free = target.provider == suite::Provider::mock;
+      if (target.price) {
+        ctx.price = target.price;
+      } else if (const auto found =
+                     prices.find(suite::to_string(target.provider), target.model())) {
+        ctx.price = found->price;
+      }
+      std::string api_key;
+      if (!ctx.free && !target.api_key_env.empty()) {
+        const char* value = std::getenv(target.api_key_env.c_str());
+        if (value == nullptr || *value == '\0') {
+          throw InputError(
+              fmt::format("target \"{}\": the API key variable {} is not set "
+                          "(export it, or remove api_key_env for a keyless server)",
+                          target.name, target.api_key_env));
+        }
+        api_key = value;
+      }
+      if (ctx.free && m_options.mock_base_url.empty()) {
+        throw InputError(
+            fmt::format("target \"{}\" is a mock, but no mock server was started", target.name));
+      }
+      for (const auto& prompt : m_suite.prompts) {
+        providers::ChatRequest req;
+        req.base_url = ctx.free ? m_options.mock_base_url : target.base_url;
+        req.api_key = api_key;
+        req.headers = target.headers;
+        if (ctx.free) {
+          for (auto& h : providers::mock_script_headers(target.mock)) {
+            req.headers.push_back(std::move(h));
+          }
+        }
+        req.messages = prompt.messages;
+        req.params = m_suite.effective_params(target, prompt);
+        req.stream = req.params.stream.value_or(true);
+        req.connect_timeout = m_suite.load.connect_timeout;
+        req.first_token_timeout = m_suite.load.ttft_timeout.value_or(net::Nanos(0));
+        req.total_timeout = m_suite.load.timeout;
+        Template t;
+        t.http = ctx.codec->build(req);
+        t.stream = req.stream;
+        t.est_input_tokens = suite::estimate_tokens(prompt.messages, req.params.system);
+        t.expected_events = static_cast<std::size_t>(
+            std::clamp<std::int64_t>(req.params.max_tokens.value_or(256), 1, 4096));
+        ctx.templates.push_back(std::move(t));
+      }
+      m_targets.push_back(std::move(ctx));
+    }
+  }
+
+  LaneSpec base_spec(std::size_t target) const {
+    const auto& load = m_suite.load;
+    LaneSpec spec;
+    spec.target = target;
+    spec.concurrency = load.concurrency;
+    spec.cap = load.max_in_flight;
+    spec.requests = load.requests;
+    if (load.duration) {
+      spec.duration_ns = load.duration->count();
+    }
+    switch (load.mode) {
+      case suite::LoadMode::concurrency:
+        break;
+      case suite::LoadMode::rate:
+      case suite::LoadMode::poisson:
+        spec.open = true;
+        spec.poisson = load.mode == suite::LoadMode::poisson;
+        spec.rate = load.rate;
+        break;
+      case suite::LoadMode::sweep:
+        spec.open = true;
+        break;
+    }
+    return spec;
+  }
+
+  // Stages run one after another; the lanes of a stage run together.
+  std::vector<std::vector<LaneSpec>> initial_stages() const {
+    const auto& load = m_suite.load;
+    std::vector<std::vector<LaneSpec>> stages;
+    const bool interleaved = load.order == suite::TargetOrder::interleaved;
+    const auto add = [&](std::vector<LaneSpec> lanes) {
+      if (interleaved) {
+        stages.push_back(std::move(lanes));
+        return;
+      }
+      for (auto& lane : lanes) {
+        stages.push_back({std::move(lane)});
+      }
+    };
+    std::vector<std::vector<LaneSpec>> per_step;
+    if (load.mode == suite::LoadMode::sweep && !load.rates.empty()) {
+      for (std::size_t r = 0; r < load.rates.size(); ++r) {
+        std::vector<LaneSpec> lanes;
+        for (std::size_t t = 0; t < m_targets.size(); ++t) {
+          LaneSpec spec = base_spec(t);
+          spec.rate = load.rates[r];
+          spec.phase = rate_phase(load.rates[r]);
+          spec.warmup = r == 0 ? load.warmup : 0;
+          lanes.push_back(spec);
+        }
+        per_step.push_back(std::move(lanes));
+      }
+    } else if (load.mode == suite::LoadMode::sweep) {
+      std::vector<LaneSpec> lanes;
+      for (std::size_t t = 0; t < m_targets.size(); ++t) {
+        LaneSpec spec = base_spec(t);
+        spec.open = false;  // saturation: a closed loop
+        spec.phase = "max";
+        spec.warmup = load.warmup;
+        lanes.push_back(spec);
+      }
+      per_step.push_back(std::move(lanes));
+    } else {
+      std::vector<LaneSpec> lanes;
+      for (std::size_t t = 0; t < m_targets.size(); ++t) {
+        LaneSpec spec = base_spec(t);
+        spec.warmup = load.warmup;
+        lanes.push_back(spec);
+      }
+      per_step.push_back(std::move(lanes));
+    }
+    if (interleaved || per_step.size() == 1) {
+      for (auto& step : per_step) {
+        add(std::move(step));
+      }
+    } else {
+      // Sequential sweep: every step of one target, then the next target.
+      for (std::size_t t = 0; t < m_targets.size(); ++t) {
+        for (auto& step : per_step) {
+          stages.push_back({step[t]});
+        }
+      }
+    }
+    return stages;
+  }
+
+  void append_sweep_steps(const std::vector<Lane>& max_lanes,
+                          std::vector<std::vector<LaneSpec>>& stages) {
+    const auto& load = m_suite.load;
+    std::vector<std::vector<LaneSpec>> steps(static_cast<std::size_t>(load.steps));
+    for (const Lane& lane : max_lanes) {
+      const double window_s = static_cast<double>(lane.last_done_ns - lane.first_send_ns) / 1e9;
+      const double max_rate =
+          window_s > 0 ? static_cast<double>(lane.completed_measured) / window_s : 1.0;
+      for (std::int64_t k = 1; k <= load.steps; ++k) {
+        LaneSpec spec = base_spec(lane.spec.target);
+        spec.rate =
+            std::max(0.1, max_rate * static_cast<double>(k) / static_cast<double>(load.steps));
+        spec.phase = rate_phase(spec.rate);
+        steps[static_cast<std::size_t>(k - 1)].push_back(spec);
+      }
+    }
+    if (load.order == suite::TargetOrder::interleaved) {
+      for (auto& step : steps) {
+        stages.push_back(std::move(step));
+      }
+    } else {
+      for (std::size_t t = 0; t < max_lanes.size(); ++t) {
+        for (auto& step : steps) {
+          stages.push_back({step[t]});
+        }
+      }
+    }
+    if (m_total > 0 && load.requests) {
+      m_total += static_cast<std::int64_t>(max_lanes.size()) * load.steps * *load.requests;
+    }
+  }
+
+  std::int64_t planned_total(const std::vector<std::vector<LaneSpec>>& stages) const {
+    std::int64_t total = 0;
+    for (const auto& stage : stages) {
+      for (const auto& lane : stage) {
+        if (!lane.requests) {
+          return 0;
+        }
+        total += lane.warmup + *lane.requests;
+      }
+    }
+    return total;
+  }
+
+  // -- one stage ---------------------------------------------------------------------------
+
+  std::vector<Lane> run_stage(const std::vector<LaneSpec>& specs) {
+    std::vector<Lane> lanes(specs.size());
+    const std::int64_t now = m_engine.now_ns();
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      Lane& lane = lanes[i];
+      lane.spec = specs[i];
+      lane.warmup_left = specs[i].warmup;
+      lane.next_arrival_ns = now;
+      lane.rng.seed(m_suite.load.seed * 1'000'003 + specs[i].target * 7919 + m_stage_counter);
+      m_stage_name = specs.size() == 1 ? m_targets[specs[i].target].target->name : "all targets";
+      if (!specs[i].phase.empty()) {
+        m_stage_name += " " + specs[i].phase;
+      }
+    }
+    ++m_stage_counter;
+    std::int64_t grace_deadline = -1;
+    for (;;) {
+      const std::int64_t t = m_engine.now_ns();
+      if (!stopping()) {
+        for (Lane& lane : lanes) {
+          launch_due(lane, t);
+        }
+        launch_retries(t);
+      } else {
+        if (grace_deadline < 0) {
+          grace_deadline = t + m_options.grace.count();
+          m_retries.clear();
+          for (Lane& lane : lanes) {
+            lane.pending_retries = 0;
+            lane.backlog.clear();
+          }
+        }
+        if (m_stop.load() > 1 || t >= grace_deadline) {
+          m_engine.cancel_all();
+          collect();
+        }
+      }
+      bool busy = m_in_flight > 0 || !m_retries.empty();
+      for (const Lane& lane : lanes) {
+        busy |= !stopping() && lane_has_more(lane, t);
+        busy |= !lane.backlog.empty();
+      }
+      if (!busy) {
+        break;
+      }
+      std::int64_t wake = t + 100 * k_ms;
+      for (const Lane& lane : lanes) {
+        if (lane.spec.open && !stopping() && lane_has_more(lane, t)) {
+          wake = std::min(wake, lane.next_arrival_ns);
+        }
+      }
+      for (const Retry& r : m_retries) {
+        wake = std::min(wake, r.due_ns);
+      }
+      if (grace_deadline >= 0) {
+        wake = std::min(wake, grace_deadline);
+      }
+      if (m_options.on_progress) {
+        wake = std::min(wake, m_last_progress + m_options.progress_every.count() * k_ms);
+      }
+      m_engine.poll(net::Nanos(std::max<std::int64_t>(0, wake - t)));
+      collect();
+      emit_progress(false);
+    }
+    return lanes;
+  }
+
+  bool lane_has_more(const Lane& lane, std::int64_t now) const {
+    if (lane.warmup_left > 0) {
+      return true;
+    }
+    if (lane.spec.requests) {
+      return lane.launched_measured < *lane.spec.requests;
+    }
+    if (lane.spec.duration_ns) {
+      const std::int64_t at = lane.spec.open ? lane.next_arrival_ns : now;
+      return lane.measured_start_ns < 0 || at < lane.measured_start_ns + *lane.spec.duration_ns;
+    }
+    return false;
+  }
+
+  void launch_due(Lane& lane, std::int64_t now) {
+    if (!lane.spec.open) {
+      while (lane.in_flight < lane.spec.concurrency && lane_has_more(lane, now)) {
+        launch(lane, std::nullopt, now);
+      }
+      return;
+    }
+    while (lane.next_arrival_ns <= now && lane_has_more(lane, now)) {
+      const std::int64_t scheduled = lane.next_arrival_ns;
+      if (lane.spec.cap && lane.in_flight >= *lane.spec.cap) {
+        lane.backlog.emplace_back(scheduled, count_scheduled(lane, scheduled));
+      } else {
+        launch(lane, scheduled, now);
+      }
+      advance_arrival(lane);
+    }
+    while (!lane.backlog.empty() && (!lane.spec.cap || lane.in_flight < *lane.spec.cap)) {
+      const auto [scheduled, warmup] = lane.backlog.front();
+      lane.backlog.pop_front();
+      start_attempt(lane, next_prompt(lane), m_next_seq++, 1, warmup, scheduled);
+    }
+  }
+
+  void advance_arrival(Lane& lane) {
+    const double rate = std::max(lane.spec.rate, 1e-6);
+    double gap_s = 1.0 / rate;
+    if (lane.spec.poisson) {
+      gap_s = std::exponential_distribution<double>(rate)(lane.rng);
+    }
+    lane.next_arrival_ns += static_cast<std::int64_t>(std::llround(gap_s * 1e9));
+  }
+
+  // Accounts a request as warmup or measured; returns whether it is warmup.
+  bool count_scheduled(Lane& lane, std::int64_t at) {
+    if (lane.warmup_left > 0) {
+      --lane.warmup_left;
+      return true;
+    }
+    ++lane.launched_measured;
+    if (lane.measured_start_ns < 0) {
+      lane.measured_start_ns = at;
+    }
+    return false;
+  }
+
+  std::size_t next_prompt(Lane& lane) {
+    const std::size_t n = m_suite.prompts.size();
+    if (lane.order.size() != n || lane.cursor >= n) {
+      lane.order.resize(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        lane.order[i] = i;
+      }
+      if (m_suite.load.prompt_order == suite::PromptOrder::shuffle) {
+        std::shuffle(lane.order.begin(), lane.order.end(), lane.rng);
+      }
+      lane.cursor = 0;
+    }
+    return lane.order[lane.cursor++];
+  }
+
+  void launch(Lane& lane, std::optional<std::int64_t> t_sched, std::int64_t now) {
+    const bool warmup = count_scheduled(lane, t_sched.value_or(now));
+    start_attempt(lane, next_prompt(lane), m_next_seq++, 1, warmup, t_sched);
+  }
+
+  // A backlog entry was counted when it was scheduled; this only sends it.
+  void start_attempt(Lane& lane, std::size_t prompt, std::int64_t seq, int attempt, bool warmup,
+                     std::optional<std::int64_t> t_sched) {
+    const TargetCtx& target = m_targets[lane.spec.target];
+    const Template& tmpl = target.templates[prompt];
+    auto a = std::make_unique<Attempt>();
+    providers::ParserOptions options;
+    options.stream = tmpl.stream;
+    options.keep_text = m_suite.store_content;
+    options.expected_events = tmpl.expected_events;
+    a->parser = target.codec->parser(options);
+    a->lane = &lane;
+    a->prompt = prompt;
+    a->seq = seq;
+    a->attempt = attempt;
+    a->warmup = warmup;
+    a->t_sched = t_sched;
+    Attempt* raw = a.get();
+    a->parser->set_on_done([this, raw](providers::ResponseParser&) { m_finished.push_back(raw); });
+    ++lane.in_flight;
+    ++m_in_flight;
+    m_attempts.push_back(std::move(a));
+    m_engine.start(tmpl.http, *raw->parser);
+  }
+
+  void launch_retries(std::int64_t now) {
+    for (std::size_t i = 0; i < m_retries.size();) {
+      Retry& r = m_retries[i];
+      if (r.due_ns > now) {
+        ++i;
+        continue;
+      }
+      --r.lane->pending_retries;
+      start_attempt(*r.lane, r.prompt, r.seq, r.attempt, r.warmup, r.t_sched);
+      m_retries.erase(m_retries.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  }
+
+  void collect() {
+    // Rows go out in completion order; the attempt objects are freed as they are handled.
+    while (!m_finished.empty()) {
+      std::vector<Attempt*> batch;
+      batch.swap(m_finished);
+      for (Attempt* a : batch) {
+        finish(*a);
+        const auto it = std::find_if(m_attempts.begin(), m_attempts.end(),
+                                     [a](const auto& p) { return p.get() == a; });
+        std::iter_swap(it, m_attempts.end() - 1);
+        m_attempts.pop_back();
+      }
+    }
+  }
+
+  void finish(Attempt& a) {
+    Lane& lane = *a.lane;
+    --lane.in_flight;
+    --m_in_flight;
+    const providers::Response& r = a.parser->response();
+    const TargetCtx& target = m_targets[lane.spec.target];
+    store::RequestRow row;
+    row.run_id = m_options.run_id;
+    row.seq = a.seq;
+    row.target = target.target->name;
+    row.prompt_id = m_suite.prompts[a.prompt].id;
+    row.phase = lane.spec.phase;
+    row.attempt = a.attempt;
+    row.warmup = a.warmup;
+    row.t_sched_ns = a.t_sched;
+    row.t_send_ns = r.t_send_ns;
+    if (r.t_first_byte_ns >= 0) {
+      row.t_first_byte_ns = r.t_first_byte_ns;
+    }
+    if (r.t_first_token_ns >= 0) {
+      row.t_first_token_ns = r.t_first_token_ns;
+    }
+    row.t_done_ns = r.t_done_ns;
+    if (r.status_code != 0) {
+      row.status_code = r.status_code;
+    }
+    if (!r.ok()) {
+      row.error_class = std::string(net::to_string(r.error));
+      row.error_message = r.error_message;
+    }
+    row.input_tokens = r.input_tokens;
+    row.cached_input_tokens = r.cached_input_tokens;
+    row.output_tokens =
+        r.output_tokens ? r.output_tokens : std::optional<std::int64_t>(r.content_events());
+    row.reasoning_tokens = r.reasoning_tokens;
+    row.token_source = std::string(providers::to_string(r.token_source()));
+    row.content_events = r.content_events();
+    row.finish_reason = r.finish_reason;
+    const Template& tmpl = target.templates[a.prompt];
+    if (target.free) {
+      row.cost_usd = 0.0;
+    } else if (target.price && r.ok()) {
+      pricing::Usage usage;
+      usage.input_tokens = r.input_tokens.value_or(std::llround(tmpl.est_input_tokens));
+      usage.cached_input_tokens = r.cached_input_tokens.value_or(0);
+      usage.output_tokens = r.output_token_count();
+      row.cost_usd = pricing::cost_usd(*target.price, usage);
+    }
+    if (m_suite.store_content) {
+      row.request_body = tmpl.http.body;
+      row.response_text = r.text;
+    }
+    ++m_done;
+    if (!r.ok()) {
+      ++m_errors;
+    }
+    const bool retry = r.error == net::ErrorClass::rate_limited && m_suite.load.retry &&
+                       a.attempt <= m_suite.load.max_retries && !stopping();
+    if (retry) {
+      Retry next;
+      next.due_ns = m_engine.now_ns() + r.retry_after_ms.value_or(1000) * k_ms;
+      next.lane = &lane;
+      next.prompt = a.prompt;
+      next.seq = a.seq;
+      next.attempt = a.attempt + 1;
+      next.warmup = a.warmup;
+      next.t_sched = a.t_sched;
+      ++lane.pending_retries;
+      m_retries.push_back(next);
+    } else {
+      m_aggregator.record(row, r.content_times_ns);
+      if (!a.warmup && r.ok()) {
+        ++lane.completed_measured;
+        if (lane.first_send_ns < 0 || r.t_send_ns < lane.first_send_ns) {
+          lane.first_send_ns = r.t_send_ns;
+        }
+        lane.last_done_ns = std::max(lane.last_done_ns, r.t_done_ns);
+        if (r.t_first_token_ns >= 0) {
+          m_live_ttft.record(r.t_first_token_ns - r.t_send_ns);
+        }
+      }
+    }
+    m_writer.push(std::move(row));
+  }
+
+  void emit_progress(bool final_call) {
+    if (!m_options.on_progress) {
+      return;
+    }
+    const std::int64_t now = m_engine.now_ns();
+    if (!final_call && now - m_last_progress < m_options.progress_every.count() * k_ms) {
+      return;
+    }
+    Progress p;
+    p.done = m_done;
+    p.total = m_total;
+    p.errors = m_errors;
+    p.in_flight = m_in_flight;
+    const double window = static_cast<double>(now - m_window_start) / 1e9;
+    p.requests_per_s = window > 0 ? static_cast<double>(m_done - m_window_done) / window : 0;
+    p.ttft_p50_ms = static_cast<double>(m_live_ttft.value_at_percentile(50)) / 1e6;
+    p.ttft_p95_ms = static_cast<double>(m_live_ttft.value_at_percentile(95)) / 1e6;
+    if (m_total > 0 && p.requests_per_s > 0) {
+      p.eta_s = static_cast<double>(m_total - m_done) / p.requests_per_s;
+    }
+    p.stage = m_stage_name;
+    m_options.on_progress(p);
+    m_last_progress = now;
+    if (now - m_window_start > 2'000 * k_ms) {  // a sliding window of about two seconds
+      m_window_start = now;
+      m_window_done = m_done;
+    }
+  }
+
+  const suite::Suite& m_suite;
+  RunnerOptions m_options;
+  store::BatchWriter& m_writer;
+  Aggregator& m_aggregator;
+  net::Engine m_engine;
+  std::vector<TargetCtx> m_targets;
+  std::atomic<int> m_stop{0};
+  std::vector<std::unique_ptr<Attempt>> m_attempts;
+  std::vector<Attempt*> m_finished;
+  std::vector<Retry> m_retries;
+  std::int64_t m_in_flight = 0;
+  std::int64_t m_next_seq = 1;
+  std::int64_t m_done = 0;
+  std::int64_t m_errors = 0;
+  std::int64_t m_total = 0;
+  std::uint64_t m_stage_counter = 0;
+  std::string m_stage_name;
+  metrics::HdrHistogram m_live_ttft = metrics::HdrHistogram::for_latency_ns();
+  std::int64_t m_last_progress = 0;
+  std::int64_t m_window_start = 0;
+  std::int64_t m_window_done = 0;
+};
+
+Runner::Runner(const suite::Suite& suite, RunnerOptions options, store::BatchWriter& writer,
+               Aggregator& aggregator)
+    : m_impl(std::make_unique<Impl>(suite, std::move(options), writer, aggregator)) {}
+Runner::~Runner() = default;
+RunOutcome Runner::run() {
+  return m_impl->run();
+}
+void Runner::request_stop() {
+  m_impl->request_stop();
+}
+
+}  // namespace llmbench::load

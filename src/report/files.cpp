@@ -1,0 +1,120 @@
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "llmbench/report/writers.hpp"
+#include "llmbench/util/error.hpp"
+#include "llmbench/util/table.hpp"
+
+namespace llmbench::report {
+
+namespace {
+
+std::string safe_name(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    out += ok ? c : '_';
+  }
+  return out;
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) {
+    throw InputError(fmt::format("cannot write {}; choose another --out folder", path.string()));
+  }
+}
+
+std::string cell(const TargetReport& t, std::string_view metric, double MetricSummary::*field) {
+  const MetricSummary* m = t.metric(metric);
+  return m == nullptr ? "-" : format_ms(m->*field);
+}
+
+}  // namespace
+
+const std::vector<std::string>& all_formats() {
+  static const std::vector<std::string> all = {"md", "csv", "json", "hlog"};
+  return all;
+}
+
+std::string render_summary_table(const RunReport& r) {
+  using Align = util::TextTable::Align;
+  util::TextTable table({"target", "requests", "errors", "ttft p50", "p95", "p99", "e2e p50", "p95",
+                         "itl p50", "p99", "tok/s", "req/s", "cost"},
+                        {Align::left, Align::right, Align::right, Align::right, Align::right,
+                         Align::right, Align::right, Align::right, Align::right, Align::right,
+                         Align::right, Align::right, Align::right});
+  for (const auto& t : r.targets) {
+    table.add_row(
+        {t.phase.empty() ? t.target : t.target + " " + t.phase, std::to_string(t.requests),
+         std::to_string(t.errors), cell(t, "ttft", &MetricSummary::p50),
+         cell(t, "ttft", &MetricSummary::p95), cell(t, "ttft", &MetricSummary::p99),
+         cell(t, "e2e", &MetricSummary::p50), cell(t, "e2e", &MetricSummary::p95),
+         cell(t, "itl", &MetricSummary::p50), cell(t, "itl", &MetricSummary::p99),
+         fmt::format("{:.0f}", t.output_tokens_per_s), fmt::format("{:.1f}", t.requests_per_s),
+         t.cost_usd ? fmt::format("${:.4f}", *t.cost_usd) : "unknown"});
+  }
+  return table.render() + "latencies in ms; tok/s: output tokens per second\n";
+}
+
+void check_writable_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir) || access(dir.c_str(), W_OK) != 0) {
+    throw InputError(
+        fmt::format("cannot write reports into {} ({}); choose another folder "
+                    "with --out",
+                    dir, ec ? ec.message() : "not writable"));
+  }
+}
+
+std::vector<std::string> write_reports(store::Database& db, const RunReport& report,
+                                       const std::string& dir,
+                                       const std::vector<std::string>& formats) {
+  check_writable_dir(dir);
+  const std::filesystem::path base(dir);
+  std::vector<std::string> written;
+  const auto want = [&](std::string_view f) {
+    return std::find(formats.begin(), formats.end(), f) != formats.end();
+  };
+  if (want("md")) {
+    write_file(base / "report.md", render_markdown(report));
+    written.push_back((base / "report.md").string());
+  }
+  if (want("csv")) {
+    write_file(base / "summary.csv", render_summary_csv(report));
+    written.push_back((base / "summary.csv").string());
+    std::ofstream out(base / "requests.csv", std::ios::binary);
+    write_requests_csv(db, report.run.id, out);
+    if (!out) {
+      throw InputError(fmt::format("cannot write {}", (base / "requests.csv").string()));
+    }
+    written.push_back((base / "requests.csv").string());
+  }
+  if (want("json")) {
+    write_file(base / "report.json", render_json(report));
+    written.push_back((base / "report.json").string());
+  }
+  if (want("hlog")) {
+    for (const auto& t : report.targets) {
+      for (const auto& m : t.metrics) {
+        std::string name = safe_name(t.target);
+        if (!t.phase.empty()) {
+          name += "." + safe_name(t.phase);
+        }
+        name += "." + m.metric + ".hlog";
+        write_file(base / name, render_hlog(report, t, m));
+        written.push_back((base / name).string());
+      }
+    }
+  }
+  return written;
+}
+
+}  // namespace llmbench::report

@@ -1,0 +1,179 @@
+#include <fmt/format.h>
+
+#include "llmbench/report/writers.hpp"
+#include "llmbench/util/json_writer.hpp"
+#include "llmbench/util/time.hpp"
+
+namespace llmbench::report {
+
+namespace {
+
+class Obj {
+ public:
+  explicit Obj(std::string& out) : m_out(out) { m_out += '{'; }
+  void key(std::string_view k) {
+    if (!m_first) {
+      m_out += ',';
+    }
+    m_first = false;
+    util::append_json_string(m_out, k);
+    m_out += ':';
+  }
+  void str(std::string_view k, std::string_view v) {
+    key(k);
+    util::append_json_string(m_out, v);
+  }
+  void num(std::string_view k, double v) {
+    key(k);
+    util::append_json_number(m_out, v);
+  }
+  void integer(std::string_view k, std::int64_t v) {
+    key(k);
+    m_out += std::to_string(v);
+  }
+  void boolean(std::string_view k, bool v) {
+    key(k);
+    m_out += v ? "true" : "false";
+  }
+  void raw(std::string_view k, std::string_view json) {
+    key(k);
+    m_out += json;
+  }
+  void null(std::string_view k) { raw(k, "null"); }
+  void close() { m_out += '}'; }
+
+ private:
+  std::string& m_out;
+  bool m_first = true;
+};
+
+}  // namespace
+
+std::string render_json(const RunReport& r) {
+  std::string out;
+  Obj root(out);
+  root.str("schema", k_json_schema);
+  root.key("context");
+  {
+    Obj c(out);
+    c.str("run_id", r.run.id);
+    c.str("suite", r.run.suite_name);
+    c.str("suite_path", r.run.suite_path);
+    c.str("suite_hash", r.run.suite_hash);
+    c.str("llmbench_version", r.run.llmbench_version);
+    if (r.run.git_commit) {
+      c.str("git_commit", *r.run.git_commit);
+    } else {
+      c.null("git_commit");
+    }
+    c.str("host", r.run.host);
+    c.str("started_at", util::iso8601_utc_ms(r.run.started_at_ms));
+    if (r.run.ended_at_ms) {
+      c.str("ended_at", util::iso8601_utc_ms(*r.run.ended_at_ms));
+    } else {
+      c.null("ended_at");
+    }
+    c.str("status", r.run.status);
+    c.raw("tags", r.run.tags_json);
+    c.raw("load", r.run.load_json);
+    c.close();
+  }
+  root.key("targets");
+  out += '[';
+  for (std::size_t i = 0; i < r.targets.size(); ++i) {
+    const auto& t = r.targets[i];
+    if (i > 0) {
+      out += ',';
+    }
+    Obj o(out);
+    o.str("target", t.target);
+    o.str("phase", t.phase);
+    o.str("provider", t.provider);
+    o.str("model", t.model);
+    o.integer("requests", t.requests);
+    o.integer("ok", t.ok);
+    o.integer("errors", t.errors);
+    o.num("error_rate", t.error_rate());
+    o.integer("warmup", t.warmup);
+    o.integer("attempts", t.attempts);
+    o.key("errors_by_class");
+    {
+      Obj e(out);
+      for (const auto& [cls, n] : t.errors_by_class) {
+        e.integer(cls, n);
+      }
+      e.close();
+    }
+    o.num("wall_s", t.wall_s);
+    o.num("requests_per_s", t.requests_per_s);
+    o.num("output_tokens_per_s", t.output_tokens_per_s);
+    o.integer("input_tokens", t.input_tokens);
+    o.integer("output_tokens", t.output_tokens);
+    if (t.cost_usd) {
+      o.num("cost_usd", *t.cost_usd);
+    } else {
+      o.null("cost_usd");
+    }
+    o.boolean("cost_partial", t.cost_partial);
+    o.key("token_source");
+    {
+      Obj s(out);
+      s.integer("usage", t.tokens_from_usage);
+      s.integer("estimated", t.tokens_estimated);
+      s.close();
+    }
+    o.key("goodput");
+    if (t.goodput_requests) {
+      Obj g(out);
+      g.integer("requests", *t.goodput_requests);
+      g.num("per_s", t.goodput_per_s);
+      g.close();
+    } else {
+      out += "null";
+    }
+    o.key("metrics");
+    {
+      Obj ms(out);
+      for (const auto& m : t.metrics) {
+        ms.key(m.metric);
+        Obj x(out);
+        x.str("unit", m.unit);
+        x.integer("count", m.count);
+        x.num("min", m.min);
+        x.num("mean", m.mean);
+        x.num("p50", m.p50);
+        x.num("p90", m.p90);
+        x.num("p95", m.p95);
+        x.num("p99", m.p99);
+        x.num("max", m.max);
+        x.close();
+      }
+      ms.close();
+    }
+    o.key("slo");
+    out += '[';
+    for (std::size_t k = 0; k < t.slo.size(); ++k) {
+      if (k > 0) {
+        out += ',';
+      }
+      Obj s(out);
+      s.str("key", t.slo[k].key);
+      s.num("limit", t.slo[k].limit);
+      if (t.slo[k].actual) {
+        s.num("actual", *t.slo[k].actual);
+      } else {
+        s.null("actual");
+      }
+      s.boolean("pass", t.slo[k].pass);
+      s.close();
+    }
+    out += ']';
+    o.close();
+  }
+  out += ']';
+  root.close();
+  out += '\n';
+  return out;
+}
+
+}  // namespace llmbench::report

@@ -1,0 +1,280 @@
+#include "llmbench/report/model.hpp"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <cmath>
+#include <map>
+
+#include "llmbench/store/runs.hpp"
+#include "llmbench/util/error.hpp"
+
+namespace llmbench::report {
+
+namespace {
+
+// A row is final when no later attempt of the same request exists.
+constexpr std::string_view k_final =
+    "NOT EXISTS (SELECT 1 FROM requests r2 WHERE r2.run_id = r.run_id AND r2.seq = r.seq "
+    "AND r2.attempt > r.attempt)";
+
+struct LatencySlo {
+  std::string key;
+  std::string metric;
+  double percentile = 0;
+  double limit_ms = 0;
+};
+
+struct SloSpec {
+  std::vector<LatencySlo> latency;
+  std::optional<double> error_rate_max;
+  bool enforce = false;
+};
+
+// The run's load_json carries the suite's [slo] (see cli/run.cpp).
+SloSpec read_slo(const std::string& load_json) {
+  SloSpec spec;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const simdjson::padded_string padded(load_json);
+  if (parser.parse(padded).get(doc) != simdjson::SUCCESS) {
+    return spec;
+  }
+  simdjson::dom::element slo;
+  if (doc["slo"].get(slo) != simdjson::SUCCESS) {
+    return spec;
+  }
+  bool enforce = false;
+  if (slo["enforce"].get_bool().get(enforce) == simdjson::SUCCESS) {
+    spec.enforce = enforce;
+  }
+  double rate = 0;
+  if (slo["error_rate_max"].get_double().get(rate) == simdjson::SUCCESS) {
+    spec.error_rate_max = rate;
+  }
+  simdjson::dom::array latency;
+  if (slo["latency"].get_array().get(latency) == simdjson::SUCCESS) {
+    for (simdjson::dom::element e : latency) {
+      LatencySlo s;
+      std::string_view text;
+      if (e["key"].get_string().get(text) == simdjson::SUCCESS) {
+        s.key = std::string(text);
+      }
+      if (e["metric"].get_string().get(text) == simdjson::SUCCESS) {
+        s.metric = std::string(text);
+      }
+      if (e["percentile"].get_double().get(s.percentile) != simdjson::SUCCESS ||
+          e["limit_ms"].get_double().get(s.limit_ms) != simdjson::SUCCESS) {
+        continue;
+      }
+      spec.latency.push_back(std::move(s));
+    }
+  }
+  return spec;
+}
+
+double percentile_of(const MetricSummary& m, double p) {
+  if (p >= 100) {
+    return m.max;
+  }
+  if (p >= 99) {
+    return m.p99;
+  }
+  if (p >= 95) {
+    return m.p95;
+  }
+  if (p >= 90) {
+    return m.p90;
+  }
+  return m.p50;
+}
+
+}  // namespace
+
+const MetricSummary* TargetReport::metric(std::string_view name) const {
+  for (const auto& m : metrics) {
+    if (m.metric == name) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+bool RunReport::slo_failed() const {
+  for (const auto& t : targets) {
+    for (const auto& s : t.slo) {
+      if (!s.pass) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+double to_ms(double ns) {
+  return ns / 1e6;
+}
+
+std::string format_ms(double ns) {
+  const double ms = to_ms(ns);
+  if (ms >= 100) {
+    return fmt::format("{:.0f}", ms);
+  }
+  if (ms >= 10) {
+    return fmt::format("{:.1f}", ms);
+  }
+  return fmt::format("{:.2f}", ms);
+}
+
+RunReport build_report(store::Database& db, const std::string& run_id) {
+  RunReport report;
+  const auto run = store::get_run(db, run_id);
+  if (!run) {
+    throw InputError(fmt::format("run {} is not in the database", run_id));
+  }
+  report.run = *run;
+  const SloSpec slo = read_slo(run->load_json);
+  report.slo_enforced = slo.enforce;
+
+  std::map<std::string, store::RunTargetRow> meta;
+  {
+    auto st = db.prepare(
+        "SELECT target, provider, model, base_url, region FROM run_targets WHERE run_id = ?");
+    st.bind(1, run_id);
+    while (st.step()) {
+      store::RunTargetRow t;
+      t.target = st.text(0);
+      t.provider = st.text(1);
+      t.model = st.text(2);
+      meta[t.target] = t;
+    }
+  }
+  std::map<std::pair<std::string, std::string>, TargetReport> by_key;
+  std::vector<std::pair<std::string, std::string>> order;
+  {
+    // Per target and phase, measured final attempts only. Goodput needs the latency SLOs
+    // that apply per request: ttft, e2e and tpot (itl is judged through tpot).
+    std::string goodput = "0";
+    std::vector<std::string> conditions;
+    for (const auto& s : slo.latency) {
+      const auto limit_ns = fmt::format("{}", static_cast<std::int64_t>(s.limit_ms * 1e6));
+      if (s.metric == "ttft") {
+        conditions.push_back("(t_first_token_ns - t_send_ns) <= " + limit_ns);
+      } else if (s.metric == "e2e") {
+        conditions.push_back("(t_done_ns - t_send_ns) <= " + limit_ns);
+      } else if (s.metric == "tpot" || s.metric == "itl") {
+        conditions.push_back(
+            "(output_tokens < 2 OR (t_done_ns - t_first_token_ns) / (output_tokens - 1) <= " +
+            limit_ns + ")");
+      }
+    }
+    if (!conditions.empty()) {
+      goodput = "(error_class IS NULL AND t_first_token_ns IS NOT NULL";
+      for (const auto& c : conditions) {
+        goodput += " AND " + c;
+      }
+      goodput += ")";
+    }
+    auto st = db.prepare(fmt::format(
+        "SELECT target, phase, "
+        "SUM(warmup = 0), SUM(warmup = 0 AND error_class IS NULL), SUM(warmup), "
+        "MIN(CASE WHEN warmup = 0 THEN t_send_ns END), "
+        "MAX(CASE WHEN warmup = 0 THEN t_done_ns END), "
+        "SUM(CASE WHEN warmup = 0 AND error_class IS NULL THEN input_tokens ELSE 0 END), "
+        "SUM(CASE WHEN warmup = 0 AND error_class IS NULL THEN output_tokens ELSE 0 END), "
+        "SUM(CASE WHEN warmup = 0 THEN cost_usd END), "
+        "SUM(warmup = 0 AND error_class IS NULL AND cost_usd IS NULL), "
+        "SUM(warmup = 0 AND error_class IS NULL AND token_source = 'usage'), "
+        "SUM(warmup = 0 AND error_class IS NULL AND token_source = 'estimated'), "
+        "SUM(CASE WHEN warmup = 0 AND {} THEN 1 ELSE 0 END), "
+        "MIN(rowid) "
+        "FROM requests r WHERE run_id = ? AND {} GROUP BY target, phase ORDER BY MIN(rowid)",
+        goodput, k_final));
+    st.bind(1, run_id);
+    while (st.step()) {
+      TargetReport t;
+      t.target = st.text(0);
+      t.phase = st.text(1);
+      t.requests = st.int64(2);
+      t.ok = st.int64(3);
+      t.errors = t.requests - t.ok;
+      t.warmup = st.int64(4);
+      if (!st.is_null(5) && !st.is_null(6)) {
+        t.wall_s = static_cast<double>(st.int64(6) - st.int64(5)) / 1e9;
+      }
+      t.input_tokens = st.int64(7);
+      t.output_tokens = st.int64(8);
+      if (!st.is_null(9)) {
+        t.cost_usd = st.real(9);
+      }
+      t.cost_partial = st.int64(10) > 0;
+      t.tokens_from_usage = st.int64(11);
+      t.tokens_estimated = st.int64(12);
+      if (!slo.latency.empty()) {
+        t.goodput_requests = st.int64(13);
+      }
+      if (const auto m = meta.find(t.target); m != meta.end()) {
+        t.provider = m->second.provider;
+        t.model = m->second.model;
+      }
+      if (t.wall_s > 0) {
+        t.requests_per_s = static_cast<double>(t.ok) / t.wall_s;
+        t.output_tokens_per_s = static_cast<double>(t.output_tokens) / t.wall_s;
+        if (t.goodput_requests) {
+          t.goodput_per_s = static_cast<double>(*t.goodput_requests) / t.wall_s;
+        }
+      }
+      order.emplace_back(t.target, t.phase);
+      by_key[{t.target, t.phase}] = std::move(t);
+    }
+  }
+  {
+    auto st = db.prepare(
+        "SELECT target, phase, COUNT(*) FROM requests WHERE run_id = ? GROUP BY target, phase");
+    st.bind(1, run_id);
+    while (st.step()) {
+      if (auto it = by_key.find({st.text(0), st.text(1)}); it != by_key.end()) {
+        it->second.attempts = st.int64(2);
+      }
+    }
+  }
+  {
+    auto st = db.prepare(fmt::format(
+        "SELECT target, phase, error_class, COUNT(*) FROM requests r WHERE run_id = ? AND "
+        "warmup = 0 AND error_class IS NOT NULL AND {} GROUP BY target, phase, error_class "
+        "ORDER BY COUNT(*) DESC, error_class",
+        k_final));
+    st.bind(1, run_id);
+    while (st.step()) {
+      if (auto it = by_key.find({st.text(0), st.text(1)}); it != by_key.end()) {
+        it->second.errors_by_class.emplace_back(st.text(2), st.int64(3));
+      }
+    }
+  }
+  for (const auto& h : store::histograms(db, run_id)) {
+    if (auto it = by_key.find({h.target, h.phase}); it != by_key.end()) {
+      it->second.metrics.push_back(MetricSummary{h.metric, h.unit, h.count, h.min, h.mean, h.p50,
+                                                 h.p90, h.p95, h.p99, h.max, h.encoded});
+    }
+  }
+  for (const auto& key : order) {
+    TargetReport t = std::move(by_key[key]);
+    for (const auto& s : slo.latency) {
+      SloCheck check{s.key, s.limit_ms, std::nullopt, false};
+      if (const MetricSummary* m = t.metric(s.metric); m != nullptr && m->count > 0) {
+        check.actual = to_ms(percentile_of(*m, s.percentile));
+        check.pass = *check.actual <= s.limit_ms;
+      }
+      t.slo.push_back(check);
+    }
+    if (slo.error_rate_max) {
+      SloCheck check{"error_rate_max", *slo.error_rate_max, t.error_rate(), false};
+      check.pass = t.error_rate() <= *slo.error_rate_max;
+      t.slo.push_back(check);
+    }
+    report.targets.push_back(std::move(t));
+  }
+  return report;
+}
+
+}  // namespace llmbench::report
