@@ -119,12 +119,18 @@ class Runner::Impl {
     m_window_start = m_last_progress;
     std::vector<std::vector<LaneSpec>> stages = initial_stages();
     m_total = planned_total(stages);
+    const std::size_t initial = stages.size();
+    const bool find_saturation =
+        m_suite.load.mode == suite::LoadMode::sweep && m_suite.load.rates.empty();
+    std::vector<Lane> max_lanes;
     for (std::size_t s = 0; s < stages.size() && !stopping(); ++s) {
       std::vector<Lane> lanes = run_stage(stages[s]);
-      if (s + 1 == stages.size() && m_suite.load.mode == suite::LoadMode::sweep &&
-          m_suite.load.rates.empty() && !stopping()) {
-        // The saturation pass is done: the steps go up to what it reached.
-        append_sweep_steps(lanes, stages);
+      if (find_saturation && s < initial) {
+        max_lanes.insert(max_lanes.end(), lanes.begin(), lanes.end());
+        if (s + 1 == initial && !stopping()) {
+          // The saturation passes are done: the steps go up to what each target reached.
+          append_sweep_steps(max_lanes, stages);
+        }
       }
     }
     emit_progress(true);
@@ -401,14 +407,15 @@ class Runner::Impl {
     if (lane.warmup_left > 0) {
       return true;
     }
-    if (lane.spec.requests) {
-      return lane.launched_measured < *lane.spec.requests;
+    // With both `requests` and `duration`, whichever comes first ends the lane.
+    if (lane.spec.requests && lane.launched_measured >= *lane.spec.requests) {
+      return false;
     }
-    if (lane.spec.duration_ns) {
+    if (lane.spec.duration_ns && lane.measured_start_ns >= 0) {
       const std::int64_t at = lane.spec.open ? lane.next_arrival_ns : now;
-      return lane.measured_start_ns < 0 || at < lane.measured_start_ns + *lane.spec.duration_ns;
+      return at < lane.measured_start_ns + *lane.spec.duration_ns;
     }
-    return false;
+    return lane.spec.requests || lane.spec.duration_ns;
   }
 
   void launch_due(Lane& lane, std::int64_t now) {
@@ -498,7 +505,14 @@ class Runner::Impl {
     ++lane.in_flight;
     ++m_in_flight;
     m_attempts.push_back(std::move(a));
-    m_engine.start(tmpl.http, *raw->parser);
+    if (target.free) {
+      // The mock scripts each request from (seed, index): the run is reproducible.
+      net::HttpRequest http = tmpl.http;
+      http.headers.emplace_back("x-mock-index", std::to_string(seq));
+      m_engine.start(std::move(http), *raw->parser);
+    } else {
+      m_engine.start(tmpl.http, *raw->parser);
+    }
   }
 
   void launch_retries(std::int64_t now) {

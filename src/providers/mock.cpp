@@ -8,12 +8,20 @@ namespace llmbench::providers {
 
 std::vector<std::pair<std::string, std::string>> mock_script_headers(
     const suite::MockScript& script) {
-  return {
+  std::vector<std::pair<std::string, std::string>> headers = {
       {"x-mock-ttft", fmt::format("{}ns", script.ttft.count())},
       {"x-mock-itl", fmt::format("{}ns", script.itl.count())},
       {"x-mock-output-tokens", std::to_string(script.output_tokens)},
       {"x-mock-seed", std::to_string(script.seed)},
   };
+  std::string faults;
+  for (const auto& [name, p] : script.faults) {
+    faults += fmt::format("{}{}={}", faults.empty() ? "" : ",", name, p);
+  }
+  if (!faults.empty()) {
+    headers.emplace_back("x-mock-faults", faults);
+  }
+  return headers;
 }
 
 std::optional<ScriptedTimes> scripted_times(const Response& response) {

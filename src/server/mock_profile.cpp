@@ -192,12 +192,43 @@ Fault FaultRates::pick(double u) const {
   return Fault::none;
 }
 
+Result<FaultRates> FaultRates::parse(std::string_view text) {
+  FaultRates out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    const auto eq = item.find('=');
+    const auto fault = fault_from_string(item.substr(0, eq));
+    double p = -1;
+    if (eq != std::string_view::npos) {
+      const std::string_view num = item.substr(eq + 1);
+      const auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), p);
+      if (ec != std::errc() || ptr != num.data() + num.size()) {
+        p = -1;
+      }
+    }
+    if (!fault || *fault == Fault::none || p < 0 || p > 1) {
+      return Result<FaultRates>::failure(
+          fmt::format("\"{}\": write NAME=PROBABILITY, NAME one of rate_limited, server_error, "
+                      "unavailable, reset, malformed, stall, no_terminator",
+                      item));
+    }
+    out.rates.emplace_back(*fault, p);
+  }
+  if (out.total() > 1.0 + 1e-9) {
+    return Result<FaultRates>::failure(
+        fmt::format("fault probabilities add up to {}, more than 1", out.total()));
+  }
+  return out;
+}
+
 MockScript make_script(const MockProfile& profile, const MockOverrides& overrides,
                        std::uint64_t index, std::optional<std::int64_t> max_tokens) {
   // SplitMix64 of (seed, index): neighbouring requests get unrelated streams. A request that
   // brings its own seed is scripted by that seed alone, so a client can reproduce it.
   if (overrides.seed) {
-    index = 0;
+    index = overrides.index.value_or(0);
   }
   std::uint64_t z = overrides.seed.value_or(profile.seed) + 0x9E3779B97F4A7C15ull * (index + 1);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -205,8 +236,9 @@ MockScript make_script(const MockProfile& profile, const MockOverrides& override
   std::mt19937_64 rng(z ^ (z >> 31));
 
   MockScript s;
-  s.fault = overrides.fault.value_or(
-      profile.faults.pick(std::uniform_real_distribution<double>(0.0, 1.0)(rng)));
+  const FaultRates& rates = overrides.faults ? *overrides.faults : profile.faults;
+  s.fault =
+      overrides.fault.value_or(rates.pick(std::uniform_real_distribution<double>(0.0, 1.0)(rng)));
   s.ttft = Nanos(std::llround(overrides.ttft.value_or(profile.ttft).sample(rng)));
   const bool from_max =
       overrides.output_tokens ? overrides.output_from_max_tokens : profile.output_from_max_tokens;

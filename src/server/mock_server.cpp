@@ -168,6 +168,20 @@ Result<MockOverrides> read_overrides(const http::request<http::string_body>& req
     }
     o.seed = static_cast<std::uint64_t>(*n);
   }
+  if (auto v = header("x-mock-index")) {
+    const auto n = integer(*v);
+    if (!n || *n < 0) {
+      return fail("x-mock-index", "must be a non-negative integer");
+    }
+    o.index = static_cast<std::uint64_t>(*n);
+  }
+  if (auto v = header("x-mock-faults")) {
+    auto rates = FaultRates::parse(*v);
+    if (!rates) {
+      return fail("x-mock-faults", rates.error());
+    }
+    o.faults = *rates;
+  }
   if (auto v = header("x-mock-fault")) {
     const auto f = fault_from_string(*v);
     if (!f) {

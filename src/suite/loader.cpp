@@ -43,7 +43,7 @@ constexpr std::array k_load_keys = {"mode"sv,     "concurrency"sv,     "max_in_f
                                     "retry"sv,    "max_retries"sv};
 constexpr std::array k_message_keys = {"role"sv, "content"sv};
 constexpr std::array k_price_keys = {"input"sv, "cached_input"sv, "output"sv};
-constexpr std::array k_mock_keys = {"ttft"sv, "itl"sv, "output_tokens"sv, "seed"sv};
+constexpr std::array k_mock_keys = {"ttft"sv, "itl"sv, "output_tokens"sv, "seed"sv, "faults"sv};
 constexpr std::array k_providers = {"openai"sv, "anthropic"sv, "mock"sv};
 constexpr std::array k_modes = {"concurrency"sv, "rate"sv, "poisson"sv, "sweep"sv};
 constexpr std::array k_orders = {"sequential"sv, "interleaved"sv};
@@ -364,6 +364,21 @@ class Loader {
       target.mock.output_tokens =
           mr.integer("output_tokens", 1, 1'000'000).value_or(target.mock.output_tokens);
       target.mock.seed = static_cast<std::uint64_t>(mr.integer("seed", 0, INT64_MAX).value_or(1));
+      if (const auto* faults = mr.table("faults")) {
+        const auto& names = mock_fault_names();
+        TableReader fr(*faults, fmt::format("mock faults of {}", r.what()), m_path, m_diags, names);
+        double total = 0;
+        for (const auto name : names) {
+          if (const auto p = fr.number(name, 0.0, 1.0)) {
+            target.mock.faults.emplace_back(std::string(name), *p);
+            total += *p;
+          }
+        }
+        fr.check_unknown_keys();
+        if (total > 1.0 + 1e-9) {
+          mr.error("faults", fmt::format("fault probabilities add up to {}, more than 1", total));
+        }
+      }
     }
     return m_diags.error_count() == errors_before;
   }

@@ -83,4 +83,11 @@ const Target* Suite::find_target(std::string_view target_name) const {
   return nullptr;
 }
 
+const std::vector<std::string_view>& mock_fault_names() {
+  static const std::vector<std::string_view> names = {"rate_limited", "server_error", "unavailable",
+                                                      "reset",        "malformed",    "stall",
+                                                      "no_terminator"};
+  return names;
+}
+
 }  // namespace llmbench::suite

@@ -1,7 +1,9 @@
 #pragma once
 // The mock provider: the OpenAI protocol, plus request headers that carry a suite target's
-// script (x-mock-ttft, x-mock-itl, x-mock-output-tokens, x-mock-seed) to the mock server, so
-// one in-process server can play every mock target of a suite.
+// script (x-mock-ttft, x-mock-itl, x-mock-output-tokens, x-mock-seed, x-mock-faults) to the
+// mock server, so one in-process server can play every mock target of a suite. The run adds
+// x-mock-index (the request's sequence number), so each request's script, faults included,
+// follows from (seed, index) alone and a run is reproducible.
 
 #include <chrono>
 #include <optional>

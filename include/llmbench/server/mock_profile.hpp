@@ -63,6 +63,8 @@ struct FaultRates {
   double total() const;
   // Picks a fault (or none) from one uniform draw in [0, 1).
   Fault pick(double u) const;
+  // "rate_limited=0.1,reset=0.05" (the x-mock-faults header).
+  static Result<FaultRates> parse(std::string_view text);
 };
 
 struct MockProfile {
@@ -101,11 +103,14 @@ struct MockOverrides {
   bool output_from_max_tokens = false;
   std::optional<std::int64_t> tokens_per_chunk;
   std::optional<std::uint64_t> seed;
-  std::optional<Fault> fault;
+  std::optional<std::uint64_t> index;  // with seed: the request's own number
+  std::optional<FaultRates> faults;    // replaces the profile's rates
+  std::optional<Fault> fault;          // forces one
 };
 
 // Decides a script for request number `index`: the profile's seed and the index make it
-// reproducible; a request's own x-mock-seed alone decides it (the index is then ignored).
+// reproducible. A request that brings its own seed is scripted by that seed and its own
+// index (x-mock-index, 0 when absent), never by the server's counter.
 MockScript make_script(const MockProfile& profile, const MockOverrides& overrides,
                        std::uint64_t index, std::optional<std::int64_t> max_tokens);
 

@@ -48,7 +48,12 @@ struct MockScript {
   Nanos itl{std::chrono::milliseconds(5)};
   std::int64_t output_tokens = 64;
   std::uint64_t seed = 1;
+  // Fault name (as `llmbench mock --fault`) and probability per request.
+  std::vector<std::pair<std::string, double>> faults;
 };
+
+// The fault names the mock server injects (server/mock_profile.hpp keeps the same list).
+const std::vector<std::string_view>& mock_fault_names();
 
 struct Target {
   std::string name;
