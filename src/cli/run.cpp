@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -256,6 +257,7 @@ int run_suite(Globals& g, const RunFlags& f) {
   if (tty) {
     std::cerr << "\r\x1b[2K" << std::flush;
   }
+  const auto last_request = std::chrono::steady_clock::now();
   if (outcome == load::RunOutcome::interrupted) {
     status = "interrupted";
   }
@@ -275,7 +277,10 @@ int run_suite(Globals& g, const RunFlags& f) {
   std::cout << report::render_summary_table(report);
   if (!f.no_report) {
     const auto files = report::write_reports(db, report, out_dir, formats);
-    std::cout << fmt::format("reports: {}/ ({} files)\n", out_dir, files.size());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - last_request).count();
+    std::cout << fmt::format("reports: {}/ ({} files, {:.2f} s after the last request)\n",
+                             out_dir, files.size(), seconds);
   }
   if (outcome == load::RunOutcome::interrupted) {
     std::cerr << "llmbench: interrupted; what finished is stored and reported\n";
