@@ -279,8 +279,8 @@ int run_suite(Globals& g, const RunFlags& f) {
     const auto files = report::write_reports(db, report, out_dir, formats);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - last_request).count();
-    std::cout << fmt::format("reports: {}/ ({} files, {:.2f} s after the last request)\n",
-                             out_dir, files.size(), seconds);
+    std::cout << fmt::format("reports: {}/ ({} files, {:.2f} s after the last request)\n", out_dir,
+                             files.size(), seconds);
   }
   if (outcome == load::RunOutcome::interrupted) {
     std::cerr << "llmbench: interrupted; what finished is stored and reported\n";

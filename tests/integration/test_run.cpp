@@ -14,6 +14,7 @@
 
 #include "llmbench/providers/mock.hpp"
 #include "llmbench/server/mock_profile.hpp"
+#include "llmbench/server/mock_server.hpp"
 #include "llmbench/store/database.hpp"
 #include "llmbench/store/runs.hpp"
 #include "llmbench/suite/loader.hpp"
@@ -503,4 +504,77 @@ mock = { ttft = "1ms", itl = "0ms", output_tokens = 2 }
   EXPECT_EQ(slurp(dir.file("again") + "/report.json"), slurp(r.out + "/report.json"));
   EXPECT_EQ(run_llmbench({"--db", r.db, "report", "nope"}).exit_code, 2);
   EXPECT_EQ(run_llmbench({"--db", r.db, "report", "latest", "--format", "pdf"}).exit_code, 2);
+}
+
+TEST(Run, ASecondInterruptCancelsAtOnce) {
+  TempDir dir;
+  const auto suite = dir.write("suite.toml", R"(
+[suite]
+name = "abort"
+[load]
+mode = "concurrency"
+concurrency = 4
+requests = 1000
+[[targets]]
+name = "m"
+provider = "mock"
+mock = { ttft = "10s", itl = "0ms", output_tokens = 2 }
+)" + k_prompts);
+  const std::string db_path = dir.file("runs.db");
+  llmbench::testing::BackgroundProcess run(
+      {"--db", db_path, "run", suite, "--out", dir.file("report"), "--grace", "60s"});
+  ASSERT_NE(run.first_line().find("run "), std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(run.pid(), SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto [code, output] = run.stop(SIGINT);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));  // not 60 s
+  EXPECT_EQ(code, 130) << output;
+  auto db = Database::open(db_path);
+  EXPECT_EQ(scalar(db, "SELECT COUNT(*) FROM requests WHERE error_class = 'cancelled'"), 4);
+  EXPECT_EQ(llmbench::store::list_runs(db).at(0).run.status, "interrupted");
+}
+
+TEST(Run, KeysNeverReachTheDatabaseOrReports) {
+  llmbench::server::MockServer mock(llmbench::server::MockProfile{}, {});
+  mock.start();
+  TempDir dir;
+  const std::string key = "sk-llmbench-test-SECRET-4242";
+  const auto suite = dir.write("suite.toml", R"(
+[suite]
+name = "secrets"
+store_content = true
+[load]
+mode = "concurrency"
+requests = 4
+[[targets]]
+name = "compatible"
+provider = "openai"
+model = "some-model"
+base_url = ")" + mock.base_url() + R"("
+api_key_env = "LLMBENCH_TEST_KEY"
+)" + k_prompts);
+  const auto r =
+      run_llmbench({"--db", dir.file("runs.db"), "run", suite, "--out", dir.file("report")},
+                   {"LLMBENCH_TEST_KEY=" + key});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto db = Database::open(dir.file("runs.db"));
+  // Content was stored, as the suite asked...
+  EXPECT_EQ(scalar(db, "SELECT COUNT(*) FROM requests WHERE request_body LIKE '%Say hello%'"), 2);
+  EXPECT_EQ(scalar(db, "SELECT COUNT(*) FROM requests WHERE response_text LIKE '%quick%'"), 4);
+  // ...but the key appears nowhere: not in the database file, not in any report, not in
+  // what was printed.
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path())) {
+    if (entry.is_regular_file() && entry.path().filename() != "suite.toml") {
+      EXPECT_EQ(slurp(entry.path().string()).find("SECRET-4242"), std::string::npos)
+          << entry.path();
+    }
+  }
+  EXPECT_EQ(r.out.find("SECRET"), std::string::npos);
+  EXPECT_EQ(r.err.find("SECRET"), std::string::npos);
+  // Without the variable, the run refuses before sending anything.
+  const auto unset = run_llmbench({"--db", dir.file("runs2.db"), "run", suite});
+  EXPECT_EQ(unset.exit_code, 2);
+  EXPECT_NE(unset.err.find("LLMBENCH_TEST_KEY"), std::string::npos) << unset.err;
 }

@@ -61,6 +61,8 @@ class BackgroundProcess {
     return m_seen.substr(0, m_seen.find('\n') + 1);
   }
 
+  pid_t pid() const { return m_pid; }
+
   // Sends `sig`, waits for the exit, returns (exit code, everything printed).
   std::pair<int, std::string> stop(int sig = SIGTERM) {
     kill(m_pid, sig);
