@@ -102,7 +102,8 @@ provider = "mock"
 mock = { ttft = "20ms", itl = "2ms", output_tokens = 10 }
 [slo]
 ttft_p95_ms = 500
-)");
+)",
+                           {"--tag", "branch=main", "--tag", "note=a b"});
   ASSERT_EQ(r.result.exit_code, 0) << r.result.err << r.result.out;
   ASSERT_FALSE(r.run_id.empty()) << r.result.out;
   auto db = Database::open(r.db);
@@ -125,6 +126,10 @@ ttft_p95_ms = 500
   ASSERT_TRUE(run);
   EXPECT_EQ(run->status, "completed");
   EXPECT_TRUE(run->ended_at_ms);
+  EXPECT_EQ(run->tags_json, R"({"branch":"main","note":"a b"})");
+  EXPECT_EQ(run->suite_name, "closed");
+  EXPECT_FALSE(run->suite_text.empty());
+  EXPECT_FALSE(run->host.empty());
   for (const char* f : {"report.md", "summary.csv", "requests.csv", "report.json", "m.ttft.hlog"}) {
     EXPECT_TRUE(std::filesystem::exists(r.out + "/" + f)) << f;
   }
