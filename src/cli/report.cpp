@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "diff.hpp"
 #include "llmbench/report/model.hpp"
 #include "llmbench/report/writers.hpp"
 #include "llmbench/store/runs.hpp"
@@ -17,29 +18,42 @@ namespace {
 
 struct ReportFlags {
   std::vector<std::string> args;
-  std::string formats = "md,csv,json,hlog";
+  std::string formats;
   std::string out;
+  DiffFlags diff;
 };
 
 }  // namespace
 
 void register_report(CLI::App& app, Globals& globals) {
-  auto* cmd = app.add_subcommand("report", "Re-render a stored run's reports");
+  auto* cmd = app.add_subcommand(
+      "report", "Re-render a stored run's reports; `report diff BASE CAND` compares two runs");
   static ReportFlags f;
-  cmd->add_option("run", f.args, "RUN: an id, a unique prefix, or latest")->required();
-  cmd->add_option("--format", f.formats, "md,csv,json,hlog (csv: summary.csv and requests.csv)")
-      ->capture_default_str();
+  cmd->add_option("run", f.args, "RUN, or diff BASE CAND (ids, prefixes, latest, baseline names)")
+      ->required();
+  cmd->add_option("--format", f.formats,
+                  "RUN: md,csv,json,hlog (default all; csv is summary.csv and requests.csv); "
+                  "diff: text (default), md or json");
+  add_diff_options(*cmd, f.diff);
   cmd->add_option("--out", f.out, "Folder to write into (default reports/RUN-ID); - for stdout");
   cmd->callback([&globals] {
     if (f.args.front() == "diff") {
-      throw InputError(
-          "`llmbench report diff` is not built yet in this version; `llmbench report RUN` is");
+      if (f.args.size() != 3) {
+        throw InputError("llmbench report diff takes two runs: BASE CAND");
+      }
+      const std::string format = f.formats.empty() ? "text" : f.formats;
+      if (format != "text" && format != "md" && format != "json") {
+        throw InputError(fmt::format("--format {}: a diff is text, md or json", format));
+      }
+      globals.exit_code =
+          static_cast<ExitCode>(run_diff(globals, f.args[1], f.args[2], f.diff, format));
+      return;
     }
     if (f.args.size() != 1) {
       throw InputError("llmbench report takes one RUN (an id, a unique prefix, or latest)");
     }
     std::vector<std::string> formats;
-    for (auto fmt_name : util::split(f.formats, ',')) {
+    for (auto fmt_name : util::split(f.formats.empty() ? "md,csv,json,hlog" : f.formats, ',')) {
       fmt_name = std::string(util::trim(fmt_name));
       const auto& all = report::all_formats();
       if (std::find(all.begin(), all.end(), fmt_name) == all.end()) {

@@ -10,9 +10,12 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "diff.hpp"
 #include "llmbench/load/aggregator.hpp"
 #include "llmbench/load/runner.hpp"
 #include "llmbench/pricing/pricing.hpp"
+#include "llmbench/providers/codec.hpp"
+#include "llmbench/providers/mock.hpp"
 #include "llmbench/report/model.hpp"
 #include "llmbench/report/writers.hpp"
 #include "llmbench/server/mock_server.hpp"
@@ -24,6 +27,7 @@
 #include "llmbench/util/duration.hpp"
 #include "llmbench/util/env.hpp"
 #include "llmbench/util/json_writer.hpp"
+#include "llmbench/util/sha256.hpp"
 #include "llmbench/util/strings.hpp"
 #include "llmbench/util/time.hpp"
 #include "llmbench/util/uuid.hpp"
@@ -39,6 +43,9 @@ struct RunFlags {
   std::string formats = "md,csv,json,hlog";
   std::string grace = "5s";
   bool no_report = false;
+  std::string save_baseline;
+  std::string baseline;
+  DiffFlags diff;
 };
 
 std::atomic<load::Runner*> g_runner{nullptr};
@@ -83,6 +90,29 @@ std::string tags_json(const std::vector<std::string>& tags) {
   return out + "}";
 }
 
+// What the run sends, independent of load: every target's request body for every prompt (and
+// a mock's script). Two runs with the same hash sent the same requests; `report diff`
+// refuses to compare runs whose hashes differ unless told to.
+std::string requests_hash(const suite::Suite& s) {
+  std::vector<std::string> parts;
+  for (const auto& t : s.targets) {
+    parts.push_back(t.name + "\n" + std::string(suite::to_string(t.provider)) + "\n" + t.model());
+    if (t.provider == suite::Provider::mock) {
+      for (const auto& [k, v] : providers::mock_script_headers(t.mock)) {
+        parts.push_back(k + ":" + v);
+      }
+    }
+    for (const auto& p : s.prompts) {
+      providers::ChatRequest req;
+      req.messages = p.messages;
+      req.params = s.effective_params(t, p);
+      req.stream = req.params.stream.value_or(true);
+      parts.push_back(providers::codec_for(t.provider).body(req));
+    }
+  }
+  return util::sha256_hex(parts);
+}
+
 std::string load_json(const suite::Suite& s, const std::string& summary) {
   const auto& l = s.load;
   std::string out = "{\"mode\":";
@@ -117,6 +147,8 @@ std::string load_json(const suite::Suite& s, const std::string& summary) {
                      l.seed, l.retry ? "true" : "false");
   out += ",\"summary\":";
   util::append_json_string(out, summary);
+  out += ",\"requests_hash\":";
+  util::append_json_string(out, requests_hash(s));
   out += ",\"slo\":{\"latency\":[";
   for (std::size_t i = 0; i < s.slo.latency.size(); ++i) {
     const auto& t = s.slo.latency[i];
@@ -176,6 +208,9 @@ int run_suite(Globals& g, const RunFlags& f) {
   // Everything that could lose results fails here, before a request is sent.
   store::BatchWriter writer(g.db_path);
   auto db = store::Database::open(g.db_path);
+  // A baseline to compare with must exist before anything is sent (and is resolved now, so
+  // --save-baseline with the same name cannot make the run its own baseline).
+  const std::string baseline_id = f.baseline.empty() ? "" : store::resolve_run(db, f.baseline);
   const std::string run_id = util::uuid_v7();
   const std::string out_dir =
       f.out_dir.empty() ? (std::filesystem::path("reports") / run_id).string() : f.out_dir;
@@ -268,6 +303,12 @@ int run_suite(Globals& g, const RunFlags& f) {
     }
   });
   store::finish_run(db, run_id, status, util::unix_ms_now());
+  if (!f.save_baseline.empty() && outcome == load::RunOutcome::completed) {
+    store::save_baseline(db, f.save_baseline, run_id, util::unix_ms_now());
+    if (!g.quiet) {
+      std::cerr << fmt::format("baseline \"{}\" now names run {}\n", f.save_baseline, run_id);
+    }
+  }
   if (mock) {
     mock->stop();
   }
@@ -286,11 +327,16 @@ int run_suite(Globals& g, const RunFlags& f) {
     std::cerr << "llmbench: interrupted; what finished is stored and reported\n";
     return static_cast<int>(ExitCode::interrupted);
   }
+  int code = 0;
   if (report.slo_enforced && report.slo_failed()) {
     std::cerr << "llmbench: an SLO failed ([slo] enforce = true)\n";
-    return static_cast<int>(ExitCode::gate_failed);
+    code = static_cast<int>(ExitCode::gate_failed);
   }
-  return 0;
+  if (!f.baseline.empty()) {
+    std::cout << "\n";
+    code = std::max(code, run_diff(g, baseline_id, run_id, f.diff, "text"));
+  }
+  return code;
 }
 
 }  // namespace
@@ -307,6 +353,11 @@ void register_run(CLI::App& app, Globals& globals) {
                   "On Ctrl-C, how long in-flight requests may finish before they are cancelled")
       ->capture_default_str();
   cmd->add_flag("--no-report", f.no_report, "Store the run, write no report files");
+  cmd->add_option("--save-baseline", f.save_baseline,
+                  "Name this run as a baseline (the name moves to the newest run saved)");
+  cmd->add_option("--baseline", f.baseline,
+                  "After the run, diff it against this run or baseline name (and gate)");
+  add_diff_options(*cmd, f.diff);
   cmd->callback([&globals] { globals.exit_code = static_cast<ExitCode>(run_suite(globals, f)); });
 }
 

@@ -92,6 +92,21 @@ void remove(Globals& g, const std::vector<std::string>& references) {
   }
 }
 
+void list_baselines(Globals& g) {
+  auto db = store::Database::open(g.db_path);
+  const auto all = store::list_baselines(db);
+  if (all.empty()) {
+    std::cout << "no baselines yet (llmbench run SUITE.toml --save-baseline NAME)\n";
+    return;
+  }
+  util::TextTable table({"baseline", "run", "suite", "saved (UTC)"});
+  for (const auto& b : all) {
+    const auto run = store::get_run(db, b.run_id);
+    table.add_row({b.name, b.run_id, run ? run->suite_name : "?", util::short_utc(b.saved_at_ms)});
+  }
+  std::cout << table.render();
+}
+
 }  // namespace
 
 void register_runs(CLI::App& app, Globals& globals) {
@@ -99,9 +114,17 @@ void register_runs(CLI::App& app, Globals& globals) {
   runs->require_subcommand(0, 1);
 
   static std::size_t limit = 0;
+  static bool baselines = false;
   auto* ls = runs->add_subcommand("list", "List runs, newest first");
   ls->add_option("-n,--limit", limit, "Show at most N runs");
-  ls->callback([&globals] { list(globals, limit); });
+  ls->add_flag("--baselines", baselines, "List the baseline names and their runs instead");
+  ls->callback([&globals] {
+    if (baselines) {
+      list_baselines(globals);
+    } else {
+      list(globals, limit);
+    }
+  });
 
   static std::string show_ref;
   auto* sh = runs->add_subcommand("show", "Show one run: context, targets, errors by class");

@@ -201,4 +201,20 @@ Interval bootstrap_percentile_diff(std::span<const double> a, std::span<const do
   return {percentile_sorted(diffs, alpha * 100.0), percentile_sorted(diffs, (1.0 - alpha) * 100.0)};
 }
 
+double two_proportion_p_value(std::int64_t x1, std::int64_t n1, std::int64_t x2, std::int64_t n2) {
+  if (n1 <= 0 || n2 <= 0) {
+    return 1.0;
+  }
+  const double p1 = static_cast<double>(x1) / static_cast<double>(n1);
+  const double p2 = static_cast<double>(x2) / static_cast<double>(n2);
+  const double pooled = static_cast<double>(x1 + x2) / static_cast<double>(n1 + n2);
+  const double var =
+      pooled * (1 - pooled) * (1.0 / static_cast<double>(n1) + 1.0 / static_cast<double>(n2));
+  if (var <= 0) {
+    return 1.0;
+  }
+  const double z = std::abs(p2 - p1) / std::sqrt(var);
+  return std::min(1.0, 2.0 * normal_sf(z));
+}
+
 }  // namespace llmbench::metrics

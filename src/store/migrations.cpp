@@ -83,10 +83,19 @@ CREATE TABLE histograms (
 );
 )sql";
 
+// v2: baseline names, each pointing at the newest run saved under it.
+constexpr std::string_view k_v2 = R"sql(
+CREATE TABLE baselines (
+  name        TEXT PRIMARY KEY,
+  run_id      TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  saved_at_ms INTEGER NOT NULL
+);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& migrations() {
-  static const std::vector<std::string_view> all = {k_v1};
+  static const std::vector<std::string_view> all = {k_v1, k_v2};
   return all;
 }
 

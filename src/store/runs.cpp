@@ -173,9 +173,35 @@ std::vector<HistogramRow> histograms(Database& db, const std::string& run_id) {
   return out;
 }
 
+void save_baseline(Database& db, const std::string& name, const std::string& run_id,
+                   std::int64_t saved_at_ms) {
+  auto st = db.prepare(
+      "INSERT INTO baselines (name, run_id, saved_at_ms) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (name) DO UPDATE SET run_id = excluded.run_id, "
+      "saved_at_ms = excluded.saved_at_ms");
+  st.bind(1, name).bind(2, run_id).bind(3, saved_at_ms);
+  st.step();
+}
+
+std::vector<Baseline> list_baselines(Database& db) {
+  auto st = db.prepare("SELECT name, run_id, saved_at_ms FROM baselines ORDER BY name");
+  std::vector<Baseline> out;
+  while (st.step()) {
+    out.push_back({st.text(0), st.text(1), st.int64(2)});
+  }
+  return out;
+}
+
 std::string resolve_run(Database& db, const std::string& reference) {
   if (reference.empty()) {
     throw InputError("empty run reference: give a run id, a prefix of one, or latest");
+  }
+  {
+    auto st = db.prepare("SELECT run_id FROM baselines WHERE name = ?1");
+    st.bind(1, reference);
+    if (st.step()) {
+      return st.text(0);
+    }
   }
   if (reference == "latest") {
     auto st = db.prepare("SELECT id FROM runs ORDER BY started_at_ms DESC, id DESC LIMIT 1");

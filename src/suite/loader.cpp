@@ -1,7 +1,6 @@
 #include "llmbench/suite/loader.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <array>
 #include <filesystem>
@@ -12,6 +11,7 @@
 
 #include "llmbench/suite/prompt_file.hpp"
 #include "llmbench/util/env.hpp"
+#include "llmbench/util/sha256.hpp"
 #include "llmbench/util/strings.hpp"
 #include "toml_reader.hpp"
 
@@ -65,23 +65,6 @@ const std::vector<std::string_view>& slo_keys() {
   return keys;
 }
 
-std::string sha256_hex(const std::vector<std::string>& parts) {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  for (const auto& part : parts) {
-    EVP_DigestUpdate(ctx, part.data(), part.size());
-  }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, digest.data(), &len);
-  EVP_MD_CTX_free(ctx);
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += fmt::format("{:02x}", digest[i]);
-  }
-  return hex;
-}
-
 class Loader {
  public:
   Loader(const std::string& path, const LoadOptions& options, Diagnostics& diags)
@@ -121,7 +104,7 @@ class Loader {
     if (const auto* t = top.table("slo")) {
       read_slo(*t, suite.slo);
     }
-    suite.hash = sha256_hex(m_hash_parts);
+    suite.hash = util::sha256_hex(m_hash_parts);
     if (m_diags.has_errors()) {
       return std::nullopt;
     }

@@ -36,6 +36,10 @@ struct Interval {
 Interval bootstrap_percentile_diff(std::span<const double> a, std::span<const double> b, double p,
                                    double confidence, int resamples, std::uint64_t seed);
 
+// Two-sided two-proportion z-test (pooled) of x1/n1 against x2/n2; p = 1 when either n is 0
+// or the pooled proportion is 0 or 1 (no variance: nothing to test).
+double two_proportion_p_value(std::int64_t x1, std::int64_t n1, std::int64_t x2, std::int64_t n2);
+
 // Standard normal upper-tail probability P(Z > z).
 double normal_sf(double z);
 

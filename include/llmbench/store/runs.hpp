@@ -35,8 +35,18 @@ struct TargetSummary {
 std::vector<TargetSummary> target_summaries(Database& db, const std::string& run_id);
 std::vector<HistogramRow> histograms(Database& db, const std::string& run_id);
 
-// A run reference: a full id, a unique prefix of one, or `latest`. Throws InputError naming
-// the candidates when it is unknown or ambiguous.
+// Names `run_id` as baseline `name` (moving the name if another run had it).
+void save_baseline(Database& db, const std::string& name, const std::string& run_id,
+                   std::int64_t saved_at_ms);
+struct Baseline {
+  std::string name;
+  std::string run_id;
+  std::int64_t saved_at_ms = 0;
+};
+std::vector<Baseline> list_baselines(Database& db);
+
+// A run reference: a full id, a unique prefix of one, `latest`, or a baseline name. Throws
+// InputError naming the candidates when it is unknown or ambiguous.
 std::string resolve_run(Database& db, const std::string& reference);
 // Removes the run and all its rows; returns false if it did not exist.
 bool remove_run(Database& db, const std::string& run_id);

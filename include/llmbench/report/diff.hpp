@@ -1,0 +1,121 @@
+#pragma once
+// `llmbench report diff BASE CAND`: metric-by-metric comparison of two runs, with verdicts
+// that hold on noisy machines, and CI gates.
+//
+// A cell (metric x statistic) is `regressed` or `improved` only when the change is both
+// larger than a practical threshold (default +10% at p50/p95/mean, +20% at p99) and
+// statistically credible: the Mann-Whitney U test on the per-request samples is significant
+// (alpha 0.01) and the seeded bootstrap confidence interval of the percentile difference
+// excludes zero in the same direction. Error rates use a two-proportion z-test and a
+// threshold in percentage points. Too few samples give `insufficient data`, never a guess.
+// Everything is deterministic: the same two runs give the same output byte for byte.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "llmbench/metrics/sample_stats.hpp"
+#include "llmbench/store/database.hpp"
+#include "llmbench/store/records.hpp"
+
+namespace llmbench::report {
+
+enum class Verdict { regressed, improved, no_change, insufficient };
+std::string_view to_string(Verdict v);
+
+// Per-request samples of one run, by target and phase.
+struct TargetSamples {
+  std::map<std::string, std::vector<double>> metrics;  // ttft, e2e, tpot, itl (ms); tps; cost
+  std::int64_t requests = 0;                           // measured, final attempts
+  std::int64_t errors = 0;
+  double throughput = 0;  // output tokens/s over the measured window
+};
+struct RunSamples {
+  store::RunRow run;
+  std::map<std::pair<std::string, std::string>, TargetSamples> targets;  // (target, phase)
+  std::string requests_hash;  // what was sent (prompts and request fields), from load_json
+};
+RunSamples load_samples(store::Database& db, const std::string& run_id);
+
+struct DiffOptions {
+  double threshold_p50 = 0.10;
+  double threshold_p95 = 0.10;
+  double threshold_p99 = 0.20;
+  double threshold_mean = 0.10;
+  double error_rate_pp = 1.0;  // percentage points
+  double alpha = 0.01;
+  std::size_t min_samples = 20;
+  int resamples = 1000;
+  std::size_t max_bootstrap_samples = 4000;  // larger sets are thinned, deterministically
+  std::uint64_t seed = 1;
+  std::vector<std::pair<std::string, std::string>> map;  // base target -> candidate target
+};
+
+struct Cell {
+  std::string metric;  // ttft, e2e, itl, tpot, tps, throughput, errors, cost
+  std::string stat;    // p50, p95, p99, mean, rate, value
+  std::string unit;    // ms, tokens/s, %, USD
+  double base = 0;
+  double cand = 0;
+  double abs_change = 0;
+  std::optional<double> rel_change;  // nothing when base is 0
+  std::optional<double> p_value;
+  std::optional<metrics::Interval> ci;  // of cand - base
+  std::size_t base_n = 0;
+  std::size_t cand_n = 0;
+  Verdict verdict = Verdict::no_change;
+};
+
+struct TargetDiff {
+  std::string base_target;
+  std::string cand_target;
+  std::string phase;
+  std::vector<Cell> cells;
+};
+
+// A gate: "ttft.p95>+10%" (relative), "errors>+1pp" or "e2e.p50>+50ms" (change), or
+// "e2e.p99>2500ms" (the candidate's value). A relative or change gate fails only when the
+// cell's change is also credible (its verdict is `regressed`), so noise alone never fails CI;
+// a value gate fails whenever the candidate is over.
+struct Gate {
+  enum class Kind { relative, change, value };
+  std::string text;
+  std::string metric;
+  std::string stat;
+  Kind kind = Kind::relative;
+  bool below = false;  // "<": fails when the quantity falls under the limit (tps, throughput)
+  double limit = 0;    // fraction for relative; ms, pp or the metric's unit otherwise
+  bool failed = false;
+  std::vector<std::string> failures;  // "fast: ttft p95 +23.1% (312 -> 384 ms)"
+};
+Gate parse_gate(const std::string& text);  // throws InputError naming the fix
+
+struct DiffResult {
+  store::RunRow base;
+  store::RunRow cand;
+  std::vector<TargetDiff> targets;
+  std::vector<std::string> unpaired;  // targets present in one run only
+  std::vector<std::string> warnings;  // load, host or version differ
+  std::vector<Gate> gates;
+  bool any_regression() const;
+  bool any_gate_failed() const;
+};
+
+// Throws InputError when the suites sent different requests and `allow_suite_change` is off.
+DiffResult diff_runs(const RunSamples& base, const RunSamples& cand, const DiffOptions& options,
+                     std::vector<Gate> gates, bool allow_suite_change);
+
+// One cell's verdict from raw samples (exposed for the statistics tests).
+Cell compare_samples(const std::string& metric, const std::string& stat, const std::string& unit,
+                     const std::vector<double>& base, const std::vector<double>& cand,
+                     bool higher_is_better, const DiffOptions& options);
+
+std::string render_diff_text(const DiffResult& d, bool color);
+std::string render_diff_markdown(const DiffResult& d);
+std::string render_diff_json(const DiffResult& d);
+std::string render_junit(const DiffResult& d);
+
+}  // namespace llmbench::report

@@ -1,0 +1,78 @@
+// `llmbench report diff BASE CAND` and the gate step of `llmbench run --baseline`.
+
+#include "diff.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include "llmbench/report/diff.hpp"
+#include "llmbench/store/runs.hpp"
+#include "llmbench/util/strings.hpp"
+
+namespace llmbench::cli {
+
+void add_diff_options(CLI::App& cmd, DiffFlags& f) {
+  cmd.add_option("--map", f.map, "BASE_TARGET=CAND_TARGET when target names differ; repeatable");
+  cmd.add_option("--fail-on", f.fail_on,
+                 "A gate, e.g. \"ttft.p95>+10%\", \"errors>+1pp\", \"e2e.p99>2500ms\"; "
+                 "repeatable; a failed gate exits 1");
+  cmd.add_flag("--fail-on-regression", f.fail_on_regression,
+               "Exit 1 on any regressed cell, gates or not");
+  cmd.add_option("--junit", f.junit, "Write a JUnit XML file (one test case per gate)");
+  cmd.add_flag("--allow-suite-change", f.allow_suite_change,
+               "Compare runs that sent different requests");
+}
+
+int run_diff(Globals& g, const std::string& base_ref, const std::string& cand_ref,
+             const DiffFlags& f, const std::string& format) {
+  report::DiffOptions options;
+  for (const auto& m : f.map) {
+    const auto eq = m.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
+      throw InputError(fmt::format("--map {}: write BASE_TARGET=CAND_TARGET", m));
+    }
+    options.map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
+  }
+  std::vector<report::Gate> gates;
+  for (const auto& text : f.fail_on) {
+    gates.push_back(report::parse_gate(text));
+  }
+  auto db = store::Database::open(g.db_path);
+  const auto base = report::load_samples(db, store::resolve_run(db, base_ref));
+  const auto cand = report::load_samples(db, store::resolve_run(db, cand_ref));
+  const auto d = report::diff_runs(base, cand, options, std::move(gates), f.allow_suite_change);
+  if (format == "json") {
+    std::cout << report::render_diff_json(d);
+  } else if (format == "md") {
+    std::cout << report::render_diff_markdown(d);
+  } else {
+    const bool color =
+        isatty(STDOUT_FILENO) == 1 && !g.no_color && std::getenv("NO_COLOR") == nullptr;
+    std::cout << report::render_diff_text(d, color);
+  }
+  if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary && *summary) {
+    std::ofstream(summary, std::ios::app) << report::render_diff_markdown(d);
+  }
+  if (!f.junit.empty()) {
+    std::ofstream out(f.junit, std::ios::binary);
+    out << report::render_junit(d);
+    if (!out) {
+      throw InputError(fmt::format("--junit {}: cannot write the file", f.junit));
+    }
+  }
+  if (d.any_gate_failed()) {
+    std::cerr << "llmbench: a gate failed\n";
+    return static_cast<int>(ExitCode::gate_failed);
+  }
+  if (f.fail_on_regression && d.any_regression()) {
+    std::cerr << "llmbench: a metric regressed (--fail-on-regression)\n";
+    return static_cast<int>(ExitCode::gate_failed);
+  }
+  return 0;
+}
+
+}  // namespace llmbench::cli
