@@ -90,18 +90,14 @@ std::string tags_json(const std::vector<std::string>& tags) {
   return out + "}";
 }
 
-// What the run sends, independent of load: every target's request body for every prompt (and
-// a mock's script). Two runs with the same hash sent the same requests; `report diff`
-// refuses to compare runs whose hashes differ unless told to.
+// What the run sends, independent of load: every target's request body for every prompt. (A
+// mock's script is how the server behaves, not what was asked, so it is left out: an A/B of
+// two mock scripts compares like with like.) Two runs with the same hash sent the same
+// requests; `report diff` refuses to compare runs whose hashes differ unless told to.
 std::string requests_hash(const suite::Suite& s) {
   std::vector<std::string> parts;
   for (const auto& t : s.targets) {
     parts.push_back(t.name + "\n" + std::string(suite::to_string(t.provider)) + "\n" + t.model());
-    if (t.provider == suite::Provider::mock) {
-      for (const auto& [k, v] : providers::mock_script_headers(t.mock)) {
-        parts.push_back(k + ":" + v);
-      }
-    }
     for (const auto& p : s.prompts) {
       providers::ChatRequest req;
       req.messages = p.messages;

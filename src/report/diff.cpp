@@ -249,7 +249,7 @@ Cell compare_samples(const std::string& metric, const std::string& stat, const s
 
 Gate parse_gate(const std::string& text) {
   static const std::regex k_gate(
-      R"(^\s*([a-z_]+)(?:\.(p50|p95|p99|mean|rate|value))?\s*([<>])\s*([+-]?)([0-9]*\.?[0-9]+)\s*(%|pp|ms|s)?\s*$)");
+      R"(^\s*([a-z0-9_]+)(?:\.(p50|p95|p99|mean|rate|value))?\s*([<>])\s*([+-]?)([0-9]*\.?[0-9]+)\s*(%|pp|ms|s)?\s*$)");
   std::smatch m;
   const auto fail = [&](const std::string& why) {
     return InputError(fmt::format(

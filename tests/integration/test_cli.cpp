@@ -54,12 +54,6 @@ TEST(Cli, CommandsNotBuiltYetSaySoAndExit2) {
   }
 }
 
-TEST(Cli, ReportDiffIsNotBuiltYet) {
-  const auto r = run_llmbench({"report", "diff", "a", "b"});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(contains(r.err, "`llmbench report diff` is not built yet")) << r.err;
-}
-
 TEST(Cli, BadFlagsAreUsageErrors) {
   const auto r = run_llmbench({"validate", "--frobnicate"});
   EXPECT_EQ(r.exit_code, 2);
