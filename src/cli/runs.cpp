@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "llmbench/store/export.hpp"
 #include "llmbench/store/runs.hpp"
 #include "llmbench/util/table.hpp"
 #include "llmbench/util/time.hpp"
@@ -110,7 +111,8 @@ void list_baselines(Globals& g) {
 }  // namespace
 
 void register_runs(CLI::App& app, Globals& globals) {
-  auto* runs = app.add_subcommand("runs", "The run history in the database (list, show, rm)");
+  auto* runs = app.add_subcommand(
+      "runs", "The run history in the database (list, show, rm, export, import)");
   runs->require_subcommand(0, 1);
 
   static std::size_t limit = 0;
@@ -135,6 +137,34 @@ void register_runs(CLI::App& app, Globals& globals) {
   auto* rm = runs->add_subcommand("rm", "Remove runs and all their rows");
   rm->add_option("runs", rm_refs, "Run ids, unique prefixes, or latest")->required();
   rm->callback([&globals] { remove(globals, rm_refs); });
+
+  static std::string export_ref;
+  static std::string export_path;
+  auto* ex = runs->add_subcommand("export",
+                                  "Write a run (rows and histograms) to a portable .json.gz file");
+  ex->add_option("run", export_ref, "Run id, prefix, latest, or baseline name")->required();
+  ex->add_option("-o,--output", export_path, "The file to write (e.g. run.json.gz)")->required();
+  ex->callback([&globals] {
+    auto db = store::Database::open(globals.db_path);
+    const std::string id = store::resolve_run(db, export_ref);
+    store::export_run(db, id, export_path);
+    std::cout << fmt::format("exported run {} to {}\n", id, export_path);
+  });
+
+  static std::string import_path;
+  static std::string import_baseline;
+  auto* im = runs->add_subcommand("import", "Read a run exported by `runs export`");
+  im->add_option("file", import_path, "The .json.gz file")->required()->check(CLI::ExistingFile);
+  im->add_option("--save-baseline", import_baseline, "Name the imported run as a baseline");
+  im->callback([&globals] {
+    auto db = store::Database::open(globals.db_path);
+    const std::string id = store::import_run(db, import_path);
+    if (!import_baseline.empty()) {
+      store::save_baseline(db, import_baseline, id, util::unix_ms_now());
+    }
+    std::cout << fmt::format("imported run {}{}\n", id,
+                             import_baseline.empty() ? "" : " as baseline " + import_baseline);
+  });
 
   runs->callback([runs, &globals] {
     if (runs->get_subcommands().empty()) {

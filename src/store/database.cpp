@@ -129,6 +129,30 @@ std::optional<std::int64_t> Statement::opt_int64(int col) const {
   return is_null(col) ? std::nullopt : std::optional(int64(col));
 }
 
+int Statement::column_count() const {
+  return sqlite3_column_count(m_stmt);
+}
+
+std::string Statement::column_name(int col) const {
+  const char* name = sqlite3_column_name(m_stmt, col);
+  return name != nullptr ? name : "";
+}
+
+Statement::Type Statement::column_type(int col) const {
+  switch (sqlite3_column_type(m_stmt, col)) {
+    case SQLITE_INTEGER:
+      return Type::integer;
+    case SQLITE_FLOAT:
+      return Type::real;
+    case SQLITE_TEXT:
+      return Type::text;
+    case SQLITE_BLOB:
+      return Type::blob;
+    default:
+      return Type::null;
+  }
+}
+
 std::optional<double> Statement::opt_real(int col) const {
   return is_null(col) ? std::nullopt : std::optional(real(col));
 }

@@ -50,6 +50,10 @@ class Statement {
   void reset();
 
   // Columns are 0-based.
+  int column_count() const;
+  std::string column_name(int col) const;
+  enum class Type { integer, real, text, blob, null };
+  Type column_type(int col) const;
   bool is_null(int col) const;
   std::int64_t int64(int col) const;
   double real(int col) const;
