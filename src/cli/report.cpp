@@ -32,7 +32,7 @@ void register_report(CLI::App& app, Globals& globals) {
   cmd->add_option("run", f.args, "RUN, or diff BASE CAND (ids, prefixes, latest, baseline names)")
       ->required();
   cmd->add_option("--format", f.formats,
-                  "RUN: md,csv,json,hlog (default all; csv is summary.csv and requests.csv); "
+                  "RUN: md,csv,json,hlog,html (default all; csv is summary.csv and requests.csv); "
                   "diff: text (default), md or json");
   add_diff_options(*cmd, f.diff);
   cmd->add_option("--out", f.out, "Folder to write into (default reports/RUN-ID); - for stdout");
@@ -53,12 +53,13 @@ void register_report(CLI::App& app, Globals& globals) {
       throw InputError("llmbench report takes one RUN (an id, a unique prefix, or latest)");
     }
     std::vector<std::string> formats;
-    for (auto fmt_name : util::split(f.formats.empty() ? "md,csv,json,hlog" : f.formats, ',')) {
+    for (auto fmt_name :
+         util::split(f.formats.empty() ? "md,csv,json,hlog,html" : f.formats, ',')) {
       fmt_name = std::string(util::trim(fmt_name));
       const auto& all = report::all_formats();
       if (std::find(all.begin(), all.end(), fmt_name) == all.end()) {
-        throw InputError(
-            fmt::format("--format: unknown format \"{}\" (use md, csv, json, hlog)", fmt_name));
+        throw InputError(fmt::format(
+            "--format: unknown format \"{}\" (use md, csv, json, hlog, html)", fmt_name));
       }
       formats.push_back(fmt_name);
     }

@@ -40,7 +40,7 @@ struct RunFlags {
   std::string suite_path;
   std::vector<std::string> tags;
   std::string out_dir;
-  std::string formats = "md,csv,json,hlog";
+  std::string formats = "md,csv,json,hlog,html";
   std::string grace = "5s";
   bool no_report = false;
   std::string save_baseline;
@@ -65,8 +65,8 @@ std::vector<std::string> parse_formats(const std::string& text) {
     }
     const auto& all = report::all_formats();
     if (std::find(all.begin(), all.end(), f) == all.end()) {
-      throw InputError(
-          fmt::format("--format {}: unknown format \"{}\" (use md, csv, json, hlog)", text, f));
+      throw InputError(fmt::format(
+          "--format {}: unknown format \"{}\" (use md, csv, json, hlog, html)", text, f));
     }
     out.push_back(f);
   }
@@ -344,7 +344,8 @@ void register_run(CLI::App& app, Globals& globals) {
   cmd->add_option("suite", f.suite_path, "The suite file (TOML)")->required();
   cmd->add_option("--tag", f.tags, "KEY=VALUE stored with the run; repeatable");
   cmd->add_option("--out", f.out_dir, "Report folder (default reports/RUN-ID)");
-  cmd->add_option("--format", f.formats, "Report formats: md,csv,json,hlog")->capture_default_str();
+  cmd->add_option("--format", f.formats, "Report formats: md,csv,json,hlog,html")
+      ->capture_default_str();
   cmd->add_option("--grace", f.grace,
                   "On Ctrl-C, how long in-flight requests may finish before they are cancelled")
       ->capture_default_str();

@@ -39,7 +39,7 @@ std::string cell(const TargetReport& t, std::string_view metric, double MetricSu
 }  // namespace
 
 const std::vector<std::string>& all_formats() {
-  static const std::vector<std::string> all = {"md", "csv", "json", "hlog"};
+  static const std::vector<std::string> all = {"md", "csv", "json", "hlog", "html"};
   return all;
 }
 
@@ -100,6 +100,10 @@ std::vector<std::string> write_reports(store::Database& db, const RunReport& rep
   if (want("json")) {
     write_file(base / "report.json", render_json(report));
     written.push_back((base / "report.json").string());
+  }
+  if (want("html")) {
+    write_file(base / "report.html", render_html(db, report));
+    written.push_back((base / "report.html").string());
   }
   if (want("hlog")) {
     for (const auto& t : report.targets) {

@@ -6,6 +6,8 @@
 //   requests.csv   one row per stored attempt (read from the store, streamed)
 //   report.json    the versioned schema (k_json_schema) with a context block
 //   *.hlog         one HdrHistogram log per target x phase x metric
+//   report.html    one self-contained page: tables and inline SVG charts, no scripts, no
+//                  network
 
 #include <ostream>
 #include <string>
@@ -20,11 +22,13 @@ std::string render_summary_csv(const RunReport& report);
 std::string render_json(const RunReport& report);
 std::string render_hlog(const RunReport& report, const TargetReport& target,
                         const MetricSummary& metric);
+// Needs the store for the requests-over-time chart.
+std::string render_html(store::Database& db, const RunReport& report);
 // The table printed to the terminal after a run (and by `llmbench report`).
 std::string render_summary_table(const RunReport& report);
 void write_requests_csv(store::Database& db, const std::string& run_id, std::ostream& out);
 
-// The formats `--format` accepts: md, csv, json, hlog.
+// The formats `--format` accepts: md, csv, json, hlog, html.
 const std::vector<std::string>& all_formats();
 // Writes `formats` into `dir` (created if missing); returns the files written. Throws
 // InputError when the folder cannot be written.
