@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "llmbench/report/diff.hpp"
+#include "llmbench/report/model.hpp"
 #include "llmbench/store/runs.hpp"
 #include "llmbench/util/strings.hpp"
 
@@ -47,6 +48,9 @@ int run_diff(Globals& g, const std::string& base_ref, const std::string& cand_re
   const auto d = report::diff_runs(base, cand, options, std::move(gates), f.allow_suite_change);
   if (format == "json") {
     std::cout << report::render_diff_json(d);
+  } else if (format == "html") {
+    std::cout << report::render_diff_html(d, report::build_report(db, base.run.id),
+                                          report::build_report(db, cand.run.id));
   } else if (format == "md") {
     std::cout << report::render_diff_markdown(d);
   } else {

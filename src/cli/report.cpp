@@ -33,7 +33,7 @@ void register_report(CLI::App& app, Globals& globals) {
       ->required();
   cmd->add_option("--format", f.formats,
                   "RUN: md,csv,json,hlog,html (default all; csv is summary.csv and requests.csv); "
-                  "diff: text (default), md or json");
+                  "diff: text (default), md, json or html");
   add_diff_options(*cmd, f.diff);
   cmd->add_option("--out", f.out, "Folder to write into (default reports/RUN-ID); - for stdout");
   cmd->callback([&globals] {
@@ -42,8 +42,8 @@ void register_report(CLI::App& app, Globals& globals) {
         throw InputError("llmbench report diff takes two runs: BASE CAND");
       }
       const std::string format = f.formats.empty() ? "text" : f.formats;
-      if (format != "text" && format != "md" && format != "json") {
-        throw InputError(fmt::format("--format {}: a diff is text, md or json", format));
+      if (format != "text" && format != "md" && format != "json" && format != "html") {
+        throw InputError(fmt::format("--format {}: a diff is text, md, json or html", format));
       }
       globals.exit_code =
           static_cast<ExitCode>(run_diff(globals, f.args[1], f.args[2], f.diff, format));

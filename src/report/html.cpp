@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "llmbench/metrics/hdr_codec.hpp"
+#include "llmbench/report/diff.hpp"
 #include "llmbench/report/svg.hpp"
 #include "llmbench/report/writers.hpp"
 #include "llmbench/util/time.hpp"
@@ -296,6 +297,84 @@ std::string render_html(store::Database& db, const RunReport& r) {
       "a latency figure; warmup requests are not measured. Percentiles come from HDR "
       "histograms (3 significant digits). Definitions: docs/metrics.md in the llmbench "
       "sources.</p>\n</body>\n</html>\n";
+  return out;
+}
+
+std::string render_diff_html(const DiffResult& d, const RunReport& base, const RunReport& cand) {
+  std::string out = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  out += fmt::format("<title>llmbench diff: {} vs {}</title>\n<style>", esc(d.base.suite_name),
+                     esc(d.cand.suite_name));
+  out += k_css;
+  out +=
+      ".regressed { font-weight: bold; background: #fde0dc; } .improved { background: #e3f4e8; }"
+      "</style>\n</head>\n<body>\n";
+  out += fmt::format(
+      "<h1>llmbench diff: {} vs {}</h1>\n<p>Base <code>{}</code>, candidate "
+      "<code>{}</code>.</p>\n",
+      esc(d.base.suite_name), esc(d.cand.suite_name), esc(d.base.id), esc(d.cand.id));
+  if (!d.gates.empty()) {
+    out += "<h2>Gates</h2>\n<ul>\n";
+    for (const auto& g : d.gates) {
+      out += fmt::format("<li{}>{} <code>{}</code>", g.failed ? " class=\"regressed\"" : "",
+                         g.failed ? "FAILED" : "passed", esc(g.text));
+      for (const auto& f : g.failures) {
+        out += "<br>" + esc(f);
+      }
+      out += "</li>\n";
+    }
+    out += "</ul>\n";
+  }
+  for (const auto& w : d.warnings) {
+    out += fmt::format("<p class=\"note\">warning: {}</p>\n", esc(w));
+  }
+  const auto find = [](const RunReport& r, const std::string& target,
+                       const std::string& phase) -> const TargetReport* {
+    for (const auto& t : r.targets) {
+      if (t.target == target && t.phase == phase) {
+        return &t;
+      }
+    }
+    return nullptr;
+  };
+  std::size_t chart = 0;
+  for (const auto& t : d.targets) {
+    const std::string name = t.base_target + (t.phase.empty() ? "" : " " + t.phase);
+    out += fmt::format("<h2>{}</h2>\n", esc(name));
+    const TargetReport* b = find(base, t.base_target, t.phase);
+    const TargetReport* c = find(cand, t.cand_target, t.phase);
+    if (b != nullptr && c != nullptr) {
+      for (const auto& [metric, title] : std::vector<std::pair<std::string, std::string>>{
+               {"ttft", "TTFT"}, {"e2e", "E2E latency"}}) {
+        RunReport pair;
+        TargetReport bt = *b;
+        bt.target = "base";
+        bt.phase.clear();
+        TargetReport ct = *c;
+        ct.target = "candidate";
+        ct.phase.clear();
+        pair.targets = {bt, ct};
+        out += percentile_chart(pair, metric, title, fmt::format("diff-{}-{}", metric, chart));
+      }
+    }
+    ++chart;
+    out +=
+        "<table class=\"diff\"><thead><tr><th scope=\"col\">metric</th><th scope=\"col\">stat"
+        "</th><th scope=\"col\">base</th><th scope=\"col\">candidate</th><th scope=\"col\">"
+        "relative</th><th scope=\"col\">verdict</th></tr></thead><tbody>\n";
+    for (const auto& cell : t.cells) {
+      const char* cls = cell.verdict == Verdict::regressed  ? " class=\"regressed\""
+                        : cell.verdict == Verdict::improved ? " class=\"improved\""
+                                                            : "";
+      out += fmt::format(
+          "<tr{}><td>{}</td><td>{}</td><td>{:.4g} {}</td><td>{:.4g} {}</td><td>{}</td><td>{}</td>"
+          "</tr>\n",
+          cls, cell.metric, cell.stat, cell.base, cell.unit, cell.cand, cell.unit,
+          cell.rel_change ? fmt::format("{:+.1f}%", *cell.rel_change * 100) : "-",
+          to_string(cell.verdict));
+    }
+    out += "</tbody></table>\n";
+  }
+  out += "</body>\n</html>\n";
   return out;
 }
 

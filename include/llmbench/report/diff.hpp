@@ -117,5 +117,9 @@ std::string render_diff_text(const DiffResult& d, bool color);
 std::string render_diff_markdown(const DiffResult& d);
 std::string render_diff_json(const DiffResult& d);
 std::string render_junit(const DiffResult& d);
+struct RunReport;
+// One self-contained page: both runs' percentile curves overlaid per target, and the diff
+// table with regressed cells marked (in words and weight, not only colour).
+std::string render_diff_html(const DiffResult& d, const RunReport& base, const RunReport& cand);
 
 }  // namespace llmbench::report
