@@ -16,6 +16,7 @@
 #include "llmbench/pricing/pricing.hpp"
 #include "llmbench/providers/codec.hpp"
 #include "llmbench/providers/mock.hpp"
+#include "llmbench/report/diff.hpp"
 #include "llmbench/report/model.hpp"
 #include "llmbench/report/writers.hpp"
 #include "llmbench/server/mock_server.hpp"
@@ -195,6 +196,23 @@ int run_suite(Globals& g, const RunFlags& f) {
   }
   const suite::Suite& s = *loaded.suite;
   const auto formats = parse_formats(f.formats);
+  // Gates from the suite's [gate] and from --fail-on are checked before anything is sent.
+  DiffFlags diff = f.diff;
+  for (const auto& text : s.gates.fail_on) {
+    try {
+      report::parse_gate(text);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format(
+          "{}: [gate] {}",
+          fmt::format("{}:{}:{}", s.gates.pos.file, s.gates.pos.line, s.gates.pos.column),
+          e.what()));
+    }
+    diff.fail_on.push_back(text);
+  }
+  diff.fail_on_regression |= s.gates.fail_on_regression;
+  for (const auto& text : f.diff.fail_on) {
+    report::parse_gate(text);
+  }
   const auto tags = tags_json(f.tags);
   auto grace = util::parse_duration(f.grace);
   if (!grace) {
@@ -330,7 +348,7 @@ int run_suite(Globals& g, const RunFlags& f) {
   }
   if (!f.baseline.empty()) {
     std::cout << "\n";
-    code = std::max(code, run_diff(g, baseline_id, run_id, f.diff, "text"));
+    code = std::max(code, run_diff(g, baseline_id, run_id, diff, "text"));
   }
   return code;
 }

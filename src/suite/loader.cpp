@@ -22,8 +22,9 @@ namespace {
 using detail::TableReader;
 using std::string_view_literals::operator""sv;
 
-constexpr std::array k_root_keys = {"suite"sv,   "defaults"sv, "load"sv,
-                                    "targets"sv, "prompts"sv,  "slo"sv};
+constexpr std::array k_root_keys = {"suite"sv,   "defaults"sv, "load"sv, "targets"sv,
+                                    "prompts"sv, "slo"sv,      "gate"sv};
+constexpr std::array k_gate_keys = {"fail_on"sv, "fail_on_regression"sv};
 constexpr std::array k_suite_keys = {"name"sv, "description"sv, "store_content"sv};
 #define LLMBENCH_REQUEST_KEYS \
   "model"sv, "max_tokens"sv, "temperature"sv, "top_p"sv, "stop"sv, "system"sv, "stream"sv, "extra"sv
@@ -103,6 +104,21 @@ class Loader {
     read_prompts(top, suite);
     if (const auto* t = top.table("slo")) {
       read_slo(*t, suite.slo);
+    }
+    if (const auto* t = top.table("gate")) {
+      TableReader r(*t, "[gate]", m_path, m_diags, k_gate_keys);
+      r.check_unknown_keys();
+      suite.gates.pos = r.pos("fail_on");
+      if (const auto* a = r.array("fail_on")) {
+        for (const auto& n : *a) {
+          if (const auto v = n.value<std::string>()) {
+            suite.gates.fail_on.push_back(*v);
+          } else {
+            r.error("fail_on", "fail_on holds strings such as \"ttft.p95>+10%\"");
+          }
+        }
+      }
+      suite.gates.fail_on_regression = r.boolean("fail_on_regression").value_or(false);
     }
     suite.hash = util::sha256_hex(m_hash_parts);
     if (m_diags.has_errors()) {

@@ -102,3 +102,24 @@ TEST(DiffCli, DifferentRequestsAreRefusedUnlessAllowed) {
   EXPECT_EQ(run_llmbench({"--db", db, "run", dir.file("a.toml"), "--baseline", "nope"}).exit_code,
             2);
 }
+
+TEST(DiffCli, SuiteGateTable) {
+  TempDir dir;
+  const std::string db = dir.file("runs.db");
+  ASSERT_EQ(run_llmbench({"--db", db, "run", dir.write("base.toml", suite("20ms")), "--no-report",
+                          "--save-baseline", "main"})
+                .exit_code,
+            0);
+  const std::string gated = suite("25ms") + "\n[gate]\nfail_on = [\"ttft.p50>+10%\"]\n";
+  const auto slow = run_llmbench(
+      {"--db", db, "run", dir.write("gated.toml", gated), "--no-report", "--baseline", "main"});
+  EXPECT_EQ(slow.exit_code, 1) << slow.out << slow.err;
+  EXPECT_NE(slow.out.find("FAILED gate ttft.p50>+10%"), std::string::npos) << slow.out;
+  // A malformed gate in the suite fails before anything is sent, naming its place.
+  const auto bad = run_llmbench(
+      {"--db", db, "run",
+       dir.write("bad.toml", suite("5ms") + "\n[gate]\nfail_on = [\"ttft>>1\"]\n"), "--no-report"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.toml:"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("[gate]"), std::string::npos) << bad.err;
+}

@@ -116,6 +116,14 @@ struct Slo {
   bool empty() const { return latency.empty() && !error_rate_max; }
 };
 
+// [gate]: what `run --baseline` (and `report diff` of this suite's runs) fails on. The gate
+// expressions are checked by report::parse_gate when a run starts.
+struct Gates {
+  std::vector<std::string> fail_on;  // "ttft.p95>+10%", "errors>+1pp", ...
+  bool fail_on_regression = false;
+  SourcePos pos;
+};
+
 struct Suite {
   std::string path;  // as given
   std::string text;  // the suite file's text, as read
@@ -128,6 +136,7 @@ struct Suite {
   std::vector<Target> targets;
   std::vector<Prompt> prompts;
   Slo slo;
+  Gates gates;
 
   // The fields sent for `prompt` to `target`: [defaults], then the prompt's, then the target's.
   RequestParams effective_params(const Target& target, const Prompt& prompt) const;

@@ -106,3 +106,12 @@ TEST(SampleStats, NormalTail) {
   EXPECT_NEAR(normal_sf(1.959963984540054), 0.025, 1e-12);
   EXPECT_NEAR(normal_sf(-1.959963984540054), 0.975, 1e-12);
 }
+
+TEST(SampleStats, TwoProportionTestByHand) {
+  // 10/100 vs 25/100: pooled p = 0.175, se = sqrt(0.175 * 0.825 * (2/100)) = 0.053735,
+  // z = 0.15 / 0.053735 = 2.7914, two-sided p = 2 * (1 - Phi(2.7914)) = 0.005249.
+  EXPECT_NEAR(llmbench::metrics::two_proportion_p_value(10, 100, 25, 100), 0.005249, 2e-5);
+  EXPECT_NEAR(llmbench::metrics::two_proportion_p_value(25, 100, 10, 100), 0.005249, 2e-5);
+  EXPECT_DOUBLE_EQ(llmbench::metrics::two_proportion_p_value(0, 100, 0, 100), 1.0);
+  EXPECT_DOUBLE_EQ(llmbench::metrics::two_proportion_p_value(1, 0, 0, 100), 1.0);
+}
