@@ -1,0 +1,257 @@
+#include "llmbench/cache/blake3.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+namespace llmbench::cache {
+
+namespace {
+
+constexpr std::array<std::uint32_t, 8> k_iv = {0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A,
+                                               0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19};
+constexpr std::uint32_t k_chunk_start = 1u << 0;
+constexpr std::uint32_t k_chunk_end = 1u << 1;
+constexpr std::uint32_t k_parent = 1u << 2;
+constexpr std::uint32_t k_root = 1u << 3;
+constexpr std::uint32_t k_keyed_hash = 1u << 4;
+constexpr std::uint32_t k_derive_key_context = 1u << 5;
+constexpr std::uint32_t k_derive_key_material = 1u << 6;
+constexpr std::size_t k_block_len = 64;
+constexpr std::size_t k_chunk_len = 1024;
+
+using Words16 = std::array<std::uint32_t, 16>;
+using Words8 = std::array<std::uint32_t, 8>;
+
+inline std::uint32_t load32(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
+         (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
+}
+
+inline void store32(std::uint8_t* p, std::uint32_t w) {
+  p[0] = static_cast<std::uint8_t>(w);
+  p[1] = static_cast<std::uint8_t>(w >> 8);
+  p[2] = static_cast<std::uint8_t>(w >> 16);
+  p[3] = static_cast<std::uint8_t>(w >> 24);
+}
+
+inline void g(std::uint32_t* s, int a, int b, int c, int d, std::uint32_t mx, std::uint32_t my) {
+  s[a] = s[a] + s[b] + mx;
+  s[d] = std::rotr(s[d] ^ s[a], 16);
+  s[c] = s[c] + s[d];
+  s[b] = std::rotr(s[b] ^ s[c], 12);
+  s[a] = s[a] + s[b] + my;
+  s[d] = std::rotr(s[d] ^ s[a], 8);
+  s[c] = s[c] + s[d];
+  s[b] = std::rotr(s[b] ^ s[c], 7);
+}
+
+// The message schedule: round r uses the block words permuted r times.
+constexpr std::array<std::array<std::uint8_t, 16>, 7> k_schedule = {{
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8},
+    {3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1},
+    {10, 7, 12, 9, 14, 3, 13, 15, 4, 0, 11, 2, 5, 8, 1, 6},
+    {12, 13, 9, 11, 15, 10, 14, 8, 7, 2, 5, 3, 0, 1, 6, 4},
+    {9, 14, 11, 5, 8, 12, 15, 1, 13, 3, 0, 10, 2, 6, 4, 7},
+    {11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13},
+}};
+
+std::array<std::uint32_t, 16> compress(const Words8& cv, const Words16& m, std::uint64_t counter,
+                                       std::uint32_t block_len, std::uint32_t flags) {
+  std::array<std::uint32_t, 16> s = {cv[0],
+                                     cv[1],
+                                     cv[2],
+                                     cv[3],
+                                     cv[4],
+                                     cv[5],
+                                     cv[6],
+                                     cv[7],
+                                     k_iv[0],
+                                     k_iv[1],
+                                     k_iv[2],
+                                     k_iv[3],
+                                     static_cast<std::uint32_t>(counter),
+                                     static_cast<std::uint32_t>(counter >> 32),
+                                     block_len,
+                                     flags};
+  for (const auto& p : k_schedule) {
+    g(s.data(), 0, 4, 8, 12, m[p[0]], m[p[1]]);
+    g(s.data(), 1, 5, 9, 13, m[p[2]], m[p[3]]);
+    g(s.data(), 2, 6, 10, 14, m[p[4]], m[p[5]]);
+    g(s.data(), 3, 7, 11, 15, m[p[6]], m[p[7]]);
+    g(s.data(), 0, 5, 10, 15, m[p[8]], m[p[9]]);
+    g(s.data(), 1, 6, 11, 12, m[p[10]], m[p[11]]);
+    g(s.data(), 2, 7, 8, 13, m[p[12]], m[p[13]]);
+    g(s.data(), 3, 4, 9, 14, m[p[14]], m[p[15]]);
+  }
+  for (int i = 0; i < 8; ++i) {
+    s[i] ^= s[i + 8];
+    s[i + 8] ^= cv[i];
+  }
+  return s;
+}
+
+Words16 words_of(const std::uint8_t* block) {
+  Words16 w;
+  for (int i = 0; i < 16; ++i) {
+    w[i] = load32(block + 4 * i);
+  }
+  return w;
+}
+
+Words8 first8(const std::array<std::uint32_t, 16>& s) {
+  Words8 out;
+  std::copy_n(s.begin(), 8, out.begin());
+  return out;
+}
+
+struct Output {
+  Words8 input_cv;
+  Words16 block;
+  std::uint64_t counter;
+  std::uint32_t block_len;
+  std::uint32_t flags;
+
+  Words8 chaining_value() const {
+    return first8(compress(input_cv, block, counter, block_len, flags));
+  }
+
+  void root_bytes(std::span<std::uint8_t> out) const {
+    std::uint64_t block_counter = 0;
+    std::size_t pos = 0;
+    while (pos < out.size()) {
+      const auto words = compress(input_cv, block, block_counter++, block_len, flags | k_root);
+      std::uint8_t bytes[64];
+      for (int i = 0; i < 16; ++i) {
+        store32(bytes + 4 * i, words[i]);
+      }
+      const std::size_t take = std::min<std::size_t>(64, out.size() - pos);
+      std::memcpy(out.data() + pos, bytes, take);
+      pos += take;
+    }
+  }
+};
+
+Output parent_output(const Words8& left, const Words8& right, const Words8& key,
+                     std::uint32_t flags) {
+  Words16 block;
+  std::copy(left.begin(), left.end(), block.begin());
+  std::copy(right.begin(), right.end(), block.begin() + 8);
+  return Output{key, block, 0, k_block_len, k_parent | flags};
+}
+
+}  // namespace
+
+Blake3::Blake3() : Blake3(k_iv, 0) {}
+
+Blake3::Blake3(const std::array<std::uint32_t, 8>& key, std::uint32_t flags)
+    : m_key(key), m_flags(flags) {
+  m_chunk.cv = key;
+  m_chunk.flags = flags;
+}
+
+Blake3 Blake3::keyed(std::span<const std::uint8_t, k_key_len> key) {
+  Words8 words;
+  for (int i = 0; i < 8; ++i) {
+    words[i] = load32(key.data() + 4 * i);
+  }
+  return Blake3(words, k_keyed_hash);
+}
+
+Blake3 Blake3::derive_key(std::string_view context) {
+  Blake3 context_hasher(k_iv, k_derive_key_context);
+  context_hasher.update(context);
+  std::array<std::uint8_t, 32> context_key{};
+  context_hasher.finalize(context_key);
+  Words8 words;
+  for (int i = 0; i < 8; ++i) {
+    words[i] = load32(context_key.data() + 4 * i);
+  }
+  return Blake3(words, k_derive_key_material);
+}
+
+void Blake3::push_chunk_cv(Words8 cv, std::uint64_t total_chunks) {
+  // Merge completed subtrees: one merge for every trailing zero bit of the chunk count.
+  while ((total_chunks & 1) == 0) {
+    cv = parent_output(m_stack[--m_stack_len], cv, m_key, m_flags).chaining_value();
+    total_chunks >>= 1;
+  }
+  m_stack[m_stack_len++] = cv;
+}
+
+Blake3& Blake3::update(std::string_view input) {
+  return update(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(input.data()),
+                                              input.size()));
+}
+
+Blake3& Blake3::update(std::span<const std::uint8_t> input) {
+  const std::uint8_t* p = input.data();
+  std::size_t n = input.size();
+  while (n > 0) {
+    if (m_chunk.len() == k_chunk_len) {
+      const std::uint32_t start = m_chunk.blocks_compressed == 0 ? k_chunk_start : 0;
+      const Output out{m_chunk.cv, words_of(m_chunk.block.data()), m_chunk.chunk_counter,
+                       m_chunk.block_len, m_chunk.flags | start | k_chunk_end};
+      const std::uint64_t total = m_chunk.chunk_counter + 1;
+      push_chunk_cv(out.chaining_value(), total);
+      m_chunk = ChunkState{};
+      m_chunk.cv = m_key;
+      m_chunk.chunk_counter = total;
+      m_chunk.flags = m_flags;
+    }
+    // Within a chunk: compress every full block that is known not to be the chunk's last.
+    if (m_chunk.block_len == k_block_len) {
+      const std::uint32_t start = m_chunk.blocks_compressed == 0 ? k_chunk_start : 0;
+      m_chunk.cv = first8(compress(m_chunk.cv, words_of(m_chunk.block.data()),
+                                   m_chunk.chunk_counter, k_block_len, m_chunk.flags | start));
+      ++m_chunk.blocks_compressed;
+      m_chunk.block_len = 0;
+    }
+    const std::size_t take = std::min(k_block_len - m_chunk.block_len, n);
+    std::memcpy(m_chunk.block.data() + m_chunk.block_len, p, take);
+    m_chunk.block_len = static_cast<std::uint8_t>(m_chunk.block_len + take);
+    p += take;
+    n -= take;
+  }
+  return *this;
+}
+
+void Blake3::finalize(std::span<std::uint8_t> out) const {
+  std::array<std::uint8_t, 64> last{};
+  std::memcpy(last.data(), m_chunk.block.data(), m_chunk.block_len);
+  const std::uint32_t start = m_chunk.blocks_compressed == 0 ? k_chunk_start : 0;
+  Output output{m_chunk.cv, words_of(last.data()), m_chunk.chunk_counter, m_chunk.block_len,
+                m_chunk.flags | start | k_chunk_end};
+  for (int i = m_stack_len; i > 0; --i) {
+    output = parent_output(m_stack[static_cast<std::size_t>(i - 1)], output.chaining_value(), m_key,
+                           m_flags);
+  }
+  output.root_bytes(out);
+}
+
+std::array<std::uint8_t, Blake3::k_out_len> Blake3::digest() const {
+  std::array<std::uint8_t, k_out_len> out{};
+  finalize(out);
+  return out;
+}
+
+std::string Blake3::hex(std::size_t bytes) const {
+  std::string raw(bytes, '\0');
+  finalize(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(raw.data()), raw.size()));
+  static constexpr char k_digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (const char c : raw) {
+    const auto b = static_cast<std::uint8_t>(c);
+    out += k_digits[b >> 4];
+    out += k_digits[b & 15];
+  }
+  return out;
+}
+
+std::string blake3_hex(std::string_view data) {
+  return Blake3().update(data).hex();
+}
+
+}  // namespace llmbench::cache

@@ -1,0 +1,67 @@
+#include "llmbench/cache/blake3.hpp"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <string>
+#include <vector>
+
+using llmbench::cache::Blake3;
+
+namespace {
+
+std::string vectors_path() {
+  return std::string(LLMBENCH_SHARED_TESTDATA) + "/blake3/test_vectors.json";
+}
+
+std::vector<std::uint8_t> input_of(std::size_t len) {
+  std::vector<std::uint8_t> in(len);
+  for (std::size_t i = 0; i < len; ++i) {
+    in[i] = static_cast<std::uint8_t>(i % 251);
+  }
+  return in;
+}
+
+}  // namespace
+
+TEST(Blake3, EveryOfficialVectorInAllThreeModesWithExtendedOutput) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.load(vectors_path()).get(doc), simdjson::SUCCESS) << vectors_path();
+  const std::string_view key_text = doc["key"];
+  const std::string_view context = doc["context_string"];
+  ASSERT_EQ(key_text.size(), 32u);
+  std::array<std::uint8_t, 32> key{};
+  std::copy(key_text.begin(), key_text.end(), key.begin());
+  std::size_t cases = 0;
+  for (simdjson::dom::element c : doc["cases"].get_array()) {
+    const auto len = static_cast<std::size_t>(std::int64_t(c["input_len"]));
+    const auto in = input_of(len);
+    const std::string_view hash = c["hash"];
+    const std::string_view keyed = c["keyed_hash"];
+    const std::string_view derived = c["derive_key"];
+    const std::size_t out_len = hash.size() / 2;  // 131 bytes
+    EXPECT_EQ(Blake3().update(in).hex(out_len), hash) << "hash, input_len " << len;
+    EXPECT_EQ(Blake3::keyed(key).update(in).hex(out_len), keyed) << "keyed, input_len " << len;
+    EXPECT_EQ(Blake3::derive_key(context).update(in).hex(out_len), derived)
+        << "derive_key, input_len " << len;
+    // The default-length digest is the extended output's first 32 bytes.
+    EXPECT_EQ(Blake3().update(in).hex(), hash.substr(0, 64));
+    ++cases;
+  }
+  EXPECT_EQ(cases, 22u);  // every case of the file: 0 bytes to 102,400 (a 100-chunk tree)
+}
+
+TEST(Blake3, SplitUpdatesEqualOneUpdate) {
+  const auto in = input_of(5000);
+  const std::string whole = Blake3().update(in).hex();
+  for (const std::size_t step : {1u, 63u, 64u, 65u, 1023u, 1024u, 1025u, 4096u}) {
+    Blake3 h;
+    for (std::size_t at = 0; at < in.size(); at += step) {
+      h.update(std::span<const std::uint8_t>(in).subspan(at, std::min(step, in.size() - at)));
+    }
+    EXPECT_EQ(h.hex(), whole) << step;
+  }
+  EXPECT_EQ(llmbench::cache::blake3_hex(""),
+            "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
+}
