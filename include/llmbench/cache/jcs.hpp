@@ -1,0 +1,21 @@
+#pragma once
+// RFC 8785 JSON Canonicalization Scheme: object members sorted by their names' UTF-16 code
+// units, numbers in ECMAScript's Number-to-String form, strings escaped as JSON.stringify
+// does, no whitespace. Duplicate member names, lone surrogates, invalid UTF-8, NaN and
+// Infinity are rejected (the RFC's I-JSON requirements). Checked against the RFC's reference
+// files and 25,000 number cases in ../shared/testdata/jcs/.
+
+#include <string>
+#include <string_view>
+
+#include "llmbench/util/result.hpp"
+
+namespace llmbench::cache {
+
+// The canonical form of `json`, or why it has none.
+Result<std::string> canonicalize(std::string_view json);
+
+// ECMAScript Number::toString for a finite double ("1e+21", "0.002", "-0" -> "0").
+std::string es_number(double value);
+
+}  // namespace llmbench::cache
