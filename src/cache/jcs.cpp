@@ -513,11 +513,16 @@ std::string es_number(double value) {
   return out;
 }
 
-Result<std::string> canonicalize(std::string_view json) {
+Result<std::string> canonicalize(std::string_view json, std::span<const std::string_view> drop) {
   Parser parser(json);
   const auto root = parser.parse_document();
   if (!parser.error().empty()) {
     return Result<std::string>::failure(parser.error());
+  }
+  if (!drop.empty() && root->kind == Value::Kind::object) {
+    std::erase_if(root->members, [&](const Member& m) {
+      return std::find(drop.begin(), drop.end(), m.first) != drop.end();
+    });
   }
   std::string out;
   out.reserve(json.size());

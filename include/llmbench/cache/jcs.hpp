@@ -5,6 +5,7 @@
 // Infinity are rejected (the RFC's I-JSON requirements). Checked against the RFC's reference
 // files and 25,000 number cases in ../shared/testdata/jcs/.
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -12,8 +13,10 @@
 
 namespace llmbench::cache {
 
-// The canonical form of `json`, or why it has none.
-Result<std::string> canonicalize(std::string_view json);
+// The canonical form of `json`, or why it has none. Members of the top-level object named in
+// `drop` are left out (the cache fingerprint ignores stream settings).
+Result<std::string> canonicalize(std::string_view json,
+                                 std::span<const std::string_view> drop = {});
 
 // ECMAScript Number::toString for a finite double ("1e+21", "0.002", "-0" -> "0").
 std::string es_number(double value);

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <string>
 #include <vector>
 
@@ -64,4 +67,31 @@ TEST(Blake3, SplitUpdatesEqualOneUpdate) {
   }
   EXPECT_EQ(llmbench::cache::blake3_hex(""),
             "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
+}
+
+TEST(Blake3, AgreesWithB3sum) {
+  if (std::system("command -v b3sum > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "b3sum is not installed (scripts/setup installs Debian's b3sum)";
+  }
+  const std::string dir = ::testing::TempDir();
+  for (const std::size_t len : {0u, 1u, 1024u, 1025u, 65536u, 1u << 20}) {
+    const std::string path = dir + "/b3-input-" + std::to_string(len);
+    std::string data(len, '\0');
+    std::uint64_t x = 0x9E3779B97F4A7C15ull * (len + 1);
+    for (auto& c : data) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      c = static_cast<char>(x);
+    }
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    std::fwrite(data.data(), 1, data.size(), f);
+    std::fclose(f);
+    std::FILE* p = popen(("b3sum --no-names " + path).c_str(), "r");
+    char line[128] = {};
+    ASSERT_NE(std::fgets(line, sizeof line, p), nullptr);
+    pclose(p);
+    EXPECT_EQ(std::string(line).substr(0, 64), llmbench::cache::blake3_hex(data)) << len;
+    std::remove(path.c_str());
+  }
 }

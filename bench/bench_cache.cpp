@@ -1,0 +1,73 @@
+// BLAKE3 and canonical JSON throughput, and the cost of fingerprinting a 2 KB chat request
+// (canonicalize + hash). Compare BLAKE3 with `b3sum --num-threads 1` on the same sizes:
+//   bench/cache.sh
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "llmbench/cache/blake3.hpp"
+#include "llmbench/cache/fingerprint.hpp"
+#include "llmbench/cache/jcs.hpp"
+
+namespace {
+
+std::string bytes(std::size_t n) {
+  std::string s(n, '\0');
+  std::uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (auto& c : s) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  return s;
+}
+
+// A realistic ~2 KB chat request body.
+std::string chat_body() {
+  std::string body = R"({"model":"gpt-4.1-mini","stream":true,"stream_options":{"include_usage":true},)"
+                     R"("max_tokens":256,"temperature":0.2,"messages":[)";
+  body += R"({"role":"system","content":"You are a concise support assistant for an online store. )"
+          R"(Answer in two sentences at most, cite the policy section when you can."},)";
+  for (int i = 0; i < 6; ++i) {
+    body += R"({"role":"user","content":"My order #10)" + std::to_string(i) +
+            R"( arrived damaged and the box was open; can I get a replacement or a refund, and )"
+            R"(do I need to send the item back first? The courier left it outside."},)";
+    body += R"({"role":"assistant","content":"Yes: you can choose a replacement or a refund. )"
+            R"(Keep the item until we email a prepaid label (policy 4.2)."},)";
+  }
+  body.pop_back();
+  body += "]}";
+  return body;
+}
+
+void BM_Blake3(benchmark::State& state) {
+  const std::string data = bytes(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(llmbench::cache::Blake3().update(data).digest());
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_Blake3)->Arg(1024)->Arg(1 << 20);
+
+void BM_Canonicalize(benchmark::State& state) {
+  const std::string body = chat_body();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(llmbench::cache::canonicalize(body));
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+}
+BENCHMARK(BM_Canonicalize);
+
+void BM_Fingerprint2KB(benchmark::State& state) {
+  const std::string body = chat_body();
+  state.counters["body_bytes"] = static_cast<double>(body.size());
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(llmbench::cache::fingerprint("openai", body));
+  }
+}
+BENCHMARK(BM_Fingerprint2KB);
+
+}  // namespace
+
+BENCHMARK_MAIN();
