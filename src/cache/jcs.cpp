@@ -263,6 +263,22 @@ class Parser {
     std::string out;
     ++m_pos;  // the opening quote
     while (m_pos < m_t.size()) {
+      // Fast path: a run of plain ASCII goes over in one append.
+      std::size_t run = m_pos;
+      while (run < m_t.size()) {
+        const auto b = static_cast<unsigned char>(m_t[run]);
+        if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\') {
+          break;
+        }
+        ++run;
+      }
+      if (run > m_pos) {
+        out.append(m_t.substr(m_pos, run - m_pos));
+        m_pos = run;
+        if (m_pos >= m_t.size()) {
+          break;
+        }
+      }
       const auto c = static_cast<unsigned char>(m_t[m_pos]);
       if (c == '"') {
         ++m_pos;
@@ -386,8 +402,15 @@ std::u16string utf16(std::string_view s) {
 
 void write_string(std::string& out, std::string_view s) {
   out += '"';
-  for (const char ch : s) {
+  std::size_t clean = 0;  // the start of a run that needs no escaping
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char ch = s[i];
     const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && ch != '"' && ch != '\\') {
+      continue;
+    }
+    out.append(s.substr(clean, i - clean));
+    clean = i + 1;
     switch (ch) {
       case '"':
         out += "\\\"";
@@ -411,13 +434,10 @@ void write_string(std::string& out, std::string_view s) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += ch;
-        }
+        out += fmt::format("\\u{:04x}", c);
     }
   }
+  out.append(s.substr(clean));
   out += '"';
 }
 
@@ -446,13 +466,25 @@ void write(std::string& out, const Value& v) {
       out += ']';
       break;
     case Value::Kind::object: {
+      // Sort by UTF-16 code units. For ASCII names that is plain byte order; only names with
+      // other characters pay for a UTF-16 conversion.
       std::vector<std::pair<std::u16string, const Member*>> sorted;
       sorted.reserve(v.members.size());
+      bool ascii = true;
       for (const auto& m : v.members) {
-        sorted.emplace_back(utf16(m.first), &m);
+        ascii &= std::all_of(m.first.begin(), m.first.end(),
+                             [](char c) { return static_cast<unsigned char>(c) < 0x80; });
       }
-      std::sort(sorted.begin(), sorted.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (const auto& m : v.members) {
+        sorted.emplace_back(ascii ? std::u16string() : utf16(m.first), &m);
+      }
+      if (ascii) {
+        std::sort(sorted.begin(), sorted.end(),
+                  [](const auto& a, const auto& b) { return a.second->first < b.second->first; });
+      } else {
+        std::sort(sorted.begin(), sorted.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+      }
       out += '{';
       for (std::size_t i = 0; i < sorted.size(); ++i) {
         if (i > 0) {
