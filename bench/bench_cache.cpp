@@ -25,8 +25,9 @@ std::string bytes(std::size_t n) {
 
 // A realistic ~2 KB chat request body.
 std::string chat_body() {
-  std::string body = R"({"model":"gpt-4.1-mini","stream":true,"stream_options":{"include_usage":true},)"
-                     R"("max_tokens":256,"temperature":0.2,"messages":[)";
+  std::string body =
+      R"({"model":"gpt-4.1-mini","stream":true,"stream_options":{"include_usage":true},)"
+      R"("max_tokens":256,"temperature":0.2,"messages":[)";
   body += R"({"role":"system","content":"You are a concise support assistant for an online store. )"
           R"(Answer in two sentences at most, cite the policy section when you can."},)";
   for (int i = 0; i < 6; ++i) {

@@ -10,10 +10,8 @@ namespace llmbench::cache {
 
 Result<std::string> fingerprint_input(std::string_view provider, std::string_view body,
                                       KeyMode mode) {
-  static constexpr std::array<std::string_view, 3> k_ignored = {"stream", "stream_options",
-                                                                "user"};
-  auto canonical_body =
-      mode == KeyMode::full ? canonicalize(body) : canonicalize(body, k_ignored);
+  static constexpr std::array<std::string_view, 3> k_ignored = {"stream", "stream_options", "user"};
+  auto canonical_body = mode == KeyMode::full ? canonicalize(body) : canonicalize(body, k_ignored);
   if (!canonical_body) {
     return Result<std::string>::failure("the request body is not canonicalizable JSON: " +
                                         canonical_body.error());

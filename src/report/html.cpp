@@ -121,21 +121,23 @@ std::string histogram_chart(const TargetReport& t, std::string_view metric, cons
 
 std::string over_time_chart(store::Database& db, const RunReport& r) {
   auto st = db.prepare(
-      "SELECT target, phase, t_done_ns, error_class IS NOT NULL FROM requests WHERE run_id = ? "
+      "SELECT target, phase, t_done_ns, error_class IS NOT NULL, COALESCE(output_tokens, 0) "
+      "FROM requests WHERE run_id = ? "
       "AND warmup = 0 AND t_done_ns IS NOT NULL ORDER BY t_done_ns");
   st.bind(1, r.run.id);
   struct Bin {
     double ok = 0;
     double errors = 0;
+    double tokens = 0;
   };
   std::map<std::string, std::map<std::int64_t, Bin>> per_target;
   std::int64_t first = -1;
   std::int64_t last = 0;
-  std::vector<std::tuple<std::string, std::int64_t, bool>> rows;
+  std::vector<std::tuple<std::string, std::int64_t, bool, double>> rows;
   while (st.step()) {
     const std::string name = st.text(1).empty() ? st.text(0) : st.text(0) + " " + st.text(1);
     const std::int64_t t = st.int64(2);
-    rows.emplace_back(name, t, st.int64(3) != 0);
+    rows.emplace_back(name, t, st.int64(3) != 0, static_cast<double>(st.int64(4)));
     first = first < 0 ? t : std::min(first, t);
     last = std::max(last, t);
   }
@@ -144,10 +146,13 @@ std::string over_time_chart(store::Database& db, const RunReport& r) {
   }
   // About 60 bins over the run, at least 100 ms each.
   const double width_s = std::max(0.1, static_cast<double>(last - first) / 1e9 / 60.0);
-  for (const auto& [name, t, failed] : rows) {
+  for (const auto& [name, t, failed, tokens] : rows) {
     const auto bin = static_cast<std::int64_t>(static_cast<double>(t - first) / 1e9 / width_s);
     Bin& b = per_target[name][bin];
     (failed ? b.errors : b.ok) += 1;
+    if (!failed) {
+      b.tokens += tokens;
+    }
   }
   std::vector<svg::Series> series;
   svg::Series errors{"errors", {}, true};
@@ -168,7 +173,17 @@ std::string over_time_chart(store::Database& db, const RunReport& r) {
   std::string out = svg::line_chart("over-time", "Completed requests per second over the run",
                                     {"seconds since the first completion", false, false},
                                     {"requests/s", false, false}, series);
-  // Tokens per second over time, from the per-target throughput figures.
+  std::vector<svg::Series> tokens;
+  for (const auto& [name, bins] : per_target) {
+    svg::Series s{name + " (tokens/s)", {}, false};
+    for (const auto& [bin, b] : bins) {
+      s.points.push_back({static_cast<double>(bin) * width_s, b.tokens / width_s});
+    }
+    tokens.push_back(std::move(s));
+  }
+  out += svg::line_chart("tokens-over-time", "Output tokens per second over the run",
+                         {"seconds since the first completion", false, false},
+                         {"output tokens/s", false, false}, tokens);
   return out;
 }
 

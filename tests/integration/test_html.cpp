@@ -140,7 +140,7 @@ TEST(HtmlReport, LoadsInHeadlessChromiumWithoutErrorsOrNetwork) {
   }
   // The charts are in the rendered DOM with their series.
   for (const char* id : {"ttft-percentiles", "e2e-percentiles", "ttft-histogram-0",
-                         "itl-histogram-1", "over-time"}) {
+                         "itl-histogram-1", "over-time", "tokens-over-time"}) {
     EXPECT_NE(b.dom.find(std::string("id=\"") + id + "\""), std::string::npos) << id;
   }
   EXPECT_NE(b.dom.find("data-series=\"a\""), std::string::npos);
