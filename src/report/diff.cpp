@@ -11,6 +11,7 @@
 #include "llmbench/store/runs.hpp"
 #include "llmbench/util/error.hpp"
 #include "llmbench/util/json_writer.hpp"
+#include "llmbench/util/xml.hpp"
 
 namespace llmbench::report {
 
@@ -654,28 +655,7 @@ std::string render_diff_json(const DiffResult& d) {
 }
 
 std::string render_junit(const DiffResult& d) {
-  const auto esc = [](const std::string& s) {
-    std::string o;
-    for (const char c : s) {
-      switch (c) {
-        case '<':
-          o += "&lt;";
-          break;
-        case '>':
-          o += "&gt;";
-          break;
-        case '&':
-          o += "&amp;";
-          break;
-        case '"':
-          o += "&quot;";
-          break;
-        default:
-          o += c;
-      }
-    }
-    return o;
-  };
+  const auto esc = [](const std::string& s) { return util::xml_escape(s); };
   struct Case {
     std::string name;
     bool failed;

@@ -9,10 +9,14 @@
 #include "llmbench/report/svg.hpp"
 #include "llmbench/report/writers.hpp"
 #include "llmbench/util/time.hpp"
+#include "llmbench/util/xml.hpp"
 
 namespace llmbench::report {
 
 namespace {
+
+using util::xml_escape;
+const auto esc = [](std::string_view s) { return xml_escape(s); };
 
 constexpr std::string_view k_css = R"(
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
@@ -31,29 +35,6 @@ thead th { background: #f0f0f0; }
 @media print { body { margin: 0; max-width: none; } h2 { break-before: auto; }
                .chart { break-inside: avoid; } }
 )";
-
-std::string esc(std::string_view s) {
-  std::string o;
-  for (const char c : s) {
-    switch (c) {
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '&':
-        o += "&amp;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      default:
-        o += c;
-    }
-  }
-  return o;
-}
 
 std::string label(const TargetReport& t) {
   return t.phase.empty() ? t.target : t.target + " " + t.phase;

@@ -6,9 +6,13 @@
 #include <array>
 #include <cmath>
 
+#include "llmbench/util/xml.hpp"
+
 namespace llmbench::report::svg {
 
 namespace {
+
+const auto esc = [](std::string_view s) { return util::xml_escape(s); };
 
 constexpr double k_w = 720;
 constexpr double k_h = 320;
@@ -21,29 +25,6 @@ constexpr double k_bottom = 52;
 constexpr std::array<std::string_view, 6> k_colors = {"#0072B2", "#D55E00", "#009E73",
                                                       "#CC79A7", "#E69F00", "#56B4E9"};
 constexpr std::array<std::string_view, 6> k_dashes = {"", "6 3", "2 3", "8 3 2 3", "1 2", "10 4"};
-
-std::string esc(std::string_view s) {
-  std::string o;
-  for (const char c : s) {
-    switch (c) {
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '&':
-        o += "&amp;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      default:
-        o += c;
-    }
-  }
-  return o;
-}
 
 std::string num(double v) {
   const double a = std::abs(v);
