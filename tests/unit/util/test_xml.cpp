@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-TEST(Xml, EscapesTheFiveThatMatter) {
+TEST(Xml, EscapesMarkupCharacters) {
   EXPECT_EQ(llmbench::util::xml_escape(R"(a<b>&"c")"), "a&lt;b&gt;&amp;&quot;c&quot;");
   EXPECT_EQ(llmbench::util::xml_escape("plain é"), "plain é");
 }
