@@ -7,15 +7,13 @@
 #include <cstdlib>
 
 #include <string>
+
 #include <vector>
+#include "support/shared_testdata.hpp"
 
 using llmbench::cache::Blake3;
 
 namespace {
-
-std::string vectors_path() {
-  return std::string(LLMBENCH_SHARED_TESTDATA) + "/blake3/test_vectors.json";
-}
 
 std::vector<std::uint8_t> input_of(std::size_t len) {
   std::vector<std::uint8_t> in(len);
@@ -28,9 +26,11 @@ std::vector<std::uint8_t> input_of(std::size_t len) {
 }  // namespace
 
 TEST(Blake3, EveryOfficialVectorInAllThreeModesWithExtendedOutput) {
+  LLMBENCH_REQUIRE_SHARED_TESTDATA(testdata);
+  const std::string vectors_path = testdata + "/blake3/test_vectors.json";
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  ASSERT_EQ(parser.load(vectors_path()).get(doc), simdjson::SUCCESS) << vectors_path();
+  ASSERT_EQ(parser.load(vectors_path).get(doc), simdjson::SUCCESS) << vectors_path;
   const std::string_view key_text = doc["key"];
   const std::string_view context = doc["context_string"];
   ASSERT_EQ(key_text.size(), 32u);

@@ -7,13 +7,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/shared_testdata.hpp"
+
 using llmbench::cache::canonicalize;
 using llmbench::cache::es_number;
 
 namespace {
 
-std::string testdata(const std::string& rel) {
-  std::ifstream in(std::string(LLMBENCH_SHARED_TESTDATA) + "/jcs/" + rel, std::ios::binary);
+std::string read_vector(const std::string& dir, const std::string& rel) {
+  std::ifstream in(dir + "/jcs/" + rel, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -22,10 +24,11 @@ std::string testdata(const std::string& rel) {
 }  // namespace
 
 TEST(Jcs, RfcReferenceFiles) {
+  LLMBENCH_REQUIRE_SHARED_TESTDATA(dir);
   for (const char* name : {"arrays.json", "french.json", "structures.json", "unicode.json",
                            "values.json", "weird.json"}) {
-    const std::string input = testdata(std::string("input/") + name);
-    const std::string expected = testdata(std::string("output/") + name);
+    const std::string input = read_vector(dir, std::string("input/") + name);
+    const std::string expected = read_vector(dir, std::string("output/") + name);
     ASSERT_FALSE(input.empty()) << name;
     const auto got = canonicalize(input);
     ASSERT_TRUE(got) << name << ": " << got.error();
@@ -36,7 +39,8 @@ TEST(Jcs, RfcReferenceFiles) {
 }
 
 TEST(Jcs, EveryNumberOfTheEcmaScriptVectors) {
-  std::istringstream lines(testdata("numbers.csv"));
+  LLMBENCH_REQUIRE_SHARED_TESTDATA(dir);
+  std::istringstream lines(read_vector(dir, "numbers.csv"));
   std::string line;
   std::size_t checked = 0;
   std::size_t failed = 0;
