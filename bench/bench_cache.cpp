@@ -3,11 +3,15 @@
 //   bench/cache.sh
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <string>
 
 #include "llmbench/cache/blake3.hpp"
 #include "llmbench/cache/fingerprint.hpp"
 #include "llmbench/cache/jcs.hpp"
+#include "llmbench/cache/store.hpp"
 
 namespace {
 
@@ -68,6 +72,32 @@ void BM_Fingerprint2KB(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Fingerprint2KB);
+
+// A warm hit: fingerprint the request (canonicalize + hash), then read the stored response
+// (a recorded 64-event stream) from the cache file.
+void BM_WarmHit2KB(benchmark::State& state) {
+  const std::string body = chat_body();
+  const std::string path = "/tmp/llmbench-bench-cache-" + std::to_string(::getpid()) + ".db";
+  {
+    auto store = llmbench::cache::CacheStore::open(path);
+    llmbench::cache::CachedResponse r;
+    r.provider = "openai";
+    r.fingerprint = *llmbench::cache::fingerprint("openai", body);
+    r.canonical_request = *llmbench::cache::fingerprint_input("openai", body);
+    r.body = R"({"choices":[{"message":{"content":"Yes, a replacement or a refund."}}]})";
+    for (int i = 0; i < 64; ++i) {
+      r.events.push_back({1000 * i, R"(data: {"choices":[{"delta":{"content":" token"}}]})"});
+    }
+    store.put(r);
+  }
+  auto store = llmbench::cache::CacheStore::open(path);
+  for (auto _ : state) {
+    const auto fp = llmbench::cache::fingerprint("openai", body);
+    benchmark::DoNotOptimize(store.get(*fp));
+  }
+  std::remove(path.c_str());
+}
+BENCHMARK(BM_WarmHit2KB);
 
 }  // namespace
 

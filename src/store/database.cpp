@@ -182,7 +182,7 @@ Database Database::open(const std::string& path, const OpenOptions& options) {
   sqlite3_extended_result_codes(raw, 1);
 
   // Refuse a newer schema before anything (even journal_mode) writes to the file.
-  const int version = db.user_version();
+  const int version = options.run_schema ? db.user_version() : 0;
   if (version > latest_schema_version()) {
     throw InputError(
         fmt::format("database {} has schema version {}, newer than this llmbench "
@@ -199,7 +199,9 @@ Database Database::open(const std::string& path, const OpenOptions& options) {
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");
       db.exec("PRAGMA foreign_keys = ON");
-      migrate(db);
+      if (options.run_schema) {
+        migrate(db);
+      }
       return db;
     } catch (const RunError&) {
       if ((sqlite3_errcode(raw) & 0xff) != SQLITE_BUSY ||

@@ -69,6 +69,8 @@ class Statement {
 
 struct OpenOptions {
   std::chrono::milliseconds busy_timeout{10'000};
+  // false: a file with a schema of its own (the response cache), not the run history.
+  bool run_schema = true;
 };
 
 class Database {

@@ -1,0 +1,235 @@
+#include "llmbench/cache/store.hpp"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <filesystem>
+
+#include "llmbench/cache/blake3.hpp"
+#include "llmbench/util/error.hpp"
+#include "llmbench/util/json_writer.hpp"
+
+namespace llmbench::cache {
+
+namespace {
+
+constexpr std::int64_t k_hit_batch = 256;
+
+constexpr std::string_view k_schema = R"sql(
+CREATE TABLE IF NOT EXISTS requests (
+  fingerprint       TEXT PRIMARY KEY,
+  provider          TEXT NOT NULL,
+  canonical_request TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS responses (
+  fingerprint TEXT PRIMARY KEY REFERENCES requests (fingerprint) ON DELETE CASCADE,
+  body        TEXT NOT NULL,
+  events_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+  fingerprint          TEXT PRIMARY KEY REFERENCES requests (fingerprint) ON DELETE CASCADE,
+  created_at_ms        INTEGER NOT NULL,
+  hit_count            INTEGER NOT NULL DEFAULT 0,
+  model                TEXT NOT NULL DEFAULT '',
+  system_fingerprint   TEXT,
+  response_duration_ms INTEGER NOT NULL DEFAULT 0,
+  ttft_ms              INTEGER NOT NULL DEFAULT 0,
+  provider             TEXT NOT NULL,
+  status               INTEGER NOT NULL
+);
+)sql";
+
+std::string events_json(const std::vector<RecordedEvent>& events) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (i > 0) {
+      out += ',';
+    }
+    out += fmt::format("[{},", events[i].offset_us);
+    util::append_json_string(out, events[i].text);
+    out += ']';
+  }
+  return out + "]";
+}
+
+bool read_events(simdjson::dom::parser& parser, const std::string& json,
+                 std::vector<RecordedEvent>& out) {
+  simdjson::dom::element doc;
+  simdjson::dom::array events;
+  if (parser.parse(simdjson::padded_string(json)).get(doc) != simdjson::SUCCESS ||
+      doc.get_array().get(events) != simdjson::SUCCESS) {
+    return false;
+  }
+  for (simdjson::dom::element e : events) {
+    std::int64_t offset = 0;
+    std::string_view text;
+    if (e.at(0).get_int64().get(offset) != simdjson::SUCCESS ||
+        e.at(1).get_string().get(text) != simdjson::SUCCESS) {
+      return false;
+    }
+    out.push_back({offset, std::string(text)});
+  }
+  return true;
+}
+
+constexpr std::string_view k_get_sql =
+    "SELECT q.provider, q.canonical_request, r.body, r.events_json, m.model, "
+    "m.system_fingerprint, m.ttft_ms, m.response_duration_ms, m.created_at_ms, m.hit_count, "
+    "m.status FROM requests q JOIN responses r USING (fingerprint) JOIN meta m "
+    "USING (fingerprint) WHERE q.fingerprint = ?";
+
+}  // namespace
+
+struct CacheStore::Reader {
+  explicit Reader(store::Database& db) : get(db.prepare(k_get_sql)) {}
+  store::Statement get;
+  simdjson::dom::parser parser;
+};
+
+CacheStore CacheStore::open(const std::string& path) {
+  const std::filesystem::path p(path);
+  std::error_code ec;
+  if (p.has_parent_path()) {
+    std::filesystem::create_directories(p.parent_path(), ec);
+  }
+  store::OpenOptions options;
+  options.run_schema = false;  // the cache's own tables, not the run history's
+  auto db = store::Database::open(path, options);
+  db.exec(k_schema);
+  return CacheStore(std::move(db));
+}
+
+CacheStore::CacheStore(store::Database db)
+    : m_db(std::move(db)), m_reader(std::make_unique<Reader>(m_db)) {}
+
+CacheStore::CacheStore(CacheStore&& other) noexcept
+    : m_db(std::move(other.m_db)),
+      m_reader(std::move(other.m_reader)),
+      m_pending_hits(std::move(other.m_pending_hits)),
+      m_pending_total(other.m_pending_total) {
+  other.m_pending_total = 0;
+}
+
+CacheStore::~CacheStore() {
+  if (!m_reader) {
+    return;  // moved from
+  }
+  try {
+    flush_hits();
+  } catch (...) {
+    // A hit count is not worth an exception from a destructor.
+  }
+}
+
+void CacheStore::put(const CachedResponse& r) {
+  m_db.transaction([&] {
+    auto req = m_db.prepare(
+        "INSERT INTO requests (fingerprint, provider, canonical_request) VALUES (?, ?, ?) "
+        "ON CONFLICT (fingerprint) DO UPDATE SET provider = excluded.provider, "
+        "canonical_request = excluded.canonical_request");
+    req.bind(1, r.fingerprint).bind(2, r.provider).bind(3, r.canonical_request);
+    req.step();
+    auto res = m_db.prepare(
+        "INSERT OR REPLACE INTO responses (fingerprint, body, events_json) VALUES (?, ?, ?)");
+    res.bind(1, r.fingerprint).bind(2, r.body).bind(3, events_json(r.events));
+    res.step();
+    auto meta = m_db.prepare(
+        "INSERT OR REPLACE INTO meta (fingerprint, created_at_ms, hit_count, model, "
+        "system_fingerprint, response_duration_ms, ttft_ms, provider, status) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    meta.bind(1, r.fingerprint)
+        .bind(2, r.created_at_ms)
+        .bind(3, r.hit_count)
+        .bind(4, r.model)
+        .bind(5, r.system_fingerprint)
+        .bind(6, r.duration_ms)
+        .bind(7, r.ttft_ms)
+        .bind(8, r.provider)
+        .bind(9, static_cast<std::int64_t>(r.status));
+    meta.step();
+  });
+}
+
+std::optional<CachedResponse> CacheStore::get(const std::string& fingerprint) {
+  store::Statement& st = m_reader->get;
+  st.reset();
+  st.bind(1, fingerprint);
+  if (!st.step()) {
+    st.reset();
+    return std::nullopt;
+  }
+  CachedResponse r;
+  r.fingerprint = fingerprint;
+  r.provider = st.text(0);
+  r.canonical_request = st.text(1);
+  r.body = st.text(2);
+  const bool readable = read_events(m_reader->parser, st.text(3), r.events);
+  r.model = st.text(4);
+  r.system_fingerprint = st.opt_text(5);
+  r.ttft_ms = st.int64(6);
+  r.duration_ms = st.int64(7);
+  r.created_at_ms = st.int64(8);
+  const std::int64_t stored_hits = st.int64(9);
+  r.status = static_cast<long>(st.int64(10));
+  st.reset();
+  if (!readable) {
+    return std::nullopt;  // unreadable: `verify` reports it; a miss is the safe answer
+  }
+  std::int64_t& pending = m_pending_hits[fingerprint];
+  ++pending;
+  r.hit_count = stored_hits + pending;
+  if (++m_pending_total >= k_hit_batch) {
+    flush_hits();
+  }
+  return r;
+}
+
+void CacheStore::flush_hits() {
+  if (m_pending_hits.empty()) {
+    return;
+  }
+  m_db.transaction([&] {
+    auto st = m_db.prepare("UPDATE meta SET hit_count = hit_count + ? WHERE fingerprint = ?");
+    for (const auto& [fp, n] : m_pending_hits) {
+      st.bind(1, n).bind(2, fp);
+      st.step();
+      st.reset();
+    }
+  });
+  m_pending_hits.clear();
+  m_pending_total = 0;
+}
+
+CacheStats CacheStore::stats() {
+  flush_hits();
+  CacheStats s;
+  auto st = m_db.prepare(
+      "SELECT COUNT(*), COALESCE(SUM(LENGTH(r.body) + LENGTH(r.events_json)), 0), "
+      "COALESCE(SUM(m.hit_count), 0), MIN(m.created_at_ms), MAX(m.created_at_ms) "
+      "FROM responses r JOIN meta m USING (fingerprint)");
+  st.step();
+  s.entries = st.int64(0);
+  s.bytes = st.int64(1);
+  s.hits = st.int64(2);
+  s.oldest_ms = st.opt_int64(3);
+  s.newest_ms = st.opt_int64(4);
+  return s;
+}
+
+std::vector<std::string> CacheStore::verify() {
+  std::vector<std::string> bad;
+  auto st = m_db.prepare(
+      "SELECT q.fingerprint, q.canonical_request, r.events_json IS NULL, r.events_json "
+      "FROM requests q LEFT JOIN responses r USING (fingerprint) ORDER BY q.fingerprint");
+  while (st.step()) {
+    const std::string fp = st.text(0);
+    std::vector<RecordedEvent> events;
+    if (blake3_hex(st.text(1)) != fp || st.int64(2) != 0 ||
+        !read_events(m_reader->parser, st.text(3), events)) {
+      bad.push_back(fp);
+    }
+  }
+  return bad;
+}
+
+}  // namespace llmbench::cache
