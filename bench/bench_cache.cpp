@@ -91,13 +91,15 @@ void BM_WarmHit2KB(benchmark::State& state) {
     store.put(r);
   }
   auto store = llmbench::cache::CacheStore::open(path);
+  const bool with_events = state.range(0) != 0;
   for (auto _ : state) {
     const auto fp = llmbench::cache::fingerprint("openai", body);
-    benchmark::DoNotOptimize(store.get(*fp));
+    benchmark::DoNotOptimize(store.get(*fp, with_events));
   }
   std::remove(path.c_str());
 }
-BENCHMARK(BM_WarmHit2KB);
+// Arg 0: the body only (an instant replay); 1: with the 64-event recorded stream.
+BENCHMARK(BM_WarmHit2KB)->Arg(0)->Arg(1);
 
 }  // namespace
 

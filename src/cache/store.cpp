@@ -150,7 +150,7 @@ void CacheStore::put(const CachedResponse& r) {
   });
 }
 
-std::optional<CachedResponse> CacheStore::get(const std::string& fingerprint) {
+std::optional<CachedResponse> CacheStore::get(const std::string& fingerprint, bool with_events) {
   store::Statement& st = m_reader->get;
   st.reset();
   st.bind(1, fingerprint);
@@ -163,7 +163,7 @@ std::optional<CachedResponse> CacheStore::get(const std::string& fingerprint) {
   r.provider = st.text(0);
   r.canonical_request = st.text(1);
   r.body = st.text(2);
-  const bool readable = read_events(m_reader->parser, st.text(3), r.events);
+  const bool readable = !with_events || read_events(m_reader->parser, st.text(3), r.events);
   r.model = st.text(4);
   r.system_fingerprint = st.opt_text(5);
   r.ttft_ms = st.int64(6);

@@ -42,7 +42,6 @@ TEST(Cli, HelpListsEveryCommandOfTheDesign) {
 
 TEST(Cli, CommandsNotBuiltYetSaySoAndExit2) {
   for (const std::vector<std::string>& args : {std::vector<std::string>{"replay", "x.jsonl"},
-                                               {"cache", "stats"},
                                                {"beacon", "status"},
                                                {"collect"},
                                                {"proxy"}}) {

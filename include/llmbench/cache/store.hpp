@@ -61,8 +61,9 @@ class CacheStore {
 
   // Stores (or replaces) one response.
   void put(const CachedResponse& response);
-  // The response for `fingerprint`, counting a hit; nothing on a miss.
-  std::optional<CachedResponse> get(const std::string& fingerprint);
+  // The response for `fingerprint`, counting a hit; nothing on a miss. Without
+  // `with_events` the recorded stream is not read (an instant replay needs only the body).
+  std::optional<CachedResponse> get(const std::string& fingerprint, bool with_events = true);
   // Writes counted hits now (also done every 256 hits and on close).
   void flush_hits();
   CacheStats stats();

@@ -55,6 +55,10 @@ TEST(CacheStore, RoundTripAndBatchedHits) {
   }
   auto reopened = cache::CacheStore::open(path);
   EXPECT_EQ(reopened.get(entry(1).fingerprint)->hit_count, 3);  // hits survived the close
+  const auto body_only = reopened.get(entry(1).fingerprint, false);
+  ASSERT_TRUE(body_only);
+  EXPECT_TRUE(body_only->events.empty());
+  EXPECT_EQ(body_only->body, entry(1).body);
   EXPECT_TRUE(reopened.verify().empty());
 }
 
