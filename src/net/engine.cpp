@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "llmbench/util/error.hpp"
+#include "llmbench/util/strings.hpp"
 
 namespace llmbench::net {
 
@@ -37,17 +38,6 @@ void global_init_once() {
 
 long to_ms_ceil(Nanos d) {
   return static_cast<long>((d.count() + 999'999) / 1'000'000);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  return s;
 }
 
 // The error class of a transfer curl ended with `code` (CURLE_OK is not an error).
@@ -164,7 +154,7 @@ class Engine::Impl {
       m_pending_cancels.push_back(id);
       return;
     }
-    abort(*t, ErrorClass::cancelled, "cancelled by the caller");
+    finish(*t, ErrorClass::cancelled, "cancelled by the caller");
   }
 
   void cancel_all() {
@@ -210,7 +200,6 @@ class Engine::Impl {
   }
 
   std::size_t in_flight() const { return m_active; }
-  std::chrono::steady_clock::time_point epoch() const { return m_options.epoch; }
 
  private:
   static int on_socket(CURL* /*easy*/, curl_socket_t s, int what, void* userp, void* socketp) {
@@ -253,7 +242,7 @@ class Engine::Impl {
   static std::size_t on_header(char* data, std::size_t /*size*/, std::size_t n, void* ud) {
     auto* t = static_cast<Transfer*>(ud);
     const std::int64_t now = t->owner->now_ns();
-    const std::string_view line = trim(std::string_view(data, n));
+    const std::string_view line = util::trim(std::string_view(data, n));
     if (line.starts_with("HTTP/")) {
       if (t->t_first_byte < 0) {
         t->t_first_byte = now;
@@ -265,7 +254,7 @@ class Engine::Impl {
       }
       t->handler->on_status(status, now);
     } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
-      t->handler->on_header(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+      t->handler->on_header(util::trim(line.substr(0, colon)), util::trim(line.substr(colon + 1)));
     }
     return n;
   }
@@ -425,9 +414,9 @@ class Engine::Impl {
       m_ttft_deadlines.pop();
       Transfer* t = lookup(id);
       if (t != nullptr && !t->handler->first_token_seen()) {
-        abort(*t, ErrorClass::timeout_ttft,
-              fmt::format("no output within the first-token timeout of {} ms",
-                          to_ms_ceil(t->request.first_token_timeout)));
+        finish(*t, ErrorClass::timeout_ttft,
+               fmt::format("no output within the first-token timeout of {} ms",
+                           to_ms_ceil(t->request.first_token_timeout)));
       }
     }
   }
@@ -438,10 +427,6 @@ class Engine::Impl {
       m_pending_cancels.pop_back();
       cancel(id);
     }
-  }
-
-  void abort(Transfer& t, ErrorClass error, std::string message) {
-    finish(t, error, std::move(message));
   }
 
   // Detaches the transfer from curl, frees its slot, then tells the handler.
@@ -510,9 +495,6 @@ std::size_t Engine::in_flight() const {
 }
 std::int64_t Engine::now_ns() const {
   return m_impl->now_ns();
-}
-std::chrono::steady_clock::time_point Engine::epoch() const {
-  return m_impl->epoch();
 }
 
 }  // namespace llmbench::net

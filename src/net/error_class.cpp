@@ -29,15 +29,6 @@ std::string_view to_string(ErrorClass e) {
   return "unknown";
 }
 
-std::optional<ErrorClass> error_class_from_string(std::string_view s) {
-  for (const auto& [cls, name] : k_names) {
-    if (name == s) {
-      return cls;
-    }
-  }
-  return std::nullopt;
-}
-
 ErrorClass error_class_for_status(long status) {
   if (status == 429) {
     return ErrorClass::rate_limited;

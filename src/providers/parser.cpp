@@ -7,17 +7,11 @@
 #include <cmath>
 
 #include "json.hpp"
+#include "llmbench/util/strings.hpp"
 
 namespace llmbench::providers {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // Error messages can quote the key that was refused ("Incorrect API key provided: sk-...").
 // Keys never reach disk or logs, so anything shaped like one is masked.
@@ -58,7 +52,7 @@ std::string_view to_string(TokenSource s) {
 
 std::optional<std::string_view> Response::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (iequals(k, name)) {
+    if (util::equals_ci(k, name)) {
       return v;
     }
   }
@@ -81,15 +75,16 @@ void ResponseParser::on_status(long status, std::int64_t t_ns) {
 }
 
 void ResponseParser::on_header(std::string_view name, std::string_view value) {
-  if (iequals(name, "retry-after-ms")) {
+  if (util::equals_ci(name, "retry-after-ms")) {
     std::int64_t ms = 0;
     const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
     if (ec == std::errc()) {
       m_response.retry_after_ms = ms;
     }
-  } else if (iequals(name, "retry-after") && !m_response.retry_after_ms) {
+  } else if (util::equals_ci(name, "retry-after") && !m_response.retry_after_ms) {
     m_response.retry_after_ms = parse_seconds_ms(value);
-  } else if (iequals(name, "content-type") && m_is_sse && value.starts_with("application/json")) {
+  } else if (util::equals_ci(name, "content-type") && m_is_sse &&
+             value.starts_with("application/json")) {
     m_is_sse = false;  // the server ignored `stream: true` and sent one JSON body
   }
   if (m_options.keep_headers) {
@@ -98,9 +93,6 @@ void ResponseParser::on_header(std::string_view name, std::string_view value) {
 }
 
 bool ResponseParser::on_body(std::string_view bytes, std::int64_t t_ns) {
-  if (m_response.t_first_byte_ns < 0) {
-    m_response.t_first_byte_ns = t_ns;
-  }
   if (m_is_sse) {
     const bool fed = m_sse.feed(bytes, [&](const net::SseEvent& event) {
       if (!m_stop && !on_event(event, t_ns)) {
@@ -217,20 +209,6 @@ void ResponseParser::on_complete(const net::TransferResult& result) {
   if (m_on_done) {
     m_on_done(*this);
   }
-}
-
-void ResponseParser::feed_recorded(long status, std::string_view body, std::int64_t t_ns) {
-  on_status(status, t_ns);
-  if (!on_body(body, t_ns)) {
-    // Reading stopped early; on_complete classifies with what was read.
-  }
-  net::TransferResult result;
-  result.status_code = status;
-  result.t_send_ns = t_ns;
-  result.t_first_byte_ns = t_ns;
-  result.t_done_ns = t_ns;
-  result.http_version = 11;
-  on_complete(result);
 }
 
 }  // namespace llmbench::providers

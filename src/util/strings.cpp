@@ -72,6 +72,10 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
+bool equals_ci(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && starts_with_ci(a, b);
+}
+
 bool starts_with_ci(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) {
     return false;

@@ -97,7 +97,6 @@ class Engine {
 
   std::size_t in_flight() const;
   std::int64_t now_ns() const;
-  std::chrono::steady_clock::time_point epoch() const;
 
   class Impl;
 

@@ -2,7 +2,6 @@
 // The outcome classes of one request (DESIGN.md, "Error classes"). A failed request is a row
 // with one of these; it never enters a latency histogram.
 
-#include <optional>
 #include <string_view>
 
 namespace llmbench::net {
@@ -21,7 +20,6 @@ enum class ErrorClass {
 };
 
 std::string_view to_string(ErrorClass e);
-std::optional<ErrorClass> error_class_from_string(std::string_view s);
 // The class an HTTP status maps to when the body says nothing more specific.
 ErrorClass error_class_for_status(long status);
 

@@ -45,9 +45,6 @@ class ResponseParser : public net::ResponseHandler {
   bool first_token_seen() const override { return m_response.t_first_token_ns >= 0; }
   void on_complete(const net::TransferResult& result) override;
 
-  // Feeds a whole recorded body as if it had arrived at `t_ns` with `status` (tests, replay).
-  void feed_recorded(long status, std::string_view body, std::int64_t t_ns);
-
  protected:
   // One SSE event of a 2xx stream. Return false to stop reading (a protocol error set with
   // fail(), or an error event).

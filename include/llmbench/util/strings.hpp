@@ -19,6 +19,8 @@ std::optional<std::string> closest_match(std::string_view word,
 std::vector<std::string> split(std::string_view text, char sep);
 std::string_view trim(std::string_view text);
 bool starts_with_ci(std::string_view text, std::string_view prefix);
+// ASCII case-insensitive equality (HTTP header names).
+bool equals_ci(std::string_view a, std::string_view b);
 std::string join(std::span<const std::string> parts, std::string_view sep);
 
 }  // namespace llmbench::util
