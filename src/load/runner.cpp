@@ -71,8 +71,8 @@ struct Lane {
   std::int64_t last_done_ns = -1;
 };
 
-struct Attempt {
-  std::unique_ptr<providers::ResponseParser> parser;
+// One request: where it belongs and which try this is (kept across retries).
+struct Work {
   Lane* lane = nullptr;
   std::size_t prompt = 0;
   std::int64_t seq = 0;
@@ -81,14 +81,15 @@ struct Attempt {
   std::optional<std::int64_t> t_sched;
 };
 
+struct Attempt {
+  Work work;
+  std::unique_ptr<providers::ResponseParser> parser;
+  std::size_t index = 0;  // its place in m_attempts, for O(1) removal
+};
+
 struct Retry {
   std::int64_t due_ns = 0;
-  Lane* lane = nullptr;
-  std::size_t prompt = 0;
-  std::int64_t seq = 0;
-  int attempt = 1;
-  bool warmup = false;
-  std::optional<std::int64_t> t_sched;
+  Work work;
 };
 
 std::string rate_phase(double rate) {
@@ -437,7 +438,7 @@ class Runner::Impl {
     while (!lane.backlog.empty() && (!lane.spec.cap || lane.in_flight < *lane.spec.cap)) {
       const auto [scheduled, warmup] = lane.backlog.front();
       lane.backlog.pop_front();
-      start_attempt(lane, next_prompt(lane), m_next_seq++, 1, warmup, scheduled);
+      start_attempt({&lane, next_prompt(lane), m_next_seq++, 1, warmup, scheduled});
     }
   }
 
@@ -480,26 +481,22 @@ class Runner::Impl {
 
   void launch(Lane& lane, std::optional<std::int64_t> t_sched, std::int64_t now) {
     const bool warmup = count_scheduled(lane, t_sched.value_or(now));
-    start_attempt(lane, next_prompt(lane), m_next_seq++, 1, warmup, t_sched);
+    start_attempt({&lane, next_prompt(lane), m_next_seq++, 1, warmup, t_sched});
   }
 
-  // A backlog entry was counted when it was scheduled; this only sends it.
-  void start_attempt(Lane& lane, std::size_t prompt, std::int64_t seq, int attempt, bool warmup,
-                     std::optional<std::int64_t> t_sched) {
+  // Sends one attempt (a backlog entry or retry was counted when it was scheduled).
+  void start_attempt(const Work& work) {
+    Lane& lane = *work.lane;
     const TargetCtx& target = m_targets[lane.spec.target];
-    const Template& tmpl = target.templates[prompt];
-    auto a = std::make_unique<Attempt>();
+    const Template& tmpl = target.templates[work.prompt];
     providers::ParserOptions options;
     options.stream = tmpl.stream;
     options.keep_text = m_suite.store_content;
     options.expected_events = tmpl.expected_events;
+    auto a = std::make_unique<Attempt>();
+    a->work = work;
     a->parser = target.codec->parser(options);
-    a->lane = &lane;
-    a->prompt = prompt;
-    a->seq = seq;
-    a->attempt = attempt;
-    a->warmup = warmup;
-    a->t_sched = t_sched;
+    a->index = m_attempts.size();
     Attempt* raw = a.get();
     a->parser->set_on_done([this, raw](providers::ResponseParser&) { m_finished.push_back(raw); });
     ++lane.in_flight;
@@ -508,7 +505,7 @@ class Runner::Impl {
     if (target.free) {
       // The mock scripts each request from (seed, index): the run is reproducible.
       net::HttpRequest http = tmpl.http;
-      http.headers.emplace_back("x-mock-index", std::to_string(seq));
+      http.headers.emplace_back("x-mock-index", std::to_string(work.seq));
       m_engine.start(std::move(http), *raw->parser);
     } else {
       m_engine.start(tmpl.http, *raw->parser);
@@ -522,8 +519,8 @@ class Runner::Impl {
         ++i;
         continue;
       }
-      --r.lane->pending_retries;
-      start_attempt(*r.lane, r.prompt, r.seq, r.attempt, r.warmup, r.t_sched);
+      --r.work.lane->pending_retries;
+      start_attempt(r.work);
       m_retries.erase(m_retries.begin() + static_cast<std::ptrdiff_t>(i));
     }
   }
@@ -535,19 +532,20 @@ class Runner::Impl {
       batch.swap(m_finished);
       for (Attempt* a : batch) {
         finish(*a);
-        const auto it = std::find_if(m_attempts.begin(), m_attempts.end(),
-                                     [a](const auto& p) { return p.get() == a; });
-        std::iter_swap(it, m_attempts.end() - 1);
+        const std::size_t at = a->index;  // swap with the last, then drop it
+        std::swap(m_attempts[at], m_attempts.back());
+        m_attempts[at]->index = at;
         m_attempts.pop_back();
       }
     }
   }
 
-  void finish(Attempt& a) {
+  void finish(Attempt& attempt) {
+    const Work& a = attempt.work;
     Lane& lane = *a.lane;
     --lane.in_flight;
     --m_in_flight;
-    const providers::Response& r = a.parser->response();
+    const providers::Response& r = attempt.parser->response();
     const TargetCtx& target = m_targets[lane.spec.target];
     store::RequestRow row;
     row.run_id = m_options.run_id;
@@ -602,14 +600,8 @@ class Runner::Impl {
     const bool retry = r.error == net::ErrorClass::rate_limited && m_suite.load.retry &&
                        a.attempt <= m_suite.load.max_retries && !stopping();
     if (retry) {
-      Retry next;
-      next.due_ns = m_engine.now_ns() + r.retry_after_ms.value_or(1000) * k_ms;
-      next.lane = &lane;
-      next.prompt = a.prompt;
-      next.seq = a.seq;
-      next.attempt = a.attempt + 1;
-      next.warmup = a.warmup;
-      next.t_sched = a.t_sched;
+      Retry next{m_engine.now_ns() + r.retry_after_ms.value_or(1000) * k_ms, a};
+      ++next.work.attempt;
       ++lane.pending_retries;
       m_retries.push_back(next);
     } else {
