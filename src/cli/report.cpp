@@ -52,17 +52,7 @@ void register_report(CLI::App& app, Globals& globals) {
     if (f.args.size() != 1) {
       throw InputError("llmbench report takes one RUN (an id, a unique prefix, or latest)");
     }
-    std::vector<std::string> formats;
-    for (auto fmt_name :
-         util::split(f.formats.empty() ? "md,csv,json,hlog,html" : f.formats, ',')) {
-      fmt_name = std::string(util::trim(fmt_name));
-      const auto& all = report::all_formats();
-      if (std::find(all.begin(), all.end(), fmt_name) == all.end()) {
-        throw InputError(fmt::format(
-            "--format: unknown format \"{}\" (use md, csv, json, hlog, html)", fmt_name));
-      }
-      formats.push_back(fmt_name);
-    }
+    const auto formats = report::parse_formats(f.formats);
     auto db = store::Database::open(globals.db_path);
     const std::string id = store::resolve_run(db, f.args.front());
     const auto r = report::build_report(db, id);
@@ -74,7 +64,9 @@ void register_report(CLI::App& app, Globals& globals) {
           std::cout << report::render_summary_csv(r);
         } else if (name == "json") {
           std::cout << report::render_json(r);
-        }
+        } else if (name == "html") {
+          std::cout << report::render_html(db, r);
+        }  // hlog files are one per metric: they need a folder
       }
       return;
     }

@@ -57,23 +57,6 @@ extern "C" void on_stop_signal(int /*sig*/) {
   }
 }
 
-std::vector<std::string> parse_formats(const std::string& text) {
-  std::vector<std::string> out;
-  for (auto f : util::split(text, ',')) {
-    f = std::string(util::trim(f));
-    if (f.empty()) {
-      continue;
-    }
-    const auto& all = report::all_formats();
-    if (std::find(all.begin(), all.end(), f) == all.end()) {
-      throw InputError(fmt::format(
-          "--format {}: unknown format \"{}\" (use md, csv, json, hlog, html)", text, f));
-    }
-    out.push_back(f);
-  }
-  return out;
-}
-
 std::string tags_json(const std::vector<std::string>& tags) {
   std::string out = "{";
   for (const auto& tag : tags) {
@@ -195,7 +178,7 @@ int run_suite(Globals& g, const RunFlags& f) {
                                  loaded.diagnostics.error_count() == 1 ? "" : "s"));
   }
   const suite::Suite& s = *loaded.suite;
-  const auto formats = parse_formats(f.formats);
+  const auto formats = report::parse_formats(f.formats);
   // Gates from the suite's [gate] and from --fail-on are checked before anything is sent.
   DiffFlags diff = f.diff;
   for (const auto& text : s.gates.fail_on) {

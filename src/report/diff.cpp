@@ -12,14 +12,12 @@
 #include "llmbench/util/error.hpp"
 #include "llmbench/util/json_writer.hpp"
 #include "llmbench/util/xml.hpp"
+#include "sql.hpp"
 
 namespace llmbench::report {
 
 namespace {
 
-constexpr std::string_view k_final =
-    "NOT EXISTS (SELECT 1 FROM requests r2 WHERE r2.run_id = r.run_id AND r2.seq = r.seq "
-    "AND r2.attempt > r.attempt)";
 constexpr std::size_t k_max_itl_samples = 20'000;
 
 std::string json_field(const std::string& json, const char* key) {
@@ -139,7 +137,7 @@ RunSamples load_samples(store::Database& db, const std::string& run_id) {
       fmt::format("SELECT target, phase, error_class, t_send_ns, t_first_token_ns, t_done_ns, "
                   "output_tokens, cost_usd FROM requests r WHERE run_id = ? AND warmup = 0 AND {} "
                   "ORDER BY seq",
-                  k_final));
+                  k_final_attempt));
   st.bind(1, run_id);
   while (st.step()) {
     const auto key = std::make_pair(st.text(0), st.text(1));

@@ -7,6 +7,7 @@
 
 #include "llmbench/report/writers.hpp"
 #include "llmbench/util/error.hpp"
+#include "llmbench/util/strings.hpp"
 #include "llmbench/util/table.hpp"
 
 namespace llmbench::report {
@@ -31,16 +32,30 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   }
 }
 
-std::string cell(const TargetReport& t, std::string_view metric, double MetricSummary::*field) {
-  const MetricSummary* m = t.metric(metric);
-  return m == nullptr ? "-" : format_ms(m->*field);
-}
-
 }  // namespace
 
 const std::vector<std::string>& all_formats() {
   static const std::vector<std::string> all = {"md", "csv", "json", "hlog", "html"};
   return all;
+}
+
+std::vector<std::string> parse_formats(const std::string& text) {
+  if (util::trim(text).empty()) {
+    return all_formats();
+  }
+  std::vector<std::string> out;
+  for (auto f : util::split(text, ',')) {
+    f = std::string(util::trim(f));
+    if (f.empty()) {
+      continue;
+    }
+    if (std::find(all_formats().begin(), all_formats().end(), f) == all_formats().end()) {
+      throw InputError(fmt::format(
+          "--format {}: unknown format \"{}\" (use md, csv, json, hlog, html)", text, f));
+    }
+    out.push_back(f);
+  }
+  return out;
 }
 
 std::string render_summary_table(const RunReport& r) {
@@ -51,14 +66,14 @@ std::string render_summary_table(const RunReport& r) {
                          Align::right, Align::right, Align::right, Align::right, Align::right,
                          Align::right, Align::right, Align::right});
   for (const auto& t : r.targets) {
-    table.add_row(
-        {t.phase.empty() ? t.target : t.target + " " + t.phase, std::to_string(t.requests),
-         std::to_string(t.errors), cell(t, "ttft", &MetricSummary::p50),
-         cell(t, "ttft", &MetricSummary::p95), cell(t, "ttft", &MetricSummary::p99),
-         cell(t, "e2e", &MetricSummary::p50), cell(t, "e2e", &MetricSummary::p95),
-         cell(t, "itl", &MetricSummary::p50), cell(t, "itl", &MetricSummary::p99),
-         fmt::format("{:.0f}", t.output_tokens_per_s), fmt::format("{:.1f}", t.requests_per_s),
-         t.cost_usd ? fmt::format("${:.4f}", *t.cost_usd) : "unknown"});
+    table.add_row({t.label(), std::to_string(t.requests), std::to_string(t.errors),
+                   ms_cell(t, "ttft", &MetricSummary::p50), ms_cell(t, "ttft", &MetricSummary::p95),
+                   ms_cell(t, "ttft", &MetricSummary::p99), ms_cell(t, "e2e", &MetricSummary::p50),
+                   ms_cell(t, "e2e", &MetricSummary::p95), ms_cell(t, "itl", &MetricSummary::p50),
+                   ms_cell(t, "itl", &MetricSummary::p99),
+                   fmt::format("{:.0f}", t.output_tokens_per_s),
+                   fmt::format("{:.1f}", t.requests_per_s),
+                   t.cost_usd ? fmt::format("${:.4f}", *t.cost_usd) : "unknown"});
   }
   return table.render() + "latencies in ms; tok/s: output tokens per second\n";
 }

@@ -36,10 +36,6 @@ thead th { background: #f0f0f0; }
                .chart { break-inside: avoid; } }
 )";
 
-std::string label(const TargetReport& t) {
-  return t.phase.empty() ? t.target : t.target + " " + t.phase;
-}
-
 std::string chart_id(std::string prefix, std::size_t i) {
   return fmt::format("{}-{}", prefix, i);
 }
@@ -63,7 +59,7 @@ std::string percentile_chart(const RunReport& r, std::string_view metric, const 
     if (!h || h->count() == 0) {
       continue;
     }
-    svg::Series s{label(t), {}, false};
+    svg::Series s{t.label(), {}, false};
     for (const double p : k_ps) {
       s.points.push_back({p, static_cast<double>(h->value_at_percentile(p)) / 1e6});
     }
@@ -95,7 +91,7 @@ std::string histogram_chart(const TargetReport& t, std::string_view metric, cons
     const int i = std::clamp(static_cast<int>((v - lo) / (hi - lo) * k_bins), 0, k_bins - 1);
     bars[static_cast<std::size_t>(i)].count += static_cast<double>(b.count);
   });
-  return svg::bar_chart(id, fmt::format("{} distribution, {} (to p99.9)", name, label(t)),
+  return svg::bar_chart(id, fmt::format("{} distribution, {} (to p99.9)", name, t.label()),
                         {name + " (ms)", false, false},
                         {metric == "itl" ? "gaps between tokens" : "requests", false, false}, bars);
 }
@@ -211,11 +207,6 @@ std::string sweep_charts(const RunReport& r) {
                          goodput);
 }
 
-std::string cell(const TargetReport& t, std::string_view metric, double MetricSummary::*field) {
-  const MetricSummary* m = t.metric(metric);
-  return m == nullptr ? "-" : format_ms(m->*field);
-}
-
 }  // namespace
 
 std::string render_html(store::Database& db, const RunReport& r) {
@@ -249,10 +240,10 @@ std::string render_html(store::Database& db, const RunReport& r) {
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</"
         "td>"
         "<td>{}</td><td>{}</td><td>{:.0f}</td><td>{:.1f}</td><td>{}</td></tr>\n",
-        esc(label(t)), t.requests, t.errors, cell(t, "ttft", &MetricSummary::p50),
-        cell(t, "ttft", &MetricSummary::p95), cell(t, "ttft", &MetricSummary::p99),
-        cell(t, "e2e", &MetricSummary::p50), cell(t, "e2e", &MetricSummary::p95),
-        cell(t, "itl", &MetricSummary::p50), cell(t, "itl", &MetricSummary::p99),
+        esc(t.label()), t.requests, t.errors, ms_cell(t, "ttft", &MetricSummary::p50),
+        ms_cell(t, "ttft", &MetricSummary::p95), ms_cell(t, "ttft", &MetricSummary::p99),
+        ms_cell(t, "e2e", &MetricSummary::p50), ms_cell(t, "e2e", &MetricSummary::p95),
+        ms_cell(t, "itl", &MetricSummary::p50), ms_cell(t, "itl", &MetricSummary::p99),
         t.output_tokens_per_s, t.requests_per_s,
         t.cost_usd ? fmt::format("${:.4f}", *t.cost_usd) : "unknown");
   }
@@ -269,7 +260,7 @@ std::string render_html(store::Database& db, const RunReport& r) {
     for (const auto& t : r.targets) {
       for (const auto& s : t.slo) {
         out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>\n",
-                           esc(label(t)), s.key, s.limit,
+                           esc(t.label()), s.key, s.limit,
                            s.actual ? fmt::format("{:.4g}", *s.actual) : "no data",
                            s.pass ? "" : " class=\"fail\"", s.pass ? "met" : "MISSED");
       }

@@ -25,14 +25,6 @@ std::string money(double usd) {
   return usd >= 1 ? fmt::format("${:.2f}", usd) : fmt::format("${:.6f}", usd);
 }
 
-std::string heading(const TargetReport& t) {
-  std::string h = t.target;
-  if (!t.phase.empty()) {
-    h += " · " + t.phase;
-  }
-  return h;
-}
-
 }  // namespace
 
 std::string render_markdown(const RunReport& r) {
@@ -55,7 +47,7 @@ std::string render_markdown(const RunReport& r) {
   }
   out += fmt::format("| tags | `{}` |\n", run.tags_json);
   for (const auto& t : r.targets) {
-    out += fmt::format("\n## {}\n\n", heading(t));
+    out += fmt::format("\n## {}\n\n", t.phase.empty() ? t.target : t.target + " · " + t.phase);
     out += fmt::format("{} / {}. {} requests measured, {} errors ({:.2f}%)", t.provider, t.model,
                        t.requests, t.errors, 100.0 * t.error_rate());
     if (t.warmup > 0) {

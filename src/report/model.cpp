@@ -8,15 +8,11 @@
 
 #include "llmbench/store/runs.hpp"
 #include "llmbench/util/error.hpp"
+#include "sql.hpp"
 
 namespace llmbench::report {
 
 namespace {
-
-// A row is final when no later attempt of the same request exists.
-constexpr std::string_view k_final =
-    "NOT EXISTS (SELECT 1 FROM requests r2 WHERE r2.run_id = r.run_id AND r2.seq = r.seq "
-    "AND r2.attempt > r.attempt)";
 
 struct LatencySlo {
   std::string key;
@@ -126,6 +122,11 @@ std::string format_ms(double ns) {
   return fmt::format("{:.2f}", ms);
 }
 
+std::string ms_cell(const TargetReport& t, std::string_view metric, double MetricSummary::*field) {
+  const MetricSummary* m = t.metric(metric);
+  return m == nullptr ? "-" : format_ms(m->*field);
+}
+
 RunReport build_report(store::Database& db, const std::string& run_id) {
   RunReport report;
   const auto run = store::get_run(db, run_id);
@@ -189,7 +190,7 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
         "SUM(CASE WHEN warmup = 0 AND {} THEN 1 ELSE 0 END), "
         "MIN(rowid) "
         "FROM requests r WHERE run_id = ? AND {} GROUP BY target, phase ORDER BY MIN(rowid)",
-        goodput, k_final));
+        goodput, k_final_attempt));
     st.bind(1, run_id);
     while (st.step()) {
       TargetReport t;
@@ -243,7 +244,7 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
         "SELECT target, phase, error_class, COUNT(*) FROM requests r WHERE run_id = ? AND "
         "warmup = 0 AND error_class IS NOT NULL AND {} GROUP BY target, phase, error_class "
         "ORDER BY COUNT(*) DESC, error_class",
-        k_final));
+        k_final_attempt));
     st.bind(1, run_id);
     while (st.step()) {
       if (auto it = by_key.find({st.text(0), st.text(1)}); it != by_key.end()) {

@@ -57,6 +57,8 @@ struct TargetReport {
   std::vector<SloCheck> slo;
 
   const MetricSummary* metric(std::string_view name) const;
+  // "target", or "target phase" in a sweep.
+  std::string label() const { return phase.empty() ? target : target + " " + phase; }
   double error_rate() const {
     return requests > 0 ? static_cast<double>(errors) / static_cast<double>(requests) : 0;
   }
@@ -75,5 +77,7 @@ RunReport build_report(store::Database& db, const std::string& run_id);
 // Display helpers shared by the writers.
 double to_ms(double ns);
 std::string format_ms(double ns);  // "12.3" (ms, 3 significant digits below 100)
+// A latency statistic of one metric in ms for a table cell ("-" when the metric is absent).
+std::string ms_cell(const TargetReport& t, std::string_view metric, double MetricSummary::*field);
 
 }  // namespace llmbench::report

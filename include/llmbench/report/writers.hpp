@@ -30,6 +30,8 @@ void write_requests_csv(store::Database& db, const std::string& run_id, std::ost
 
 // The formats `--format` accepts: md, csv, json, hlog, html.
 const std::vector<std::string>& all_formats();
+// "md,json" -> {"md", "json"} (empty: all); throws InputError naming an unknown format.
+std::vector<std::string> parse_formats(const std::string& text);
 // Writes `formats` into `dir` (created if missing); returns the files written. Throws
 // InputError when the folder cannot be written.
 std::vector<std::string> write_reports(store::Database& db, const RunReport& report,
