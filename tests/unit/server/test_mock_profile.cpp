@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "llmbench/suite/suite.hpp"
 #include "llmbench/util/error.hpp"
 #include "support/temp_dir.hpp"
 
@@ -158,4 +159,13 @@ TEST(MockProfile, ErrorsNameTheLine) {
   expect_error("[mock]\n[mock.faults]\nreset = 0.7\nstall = 0.7\n", "more than 1");
   expect_error("ttft = \"1ms\"\n", "needs a [mock] table");
   expect_error("[mock\n", "bad.toml:1:");
+}
+
+TEST(Faults, TheSuiteKnowsEveryFaultTheServerInjects) {
+  // suite/ cannot depend on server/, so it keeps its own list of names; they must agree.
+  const auto& names = llmbench::suite::mock_fault_names();
+  ASSERT_EQ(names.size(), all_faults().size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(names[i], to_string(all_faults()[i]));
+  }
 }
