@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "llmbench/cache/blake3.hpp"
@@ -86,6 +87,41 @@ struct CacheStore::Reader {
   simdjson::dom::parser parser;
 };
 
+providers::Recording to_recording(const CachedResponse& c) {
+  providers::Recording r;
+  r.status = c.status;
+  r.stream = !c.events.empty();
+  r.body = c.body;
+  r.events = c.events;
+  r.model = c.model;
+  r.system_fingerprint = c.system_fingerprint;
+  r.ttft_us = c.ttft_ms * 1000;
+  // Milliseconds, rounded down: a stream ends with its last event at the latest.
+  r.duration_us = c.duration_ms * 1000;
+  if (!c.events.empty()) {
+    r.duration_us = std::max(r.duration_us, c.events.back().offset_us);
+  }
+  return r;
+}
+
+CachedResponse from_recording(std::string fingerprint, std::string provider,
+                              std::string canonical_request, providers::Recording recording,
+                              std::int64_t created_at_ms) {
+  CachedResponse c;
+  c.fingerprint = std::move(fingerprint);
+  c.provider = std::move(provider);
+  c.canonical_request = std::move(canonical_request);
+  c.model = std::move(recording.model);
+  c.status = recording.status;
+  c.body = std::move(recording.body);
+  c.events = std::move(recording.events);
+  c.system_fingerprint = std::move(recording.system_fingerprint);
+  c.ttft_ms = recording.ttft_us < 0 ? 0 : recording.ttft_us / 1000;
+  c.duration_ms = recording.duration_us / 1000;
+  c.created_at_ms = created_at_ms;
+  return c;
+}
+
 CacheStore CacheStore::open(const std::string& path) {
   const std::filesystem::path p(path);
   std::error_code ec;
@@ -122,32 +158,105 @@ CacheStore::~CacheStore() {
 }
 
 void CacheStore::put(const CachedResponse& r) {
+  put_many(std::span<const CachedResponse>(&r, 1));
+}
+
+void CacheStore::put_many(std::span<const CachedResponse> rows) {
   m_db.transaction([&] {
     auto req = m_db.prepare(
         "INSERT INTO requests (fingerprint, provider, canonical_request) VALUES (?, ?, ?) "
         "ON CONFLICT (fingerprint) DO UPDATE SET provider = excluded.provider, "
         "canonical_request = excluded.canonical_request");
-    req.bind(1, r.fingerprint).bind(2, r.provider).bind(3, r.canonical_request);
-    req.step();
     auto res = m_db.prepare(
         "INSERT OR REPLACE INTO responses (fingerprint, body, events_json) VALUES (?, ?, ?)");
-    res.bind(1, r.fingerprint).bind(2, r.body).bind(3, events_json(r.events));
-    res.step();
     auto meta = m_db.prepare(
         "INSERT OR REPLACE INTO meta (fingerprint, created_at_ms, hit_count, model, "
         "system_fingerprint, response_duration_ms, ttft_ms, provider, status) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    meta.bind(1, r.fingerprint)
-        .bind(2, r.created_at_ms)
-        .bind(3, r.hit_count)
-        .bind(4, r.model)
-        .bind(5, r.system_fingerprint)
-        .bind(6, r.duration_ms)
-        .bind(7, r.ttft_ms)
-        .bind(8, r.provider)
-        .bind(9, static_cast<std::int64_t>(r.status));
-    meta.step();
+    for (const CachedResponse& r : rows) {
+      req.reset();
+      res.reset();
+      meta.reset();
+      req.bind(1, r.fingerprint).bind(2, r.provider).bind(3, r.canonical_request);
+      req.step();
+      res.bind(1, r.fingerprint).bind(2, r.body).bind(3, events_json(r.events));
+      res.step();
+      meta.bind(1, r.fingerprint)
+          .bind(2, r.created_at_ms)
+          .bind(3, r.hit_count)
+          .bind(4, r.model)
+          .bind(5, r.system_fingerprint)
+          .bind(6, r.duration_ms)
+          .bind(7, r.ttft_ms)
+          .bind(8, r.provider)
+          .bind(9, static_cast<std::int64_t>(r.status));
+      meta.step();
+    }
   });
+}
+
+CacheWriter::CacheWriter(const std::string& path) : m_store(CacheStore::open(path)) {
+  m_thread = std::thread([this] { run(); });
+}
+
+CacheWriter::~CacheWriter() {
+  try {
+    close();
+  } catch (...) {
+    // close() explicitly to see the error.
+  }
+}
+
+void CacheWriter::put(CachedResponse response) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_queue.push_back(std::move(response));
+  }
+  m_wake.notify_one();
+}
+
+std::int64_t CacheWriter::close() {
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_closed) {
+      return m_written;
+    }
+    m_closed = true;
+  }
+  m_wake.notify_one();
+  if (m_thread.joinable()) {
+    m_thread.join();
+  }
+  if (m_error) {
+    throw RunError(*m_error);
+  }
+  return m_written;
+}
+
+void CacheWriter::run() {
+  std::vector<CachedResponse> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(m_mutex);
+      m_wake.wait(lock, [&] { return m_closed || !m_queue.empty(); });
+      if (m_queue.empty()) {
+        return;  // closed and drained
+      }
+      batch.swap(m_queue);
+    }
+    try {
+      m_store.put_many(batch);
+      m_written += static_cast<std::int64_t>(batch.size());
+    } catch (const Error& e) {
+      m_error = fmt::format("the response cache could not store {} responses: {}", batch.size(),
+                            e.what());
+      std::lock_guard lock(m_mutex);
+      m_queue.clear();
+      m_closed = true;
+      return;
+    }
+    batch.clear();
+  }
 }
 
 std::optional<CachedResponse> CacheStore::get(const std::string& fingerprint, bool with_events) {

@@ -32,6 +32,7 @@
 #include "llmbench/util/strings.hpp"
 #include "llmbench/util/time.hpp"
 #include "llmbench/util/uuid.hpp"
+#include "run_cache.hpp"
 
 namespace llmbench::cli {
 
@@ -46,8 +47,43 @@ struct RunFlags {
   bool no_report = false;
   std::string save_baseline;
   std::string baseline;
+  std::string cache_mode;
+  std::string cache_path;
+  std::string replay_timing;
+  std::string cache_key;
   DiffFlags diff;
 };
+
+// [cache] in the suite, then the flags over it.
+suite::CacheConfig cache_config(const suite::Suite& s, const RunFlags& f) {
+  suite::CacheConfig c = s.cache;
+  if (!f.cache_mode.empty()) {
+    const auto mode = suite::cache_mode_from_string(f.cache_mode);
+    if (!mode) {
+      throw InputError(fmt::format(
+          "--cache-mode {}: use off, record, replay or auto (docs/cache.md)", f.cache_mode));
+    }
+    c.mode = *mode;
+  }
+  if (!f.cache_path.empty()) {
+    c.path = f.cache_path;
+  }
+  if (!f.replay_timing.empty()) {
+    const auto timing = suite::replay_timing_from_string(f.replay_timing);
+    if (!timing) {
+      throw InputError(fmt::format(
+          "--replay-timing {}: use none, recorded or scale:F (e.g. scale:0.5)", f.replay_timing));
+    }
+    c.timing = *timing;
+  }
+  if (!f.cache_key.empty()) {
+    if (f.cache_key != "semantic" && f.cache_key != "full") {
+      throw InputError(fmt::format("--cache-key {}: use semantic or full", f.cache_key));
+    }
+    c.full_key = f.cache_key == "full";
+  }
+  return c;
+}
 
 std::atomic<load::Runner*> g_runner{nullptr};
 
@@ -197,6 +233,7 @@ int run_suite(Globals& g, const RunFlags& f) {
     report::parse_gate(text);
   }
   const auto tags = tags_json(f.tags);
+  const suite::CacheConfig cache_cfg = cache_config(s, f);
   auto grace = util::parse_duration(f.grace);
   if (!grace) {
     throw InputError(fmt::format("--grace {}", grace.error()));
@@ -215,8 +252,17 @@ int run_suite(Globals& g, const RunFlags& f) {
     report::check_writable_dir(out_dir);
   }
 
-  std::optional<server::MockServer> mock;
+  std::optional<RunCache> response_cache;
   load::RunnerOptions options;
+  if (cache_cfg.mode != suite::CacheMode::off) {
+    response_cache.emplace(cache_cfg.path, cache_cfg.mode,
+                           cache_cfg.full_key ? cache::KeyMode::full : cache::KeyMode::semantic);
+    options.cache = &*response_cache;
+    options.cache_mode = cache_cfg.mode;
+    options.replay_timing = cache_cfg.timing;
+  }
+
+  std::optional<server::MockServer> mock;
   options.run_id = run_id;
   options.grace = *grace;
   for (const auto& t : s.targets) {
@@ -279,6 +325,9 @@ int run_suite(Globals& g, const RunFlags& f) {
     } catch (...) {
       g_runner.store(nullptr);
       writer.close();
+      if (response_cache) {
+        response_cache->close();
+      }
       store::finish_run(db, run_id, "failed", util::unix_ms_now());
       throw;
     }
@@ -294,6 +343,14 @@ int run_suite(Globals& g, const RunFlags& f) {
     status = "interrupted";
   }
   writer.close();
+  if (response_cache) {
+    const std::int64_t recorded = response_cache->close();
+    if (!g.quiet) {
+      std::cerr << fmt::format("cache {} ({}): {} replayed, {} missed, {} recorded\n",
+                               cache_cfg.path, suite::to_string(cache_cfg.mode),
+                               response_cache->hits(), response_cache->misses(), recorded);
+    }
+  }
   db.transaction([&] {
     for (const auto& row : aggregator.rows(run_id)) {
       store::insert_histogram(db, row);
@@ -355,6 +412,14 @@ void register_run(CLI::App& app, Globals& globals) {
                   "Name this run as a baseline (the name moves to the newest run saved)");
   cmd->add_option("--baseline", f.baseline,
                   "After the run, diff it against this run or baseline name (and gate)");
+  cmd->add_option("--cache-mode", f.cache_mode,
+                  "Response cache: off, record, replay or auto (default: the suite's [cache], "
+                  "else off)");
+  cmd->add_option("--cache", f.cache_path, "The cache file (default .llmbench/cache.db)");
+  cmd->add_option("--replay-timing", f.replay_timing,
+                  "How replayed streams are paced: none, recorded or scale:F");
+  cmd->add_option("--cache-key", f.cache_key,
+                  "semantic (default: ignores stream, stream_options, user) or full");
   add_diff_options(*cmd, f.diff);
   cmd->callback([&globals] { globals.exit_code = static_cast<ExitCode>(run_suite(globals, f)); });
 }

@@ -85,6 +85,14 @@ struct Attempt {
   Work work;
   std::unique_ptr<providers::ResponseParser> parser;
   std::size_t index = 0;  // its place in m_attempts, for O(1) removal
+  // Record mode: sits in front of the parser and keeps the stream.
+  std::unique_ptr<providers::Recorder> recorder;
+  // Replayed from the cache: the recording, and how far it has been fed to the parser.
+  std::optional<providers::Recording> replay;
+  std::size_t next_event = 0;
+  bool replay_started = false;
+  std::int64_t replay_t0 = 0;
+  std::int64_t replay_first_byte = -1;
 };
 
 struct Retry {
@@ -371,6 +379,7 @@ class Runner::Impl {
         }
         if (m_stop.load() > 1 || t >= grace_deadline) {
           m_engine.cancel_all();
+          cancel_replays();
           collect();
         }
       }
@@ -391,6 +400,12 @@ class Runner::Impl {
       for (const Retry& r : m_retries) {
         wake = std::min(wake, r.due_ns);
       }
+      for (const Attempt* a : m_replaying) {
+        wake = std::min(wake, next_replay_due(*a));
+      }
+      if (!m_finished.empty()) {
+        wake = t;  // answered from the cache during this pass
+      }
       if (grace_deadline >= 0) {
         wake = std::min(wake, grace_deadline);
       }
@@ -398,6 +413,7 @@ class Runner::Impl {
         wake = std::min(wake, m_last_progress + m_options.progress_every.count() * k_ms);
       }
       m_engine.poll(net::Nanos(std::max<std::int64_t>(0, wake - t)));
+      advance_replays(m_engine.now_ns());
       collect();
       emit_progress(false);
     }
@@ -491,7 +507,9 @@ class Runner::Impl {
     const Template& tmpl = target.templates[work.prompt];
     providers::ParserOptions options;
     options.stream = tmpl.stream;
-    options.keep_text = m_suite.store_content;
+    const auto mode = m_options.cache_mode;
+    const bool caching = m_options.cache != nullptr && mode != suite::CacheMode::off;
+    options.keep_text = m_suite.store_content || caching;  // a recording assembles the text
     options.expected_events = tmpl.expected_events;
     auto a = std::make_unique<Attempt>();
     a->work = work;
@@ -502,14 +520,124 @@ class Runner::Impl {
     ++lane.in_flight;
     ++m_in_flight;
     m_attempts.push_back(std::move(a));
+    const std::string_view protocol = target.codec->name();
+    if (caching && mode != suite::CacheMode::record) {
+      if (auto hit = m_options.cache->lookup(protocol, tmpl.http.body)) {
+        start_replay(*raw, std::move(*hit));
+        return;
+      }
+      if (mode == suite::CacheMode::replay) {
+        net::TransferResult miss;
+        miss.error = net::ErrorClass::cache_miss;
+        miss.message =
+            "no cached response for this request (record one first with "
+            "--cache-mode record or auto; `llmbench cache ls` shows what is cached)";
+        miss.t_send_ns = miss.t_done_ns = m_engine.now_ns();
+        raw->parser->on_complete(miss);
+        return;
+      }
+    }
+    net::ResponseHandler* handler = raw->parser.get();
+    if (caching) {  // record, or auto on a miss
+      raw->recorder = std::make_unique<providers::Recorder>(*raw->parser, std::string(protocol),
+                                                            target.target->model());
+      handler = raw->recorder.get();
+    }
     if (target.free) {
       // The mock scripts each request from (seed, index): the run is reproducible.
       net::HttpRequest http = tmpl.http;
       http.headers.emplace_back("x-mock-index", std::to_string(work.seq));
-      m_engine.start(std::move(http), *raw->parser);
+      m_engine.start(std::move(http), *handler);
     } else {
-      m_engine.start(tmpl.http, *raw->parser);
+      m_engine.start(tmpl.http, *handler);
     }
+  }
+
+  // -- replay from the cache ---------------------------------------------------------------
+
+  void start_replay(Attempt& a, providers::Recording recording) {
+    a.replay = std::move(recording);
+    a.replay_t0 = m_engine.now_ns();
+    if (!step_replay(a, a.replay_t0)) {
+      m_replaying.push_back(&a);
+    }
+  }
+
+  // When the recorded instant `offset_us` (from the send) falls due under the replay timing.
+  std::int64_t replay_due(const Attempt& a, std::int64_t offset_us) const {
+    const auto& timing = m_options.replay_timing;
+    if (timing.kind == suite::ReplayTiming::Kind::none) {
+      return a.replay_t0;
+    }
+    const double scale = timing.kind == suite::ReplayTiming::Kind::scaled ? timing.scale : 1.0;
+    return a.replay_t0 +
+           std::llround(static_cast<double>(std::max<std::int64_t>(0, offset_us)) * 1e3 * scale);
+  }
+
+  std::int64_t next_replay_due(const Attempt& a) const {
+    const providers::Recording& rec = *a.replay;
+    if (!a.replay_started) {
+      return replay_due(
+          a, rec.stream && !rec.events.empty() ? rec.events.front().offset_us : rec.duration_us);
+    }
+    if (a.next_event < rec.events.size()) {
+      return replay_due(a, rec.events[a.next_event].offset_us);
+    }
+    return replay_due(a, rec.duration_us);
+  }
+
+  // Feeds the parser what is due by `now`; true once the replay is complete.
+  bool step_replay(Attempt& a, std::int64_t now) {
+    const providers::Recording& rec = *a.replay;
+    if (next_replay_due(a) > now) {
+      return false;
+    }
+    if (!a.replay_started) {
+      providers::replay_start(*a.parser, rec, now);
+      a.replay_started = true;
+      a.replay_first_byte = now;
+    }
+    while (a.next_event < rec.events.size() && next_replay_due(a) <= now) {
+      if (!providers::replay_event(*a.parser, rec.events[a.next_event], now)) {
+        a.next_event = rec.events.size();
+        break;
+      }
+      ++a.next_event;
+    }
+    if (next_replay_due(a) > now) {
+      return false;
+    }
+    if (!rec.stream) {
+      providers::replay_body(*a.parser, rec, now);
+    }
+    providers::replay_complete(*a.parser, rec, a.replay_t0, a.replay_first_byte, now);
+    return true;
+  }
+
+  void advance_replays(std::int64_t now) {
+    for (std::size_t i = 0; i < m_replaying.size();) {
+      if (step_replay(*m_replaying[i], now)) {
+        m_replaying[i] = m_replaying.back();
+        m_replaying.pop_back();
+      } else {
+        ++i;
+      }
+    }
+  }
+
+  // Replays still running when the grace period ends are cancelled like transfers.
+  void cancel_replays() {
+    for (Attempt* a : m_replaying) {
+      net::TransferResult cancelled;
+      cancelled.error = net::ErrorClass::cancelled;
+      cancelled.message = "cancelled during replay";
+      cancelled.status_code = a->replay_started ? a->replay->status : 0;
+      cancelled.t_send_ns = a->replay_t0;
+      cancelled.t_first_byte_ns = a->replay_first_byte;
+      cancelled.t_done_ns = m_engine.now_ns();
+      a->parser->on_complete(cancelled);
+    }
+    m_replaying.clear();
   }
 
   void launch_retries(std::int64_t now) {
@@ -580,8 +708,14 @@ class Runner::Impl {
     row.content_events = r.content_events();
     row.finish_reason = r.finish_reason;
     const Template& tmpl = target.templates[a.prompt];
-    if (target.free) {
-      row.cost_usd = 0.0;
+    row.replayed = attempt.replay.has_value();
+    if (attempt.recorder) {
+      if (auto recording = attempt.recorder->take()) {
+        m_options.cache->record(target.codec->name(), tmpl.http.body, std::move(*recording));
+      }
+    }
+    if (target.free || row.replayed) {
+      row.cost_usd = 0.0;  // a mock, or a replay: no tokens were paid for
     } else if (target.price && r.ok()) {
       pricing::Usage usage;
       usage.input_tokens = r.input_tokens.value_or(std::llround(tmpl.est_input_tokens));
@@ -659,6 +793,7 @@ class Runner::Impl {
   std::vector<std::unique_ptr<Attempt>> m_attempts;
   std::vector<Attempt*> m_finished;
   std::vector<Retry> m_retries;
+  std::vector<Attempt*> m_replaying;  // replays waiting for their next recorded instant
   std::int64_t m_in_flight = 0;
   std::int64_t m_next_seq = 1;
   std::int64_t m_done = 0;

@@ -6,7 +6,7 @@
 namespace llmbench::net {
 
 namespace {
-constexpr std::array<std::pair<ErrorClass, std::string_view>, 10> k_names = {{
+constexpr std::array<std::pair<ErrorClass, std::string_view>, 11> k_names = {{
     {ErrorClass::none, "none"},
     {ErrorClass::http_4xx, "http_4xx"},
     {ErrorClass::rate_limited, "rate_limited"},
@@ -17,6 +17,7 @@ constexpr std::array<std::pair<ErrorClass, std::string_view>, 10> k_names = {{
     {ErrorClass::connection, "connection"},
     {ErrorClass::protocol, "protocol"},
     {ErrorClass::cancelled, "cancelled"},
+    {ErrorClass::cache_miss, "cache_miss"},
 }};
 }  // namespace
 

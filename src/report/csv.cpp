@@ -44,18 +44,18 @@ void write_requests_csv(store::Database& db, const std::string& run_id, std::ost
   out << "seq,attempt,target,prompt_id,phase,warmup,t_sched_ns,t_send_ns,t_first_byte_ns,"
          "t_first_token_ns,t_done_ns,status_code,error_class,error_message,input_tokens,"
          "cached_input_tokens,output_tokens,reasoning_tokens,token_source,content_events,"
-         "finish_reason,cost_usd\n";
+         "finish_reason,cost_usd,replayed\n";
   auto st = db.prepare(
       "SELECT seq, attempt, target, prompt_id, phase, warmup, t_sched_ns, t_send_ns, "
       "t_first_byte_ns, t_first_token_ns, t_done_ns, status_code, error_class, error_message, "
       "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, token_source, "
-      "content_events, finish_reason, cost_usd FROM requests WHERE run_id = ? "
+      "content_events, finish_reason, cost_usd, replayed FROM requests WHERE run_id = ? "
       "ORDER BY seq, attempt");
   st.bind(1, run_id);
   std::string line;
   while (st.step()) {
     line.clear();
-    for (int c = 0; c < 22; ++c) {
+    for (int c = 0; c < 23; ++c) {
       if (c > 0) {
         line += ',';
       }

@@ -75,7 +75,11 @@ std::string render_summary_table(const RunReport& r) {
                    fmt::format("{:.1f}", t.requests_per_s),
                    t.cost_usd ? fmt::format("${:.4f}", *t.cost_usd) : "unknown"});
   }
-  return table.render() + "latencies in ms; tok/s: output tokens per second\n";
+  std::string out = table.render() + "latencies in ms; tok/s: output tokens per second\n";
+  if (const auto note = r.replay_note(); !note.empty()) {
+    out += note + "\n";
+  }
+  return out;
 }
 
 void check_writable_dir(const std::string& dir) {

@@ -248,6 +248,9 @@ std::string render_html(store::Database& db, const RunReport& r) {
         t.cost_usd ? fmt::format("${:.4f}", *t.cost_usd) : "unknown");
   }
   out += "</tbody></table>\n";
+  if (const auto note = r.replay_note(); !note.empty()) {
+    out += fmt::format("<p class=\"note replayed\">{}.</p>\n", esc(note));
+  }
   bool any_slo = false;
   for (const auto& t : r.targets) {
     any_slo |= !t.slo.empty();

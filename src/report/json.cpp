@@ -95,6 +95,7 @@ std::string render_json(const RunReport& r) {
     o.integer("errors", t.errors);
     o.num("error_rate", t.error_rate());
     o.integer("warmup", t.warmup);
+    o.integer("replayed", t.replayed);
     o.integer("attempts", t.attempts);
     o.key("errors_by_class");
     {

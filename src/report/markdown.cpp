@@ -46,12 +46,18 @@ std::string render_markdown(const RunReport& r) {
     out += fmt::format("| commit | `{}` |\n", *run.git_commit);
   }
   out += fmt::format("| tags | `{}` |\n", run.tags_json);
+  if (const auto note = r.replay_note(); !note.empty()) {
+    out += fmt::format("\n> {}.\n", note);
+  }
   for (const auto& t : r.targets) {
     out += fmt::format("\n## {}\n\n", t.phase.empty() ? t.target : t.target + " · " + t.phase);
     out += fmt::format("{} / {}. {} requests measured, {} errors ({:.2f}%)", t.provider, t.model,
                        t.requests, t.errors, 100.0 * t.error_rate());
     if (t.warmup > 0) {
       out += fmt::format("; {} warmup requests sent but not measured", t.warmup);
+    }
+    if (t.replayed > 0) {
+      out += fmt::format("; {} replayed from the response cache", t.replayed);
     }
     out += ".\n\n";
     out += "| metric (ms) | p50 | p90 | p95 | p99 | max | mean | n |\n";

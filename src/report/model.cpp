@@ -96,6 +96,22 @@ const MetricSummary* TargetReport::metric(std::string_view name) const {
   return nullptr;
 }
 
+std::string RunReport::replay_note() const {
+  std::int64_t replayed = 0;
+  std::int64_t measured = 0;
+  for (const auto& t : targets) {
+    replayed += t.replayed;
+    measured += t.requests;
+  }
+  if (replayed == 0) {
+    return "";
+  }
+  return fmt::format(
+      "{} of {} measured requests were replayed from the response cache (nothing was sent; "
+      "their cost is zero)",
+      replayed, measured);
+}
+
 bool RunReport::slo_failed() const {
   for (const auto& t : targets) {
     for (const auto& s : t.slo) {
@@ -188,7 +204,7 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
         "SUM(warmup = 0 AND error_class IS NULL AND token_source = 'usage'), "
         "SUM(warmup = 0 AND error_class IS NULL AND token_source = 'estimated'), "
         "SUM(CASE WHEN warmup = 0 AND {} THEN 1 ELSE 0 END), "
-        "MIN(rowid) "
+        "SUM(warmup = 0 AND replayed), MIN(rowid) "
         "FROM requests r WHERE run_id = ? AND {} GROUP BY target, phase ORDER BY MIN(rowid)",
         goodput, k_final_attempt));
     st.bind(1, run_id);
@@ -214,6 +230,7 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
       if (!slo.latency.empty()) {
         t.goodput_requests = st.int64(13);
       }
+      t.replayed = st.int64(14);
       if (const auto m = meta.find(t.target); m != meta.end()) {
         t.provider = m->second.provider;
         t.model = m->second.model;

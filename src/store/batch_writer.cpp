@@ -11,9 +11,9 @@ constexpr std::string_view k_insert =
     "INSERT INTO requests (run_id, seq, target, prompt_id, phase, attempt, warmup, t_sched_ns, "
     "t_send_ns, t_first_byte_ns, t_first_token_ns, t_done_ns, status_code, error_class, "
     "error_message, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, "
-    "token_source, content_events, finish_reason, cost_usd, request_body, response_text) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25)";
+    "token_source, content_events, finish_reason, cost_usd, request_body, response_text, "
+    "replayed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+    "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
 }  // namespace
 
 BatchWriter::BatchWriter(const std::string& db_path, BatchWriterOptions options)
@@ -130,7 +130,7 @@ void BatchWriter::write_batch(Database& db, Statement& st, std::vector<RequestRo
       st.bind(16, r.input_tokens).bind(17, r.cached_input_tokens).bind(18, r.output_tokens);
       st.bind(19, r.reasoning_tokens).bind_static(20, r.token_source).bind(21, r.content_events);
       st.bind_static(22, r.finish_reason).bind(23, r.cost_usd).bind_static(24, r.request_body);
-      st.bind_static(25, r.response_text);
+      st.bind_static(25, r.response_text).bind(26, std::int64_t{r.replayed ? 1 : 0});
       st.step();
     }
   });

@@ -92,10 +92,15 @@ CREATE TABLE baselines (
 );
 )sql";
 
+// v3: requests answered from the response cache instead of the network.
+constexpr std::string_view k_v3 = R"sql(
+ALTER TABLE requests ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& migrations() {
-  static const std::vector<std::string_view> all = {k_v1, k_v2};
+  static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3};
   return all;
 }
 

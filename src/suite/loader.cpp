@@ -23,7 +23,10 @@ using detail::TableReader;
 using std::string_view_literals::operator""sv;
 
 constexpr std::array k_root_keys = {"suite"sv,   "defaults"sv, "load"sv, "targets"sv,
-                                    "prompts"sv, "slo"sv,      "gate"sv};
+                                    "prompts"sv, "slo"sv,      "gate"sv, "cache"sv};
+constexpr std::array k_cache_keys = {"mode"sv, "path"sv, "replay_timing"sv, "key"sv};
+constexpr std::array k_cache_modes = {"off"sv, "record"sv, "replay"sv, "auto"sv};
+constexpr std::array k_cache_key_modes = {"semantic"sv, "full"sv};
 constexpr std::array k_gate_keys = {"fail_on"sv, "fail_on_regression"sv};
 constexpr std::array k_suite_keys = {"name"sv, "description"sv, "store_content"sv};
 #define LLMBENCH_REQUEST_KEYS \
@@ -119,6 +122,9 @@ class Loader {
         }
       }
       suite.gates.fail_on_regression = r.boolean("fail_on_regression").value_or(false);
+    }
+    if (const auto* t = top.table("cache")) {
+      read_cache(*t, suite.cache);
     }
     suite.hash = util::sha256_hex(m_hash_parts);
     if (m_diags.has_errors()) {
@@ -573,6 +579,35 @@ class Loader {
         }
       }
       p.messages.push_back(std::move(msg));
+    }
+  }
+
+  void read_cache(const toml::table& t, CacheConfig& cache) {
+    TableReader r(t, "[cache]", m_path, m_diags, k_cache_keys);
+    r.check_unknown_keys();
+    if (const auto mode = r.choice("mode", k_cache_modes)) {
+      cache.mode = cache_mode_from_string(*mode).value_or(CacheMode::off);
+    }
+    if (auto path = r.string("path")) {
+      if (path->empty()) {
+        r.error("path", "path in [cache] must not be empty (default: .llmbench/cache.db)");
+      } else {
+        if (auto expanded = detail::expand_env(*path, r.pos("path"), m_diags)) {
+          cache.path = *expanded;
+        }
+      }
+    }
+    if (auto timing = r.string("replay_timing")) {
+      if (auto parsed = replay_timing_from_string(*timing)) {
+        cache.timing = *parsed;
+      } else {
+        r.error("replay_timing", fmt::format("replay_timing \"{}\" is not one of \"none\", "
+                                             "\"recorded\" or \"scale:F\" (e.g. \"scale:0.5\")",
+                                             *timing));
+      }
+    }
+    if (const auto key = r.choice("key", k_cache_key_modes)) {
+      cache.full_key = *key == "full";
     }
   }
 

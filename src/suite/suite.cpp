@@ -1,6 +1,7 @@
 #include "llmbench/suite/suite.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace llmbench::suite {
 
@@ -38,6 +39,52 @@ std::string_view to_string(Provider p) {
       return "mock";
   }
   return "?";
+}
+
+std::string_view to_string(CacheMode m) {
+  switch (m) {
+    case CacheMode::off:
+      return "off";
+    case CacheMode::record:
+      return "record";
+    case CacheMode::replay:
+      return "replay";
+    case CacheMode::automatic:
+      return "auto";
+  }
+  return "?";
+}
+
+std::optional<CacheMode> cache_mode_from_string(std::string_view s) {
+  for (const auto m :
+       {CacheMode::off, CacheMode::record, CacheMode::replay, CacheMode::automatic}) {
+    if (to_string(m) == s) {
+      return m;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ReplayTiming> replay_timing_from_string(std::string_view s) {
+  ReplayTiming t;
+  if (s == "none") {
+    return t;
+  }
+  if (s == "recorded") {
+    t.kind = ReplayTiming::Kind::recorded;
+    return t;
+  }
+  if (s.starts_with("scale:")) {
+    const std::string number(s.substr(6));
+    char* end = nullptr;
+    const double f = std::strtod(number.c_str(), &end);
+    if (!number.empty() && end == number.c_str() + number.size() && f > 0 && f <= 1000) {
+      t.kind = ReplayTiming::Kind::scaled;
+      t.scale = f;
+      return t;
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<Provider> provider_from_string(std::string_view s) {

@@ -9,24 +9,26 @@
 // response_duration_ms, ttft_ms, provider, status). Hits are counted in memory and written
 // in batches, so a read never waits on a write.
 //
-// Not yet wired into `llmbench run` (record/replay modes) or a `llmbench cache` command.
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "llmbench/providers/recording.hpp"
 #include "llmbench/store/database.hpp"
 
 namespace llmbench::cache {
 
-struct RecordedEvent {
-  std::int64_t offset_us = 0;  // from the send
-  std::string text;            // the SSE event as received ("event: ...\ndata: ...")
-};
+// One SSE event with its offset from the send (providers/recording.hpp).
+using RecordedEvent = providers::RecordedEvent;
 
 struct CachedResponse {
   std::string fingerprint;
@@ -42,6 +44,13 @@ struct CachedResponse {
   std::int64_t created_at_ms = 0;
   std::int64_t hit_count = 0;
 };
+
+// Between the cache's rows and the runner's recordings (a stream has events; a
+// non-streaming response has only its body).
+providers::Recording to_recording(const CachedResponse& cached);
+CachedResponse from_recording(std::string fingerprint, std::string provider,
+                              std::string canonical_request, providers::Recording recording,
+                              std::int64_t created_at_ms);
 
 struct CacheStats {
   std::int64_t entries = 0;
@@ -59,8 +68,9 @@ class CacheStore {
   CacheStore(CacheStore&&) noexcept;
   CacheStore& operator=(CacheStore&&) = delete;
 
-  // Stores (or replaces) one response.
+  // Stores (or replaces) one response; put_many stores several in one transaction.
   void put(const CachedResponse& response);
+  void put_many(std::span<const CachedResponse> responses);
   // The response for `fingerprint`, counting a hit; nothing on a miss. Without
   // `with_events` the recorded stream is not read (an instant replay needs only the body).
   std::optional<CachedResponse> get(const std::string& fingerprint, bool with_events = true);
@@ -78,6 +88,33 @@ class CacheStore {
   std::unique_ptr<Reader> m_reader;
   std::map<std::string, std::int64_t> m_pending_hits;
   std::int64_t m_pending_total = 0;
+};
+
+// Stores responses on its own thread (and its own connection), so a run's loop never waits
+// on the disk: record mode hands each complete response to put() and moves on.
+class CacheWriter {
+ public:
+  explicit CacheWriter(const std::string& path);
+  ~CacheWriter();
+  CacheWriter(const CacheWriter&) = delete;
+  CacheWriter& operator=(const CacheWriter&) = delete;
+
+  void put(CachedResponse response);
+  // Writes what is queued and stops; returns how many responses were stored. Throws
+  // RunError if the cache could not be written.
+  std::int64_t close();
+
+ private:
+  void run();
+
+  CacheStore m_store;
+  std::mutex m_mutex;
+  std::condition_variable m_wake;
+  std::vector<CachedResponse> m_queue;
+  bool m_closed = false;
+  std::int64_t m_written = 0;
+  std::optional<std::string> m_error;
+  std::thread m_thread;
 };
 
 }  // namespace llmbench::cache

@@ -12,15 +12,22 @@
 //                closed-loop pass (phase "max")
 // Every request stores its scheduled instant (open loop) beside its send, so queueing in the
 // client (coordinated omission) shows as queue delay and latency-from-schedule.
+//
+// A request answered from the response cache goes through the same parser and sinks as a
+// sent one; its events are fed by this loop's timers instead of the network, and its row is
+// marked `replayed`.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "llmbench/load/aggregator.hpp"
+#include "llmbench/providers/recording.hpp"
 #include "llmbench/store/batch_writer.hpp"
 #include "llmbench/suite/suite.hpp"
 
@@ -38,6 +45,19 @@ struct Progress {
   std::string stage;  // "mock-fast", "mock-fast rate=20", ...
 };
 
+// The response cache as the runner sees it. The command wires it to cache::CacheStore
+// (cache/ is a peer of load/, so the runner knows only this interface).
+class ResponseCache {
+ public:
+  virtual ~ResponseCache() = default;
+  // The recorded response to this request body (in `provider`'s protocol), or nothing.
+  virtual std::optional<providers::Recording> lookup(std::string_view provider,
+                                                     std::string_view body) = 0;
+  // Keeps a complete, successful response. Must not block the loop on disk.
+  virtual void record(std::string_view provider, std::string_view body,
+                      providers::Recording recording) = 0;
+};
+
 struct RunnerOptions {
   std::string run_id;
   std::chrono::steady_clock::time_point epoch = std::chrono::steady_clock::now();
@@ -45,6 +65,12 @@ struct RunnerOptions {
   std::string mock_base_url;  // where `provider = "mock"` targets are sent
   std::function<void(const Progress&)> on_progress;
   std::chrono::milliseconds progress_every{250};
+  // The response cache (docs/cache.md): off, record (send, keep successes), replay (answer
+  // from the cache; a miss is a `cache_miss` error and nothing is sent), or auto (replay hits,
+  // send and record misses). Replayed streams are paced by `replay_timing`.
+  ResponseCache* cache = nullptr;
+  suite::CacheMode cache_mode = suite::CacheMode::off;
+  suite::ReplayTiming replay_timing;
 };
 
 enum class RunOutcome { completed, interrupted };

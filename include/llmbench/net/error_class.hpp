@@ -17,6 +17,7 @@ enum class ErrorClass {
   connection,       // refused, reset, TLS failure, name resolution
   protocol,         // malformed SSE or JSON, a stream that ended without its terminator
   cancelled,        // the caller cancelled it (interrupt, stop condition)
+  cache_miss,       // replay mode: no cached response (nothing was sent)
 };
 
 std::string_view to_string(ErrorClass e);

@@ -40,6 +40,7 @@ struct TargetReport {
   std::int64_t ok = 0;
   std::int64_t errors = 0;
   std::int64_t warmup = 0;
+  std::int64_t replayed = 0;  // measured requests answered from the response cache
   std::int64_t attempts = 0;  // every stored attempt, retries and warmup included
   std::vector<std::pair<std::string, std::int64_t>> errors_by_class;
   std::vector<MetricSummary> metrics;
@@ -69,6 +70,8 @@ struct RunReport {
   std::vector<TargetReport> targets;
   bool slo_enforced = false;
   bool slo_failed() const;
+  // "N of M measured requests were replayed from the response cache ...", or "" if none.
+  std::string replay_note() const;
 };
 
 // Reads run `run_id` (resolved already) from the store.

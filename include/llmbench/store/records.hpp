@@ -59,6 +59,7 @@ struct RequestRow {
   std::optional<double> cost_usd;
   std::optional<std::string> request_body;   // only when the suite stores content
   std::optional<std::string> response_text;  // only when the suite stores content
+  bool replayed = false;                     // answered from the response cache
 };
 
 struct HistogramRow {

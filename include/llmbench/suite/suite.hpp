@@ -124,6 +124,27 @@ struct Gates {
   SourcePos pos;
 };
 
+// [cache]: the response cache (docs/cache.md). `run` flags override each field.
+enum class CacheMode { off, record, replay, automatic };  // "auto" in the suite and on flags
+std::string_view to_string(CacheMode m);
+std::optional<CacheMode> cache_mode_from_string(std::string_view s);
+
+// How a replayed stream is paced: at once, at its recorded offsets, or at offsets x scale.
+struct ReplayTiming {
+  enum class Kind { none, recorded, scaled };
+  Kind kind = Kind::none;
+  double scale = 1.0;  // offsets are multiplied by this (recorded: 1)
+};
+// "none" | "recorded" | "scale:F" (F > 0); nothing when the text is none of these.
+std::optional<ReplayTiming> replay_timing_from_string(std::string_view s);
+
+struct CacheConfig {
+  CacheMode mode = CacheMode::off;
+  std::string path = ".llmbench/cache.db";
+  ReplayTiming timing;
+  bool full_key = false;  // key = "full": hash the body unchanged
+};
+
 struct Suite {
   std::string path;  // as given
   std::string text;  // the suite file's text, as read
@@ -137,6 +158,7 @@ struct Suite {
   std::vector<Prompt> prompts;
   Slo slo;
   Gates gates;
+  CacheConfig cache;
 
   // The fields sent for `prompt` to `target`: [defaults], then the prompt's, then the target's.
   RequestParams effective_params(const Target& target, const Prompt& prompt) const;

@@ -1,0 +1,48 @@
+#pragma once
+// The response cache as `run` hands it to the runner: lookups read the cache file on the
+// loop's thread (a warm hit is ~20 us); recordings go to a writer thread. Fingerprints are
+// computed once per distinct request body.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "llmbench/cache/fingerprint.hpp"
+#include "llmbench/cache/store.hpp"
+#include "llmbench/load/runner.hpp"
+#include "llmbench/suite/suite.hpp"
+
+namespace llmbench::cli {
+
+class RunCache final : public load::ResponseCache {
+ public:
+  // Opens the cache for `mode` (replay needs an existing file; record and auto create one).
+  RunCache(const std::string& path, suite::CacheMode mode, cache::KeyMode key_mode);
+
+  std::optional<providers::Recording> lookup(std::string_view provider,
+                                             std::string_view body) override;
+  void record(std::string_view provider, std::string_view body,
+              providers::Recording recording) override;
+  // Flushes hit counts and recordings; returns how many responses were recorded.
+  std::int64_t close();
+
+  std::int64_t hits() const { return m_hits; }
+  std::int64_t misses() const { return m_misses; }
+
+ private:
+  struct Key {
+    std::string fingerprint;
+    std::string canonical;
+  };
+  const Key* key_of(std::string_view provider, std::string_view body);
+
+  cache::KeyMode m_key_mode;
+  std::optional<cache::CacheStore> m_reader;
+  std::optional<cache::CacheWriter> m_writer;
+  std::unordered_map<std::string, std::optional<Key>> m_keys;  // provider + body -> key
+  std::int64_t m_hits = 0;
+  std::int64_t m_misses = 0;
+};
+
+}  // namespace llmbench::cli
