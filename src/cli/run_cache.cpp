@@ -45,6 +45,10 @@ std::optional<providers::Recording> RunCache::lookup(std::string_view provider,
                                                      std::string_view body) {
   const Key* key = m_reader ? key_of(provider, body) : nullptr;
   if (key != nullptr) {
+    if (const auto it = m_recorded.find(key->fingerprint); it != m_recorded.end()) {
+      ++m_hits;  // recorded earlier in this run, perhaps not yet on disk
+      return it->second;
+    }
     if (auto hit = m_reader->get(key->fingerprint)) {
       ++m_hits;
       return cache::to_recording(*hit);
@@ -59,6 +63,9 @@ void RunCache::record(std::string_view provider, std::string_view body,
   const Key* key = m_writer ? key_of(provider, body) : nullptr;
   if (key == nullptr) {
     return;  // replay only, or a body that is not JSON (ours always is)
+  }
+  if (m_reader) {  // auto: later lookups in this run must see it
+    m_recorded[key->fingerprint] = recording;
   }
   m_writer->put(cache::from_recording(key->fingerprint, std::string(provider), key->canonical,
                                       std::move(recording), util::unix_ms_now()));

@@ -1,7 +1,8 @@
 #pragma once
 // The response cache as `run` hands it to the runner: lookups read the cache file on the
-// loop's thread (a warm hit is ~20 us); recordings go to a writer thread. Fingerprints are
-// computed once per distinct request body.
+// loop's thread (a warm hit is ~20 us); recordings go to a writer thread, and in auto mode
+// are also kept in memory so the rest of the run replays them. Fingerprints are computed once
+// per distinct request body.
 
 #include <cstdint>
 #include <optional>
@@ -41,6 +42,9 @@ class RunCache final : public load::ResponseCache {
   std::optional<cache::CacheStore> m_reader;
   std::optional<cache::CacheWriter> m_writer;
   std::unordered_map<std::string, std::optional<Key>> m_keys;  // provider + body -> key
+  // auto mode: what this run recorded, by fingerprint (the writer thread may not have
+  // stored it yet).
+  std::unordered_map<std::string, providers::Recording> m_recorded;
   std::int64_t m_hits = 0;
   std::int64_t m_misses = 0;
 };

@@ -16,7 +16,7 @@ std::string event_data(std::string_view text) {
   bool first = true;
   for (const auto& line : util::split(text, '\n')) {
     if (line.starts_with("data:")) {
-      std::string_view v = line.substr(5);
+      std::string_view v = std::string_view(line).substr(5);
       if (v.starts_with(' ')) {
         v.remove_prefix(1);
       }
