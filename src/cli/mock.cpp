@@ -4,10 +4,12 @@
 #include <signal.h>
 
 #include <iostream>
+#include <mutex>
 
 #include "commands.hpp"
 #include "llmbench/server/mock_server.hpp"
 #include "llmbench/util/duration.hpp"
+#include "run_cache.hpp"
 
 namespace llmbench::cli {
 
@@ -26,6 +28,8 @@ struct MockFlags {
   std::string retry_after;
   std::int64_t seed = -1;
   std::string model;
+  std::string from_cache;
+  std::string cache_key = "semantic";
 };
 
 server::Distribution parse_flag(const std::string& flag, const std::string& spec, bool duration) {
@@ -143,6 +147,12 @@ void register_mock(CLI::App& app, Globals& globals) {
   cmd->add_option("--retry-after", f.retry_after, "Retry-After sent with injected 429s");
   cmd->add_option("--seed", f.seed, "Seed of the scripted distributions");
   cmd->add_option("--model", f.model, "Model id reported by GET /v1/models");
+  cmd->add_option("--from-cache", f.from_cache,
+                  "Serve the responses recorded in this cache file, at their recorded timing, "
+                  "instead of scripted ones (docs/cache.md)");
+  cmd->add_option("--cache-key", f.cache_key, "With --from-cache: semantic or full")
+      ->check(CLI::IsMember({"semantic", "full"}))
+      ->capture_default_str();
   cmd->callback([&globals] {
     const server::MockProfile profile = build_profile(f);
     // Block the stop signals before any server thread exists, then wait for one here.
@@ -152,6 +162,17 @@ void register_mock(CLI::App& app, Globals& globals) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     server::MockServerOptions options;
+    // The cache is opened before the server threads exist; lookups share one connection.
+    std::optional<RunCache> recorded;
+    std::mutex recorded_mutex;
+    if (!f.from_cache.empty()) {
+      recorded.emplace(f.from_cache, suite::CacheMode::replay,
+                       f.cache_key == "full" ? cache::KeyMode::full : cache::KeyMode::semantic);
+      options.recorded = [&](std::string_view protocol, std::string_view body) {
+        std::lock_guard lock(recorded_mutex);
+        return recorded->lookup(protocol, body);
+      };
+    }
     options.host = f.host;
     options.port = static_cast<std::uint16_t>(f.port);
     options.threads = f.threads;
@@ -163,12 +184,18 @@ void register_mock(CLI::App& app, Globals& globals) {
       std::cout << fmt::format(
           "  OpenAI:    POST {0}/chat/completions\n  Anthropic: POST {0}/messages\n"
           "  script:    {1}\n  stop with Ctrl-C\n",
-          mock.base_url(), describe(profile));
+          mock.base_url(),
+          f.from_cache.empty()
+              ? describe(profile)
+              : fmt::format("responses recorded in {}, at their recorded timing", f.from_cache));
     }
     std::cout.flush();
     int signal = 0;
     sigwait(&stop_signals, &signal);
     mock.stop();
+    if (recorded) {
+      recorded->close();
+    }
     if (!globals.quiet) {
       std::cout << fmt::format("llmbench mock stopped after {} requests\n", mock.requests_served());
     }

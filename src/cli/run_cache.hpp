@@ -2,7 +2,8 @@
 // The response cache as `run` hands it to the runner: lookups read the cache file on the
 // loop's thread (a warm hit is ~20 us); recordings go to a writer thread, and in auto mode
 // are also kept in memory so the rest of the run replays them. Fingerprints are computed once
-// per distinct request body.
+// per distinct request body. `llmbench mock --from-cache` uses it too (replay mode, under a
+// lock: the server's threads share it).
 
 #include <cstdint>
 #include <optional>

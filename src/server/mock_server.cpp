@@ -478,6 +478,18 @@ struct MockServer::Impl {
       co_return co_await send(socket, req, http::status::bad_request,
                               error_body(protocol, "invalid_request_error", in.error()));
     }
+    if (options.recorded) {
+      const std::string_view name = protocol == Protocol::openai ? "openai" : "anthropic";
+      auto recording = options.recorded(name, req.body());
+      if (!recording) {
+        co_return co_await send(
+            socket, req, http::status::not_found,
+            error_body(protocol, "not_found_error",
+                       "no recorded response for this request in the cache (record it with "
+                       "`llmbench run --cache-mode record`)"));
+      }
+      co_return co_await respond_recorded(socket, req, *recording, in->stream, t_recv);
+    }
     auto overrides = read_overrides(req);
     if (!overrides) {
       co_return co_await send(socket, req, http::status::bad_request,
@@ -636,6 +648,61 @@ struct MockServer::Impl {
     }
     writer.finish(pending, script.fault != Fault::no_terminator);
     if (!co_await write_chunk(socket, pending)) {
+      co_return false;
+    }
+    static constexpr std::string_view k_last = "0\r\n\r\n";
+    co_await asio::async_write(socket, asio::buffer(k_last.data(), k_last.size()),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    co_return !ec && req.keep_alive();
+  }
+
+  // A recorded response, at its recorded pace from the moment the request was read.
+  asio::awaitable<bool> respond_recorded(tcp::socket& socket,
+                                         const http::request<http::string_body>& req,
+                                         const providers::Recording& rec, bool stream,
+                                         Clock::time_point t_recv) {
+    const auto at = [&](std::int64_t offset_us) {
+      return t_recv + std::chrono::microseconds(std::max<std::int64_t>(0, offset_us));
+    };
+    error_code ec;
+    asio::steady_timer timer(socket.get_executor());
+    http::fields headers;
+    headers.set("x-llmbench-recorded", "1");
+    if (!stream || !rec.stream) {
+      timer.expires_at(at(rec.duration_us));
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      co_return co_await send(socket, req, static_cast<http::status>(rec.status), rec.body,
+                              "application/json", std::move(headers));
+    }
+    http::response<http::empty_body> res{static_cast<http::status>(rec.status), req.version()};
+    res.set(http::field::server, "llmbench-mock");
+    res.set(http::field::content_type, "text/event-stream; charset=utf-8");
+    res.set(http::field::cache_control, "no-cache");
+    res.set("x-llmbench-recorded", "1");
+    res.keep_alive(req.keep_alive());
+    res.chunked(true);
+    http::response_serializer<http::empty_body> serializer{res};
+    co_await http::async_write_header(socket, serializer,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      co_return false;
+    }
+    std::string pending;
+    for (const auto& event : rec.events) {
+      const auto due = at(event.offset_us);
+      if (due > Clock::now()) {
+        if (!pending.empty() && !co_await write_chunk(socket, pending)) {
+          co_return false;
+        }
+        timer.expires_at(due);
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+          co_return false;
+        }
+      }
+      pending += providers::sse_frame(event.text);
+    }
+    if (!pending.empty() && !co_await write_chunk(socket, pending)) {
       co_return false;
     }
     static constexpr std::string_view k_last = "0\r\n\r\n";

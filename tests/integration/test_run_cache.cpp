@@ -11,6 +11,8 @@
 #include "llmbench/server/mock_profile.hpp"
 #include "llmbench/server/mock_server.hpp"
 #include "llmbench/store/database.hpp"
+#include "support/background_process.hpp"
+#include "support/http_client.hpp"
 #include "support/run_binary.hpp"
 #include "support/temp_dir.hpp"
 
@@ -215,4 +217,47 @@ TEST(RunCache, AutoReplaysHitsAndRecordsMisses) {
   const auto bad = run_llmbench({"--db", db, "run", suite, "--replay-timing", "slow"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--replay-timing slow"), std::string::npos) << bad.err;
+}
+
+TEST(RunCache, MockFromCacheServesRecordedStreamsOverHttp) {
+  TempDir dir;
+  const std::string cache = dir.file("cache.db");
+  const std::string db = dir.file("runs.db");
+  std::map<std::pair<std::string, std::string>, Row> recorded;
+  {
+    llmbench::server::MockServer origin(profile(25, 3), {});
+    origin.start();
+    const auto suite = dir.write("origin.toml", suite_text(origin.base_url(), 2));
+    const auto rec = run_llmbench(
+        {"--db", db, "run", suite, "--no-report", "--cache-mode", "record", "--cache", cache});
+    ASSERT_EQ(rec.exit_code, 0) << rec.err;
+    recorded = rows(db, run_id_of(rec.out));
+  }  // the original server is gone
+
+  llmbench::testing::BackgroundProcess mock(
+      {"mock", "--port", "0", "--threads", "1", "--from-cache", cache});
+  std::smatch m;
+  const std::string line = mock.first_line();
+  ASSERT_TRUE(std::regex_search(line, m, std::regex(R"(127\.0\.0\.1:(\d+) )"))) << line;
+  const std::string base = "http://127.0.0.1:" + m[1].str() + "/v1";
+  // Any client gets the recorded behaviour: here, llmbench itself with the cache off.
+  const auto suite = dir.write("replica.toml", suite_text(base, 2));
+  const auto r = run_llmbench({"--db", db, "run", suite, "--no-report"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& [key, row] : rows(db, run_id_of(r.out))) {
+    SCOPED_TRACE(key.first + "/" + key.second);
+    EXPECT_EQ(row.error, "");
+    EXPECT_FALSE(row.replayed);  // as far as this run knows, it went over the network
+    EXPECT_EQ(row.text, recorded.at(key).text);
+    EXPECT_EQ(row.output_tokens, recorded.at(key).output_tokens);
+    EXPECT_GE(row.ttft_ns, recorded.at(key).ttft_ns - 1'000'000);
+    EXPECT_LT(row.ttft_ns, recorded.at(key).ttft_ns + 15'000'000);
+  }
+  // A request nobody recorded is a 404 that says why.
+  const auto miss = llmbench::testing::http_exchange(
+      "POST", base + "/chat/completions",
+      R"({"model":"gpt-test","messages":[{"role":"user","content":"never asked"}]})");
+  EXPECT_EQ(miss.status, 404);
+  EXPECT_NE(miss.body.find("no recorded response"), std::string::npos) << miss.body;
+  EXPECT_EQ(mock.stop(SIGTERM).first, 0);
 }

@@ -18,11 +18,20 @@
 //
 // Delays are kept as absolute deadlines from the moment the request was read, so they do
 // not drift; events that fall due together go out in one write.
+//
+// With a `recorded` source (`llmbench mock --from-cache`), chat requests are answered with
+// the recorded response instead of a script: each SSE event at its recorded offset (a
+// non-streaming request gets the assembled body after the recorded duration). A request with
+// no recording gets 404 and a note; faults and script headers do not apply.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "llmbench/providers/recording.hpp"
 #include "llmbench/server/mock_profile.hpp"
 
 namespace llmbench::server {
@@ -31,6 +40,9 @@ struct MockServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0: the system picks a free port (see port())
   int threads = 0;         // 0: one per core
+  // The recorded response for (protocol "openai" | "anthropic", request body), if any.
+  // Called from the server's threads.
+  std::function<std::optional<providers::Recording>(std::string_view, std::string_view)> recorded;
 };
 
 class MockServer {
