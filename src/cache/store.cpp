@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <istream>
+#include <ostream>
 
 #include "llmbench/cache/blake3.hpp"
+#include "llmbench/cache/jcs.hpp"
 #include "llmbench/util/error.hpp"
 #include "llmbench/util/json_writer.hpp"
 
@@ -55,6 +58,7 @@ std::string events_json(const std::vector<RecordedEvent>& events) {
 
 bool read_events(simdjson::dom::parser& parser, const std::string& json,
                  std::vector<RecordedEvent>& out) {
+  out.clear();
   simdjson::dom::element doc;
   simdjson::dom::array events;
   if (parser.parse(simdjson::padded_string(json)).get(doc) != simdjson::SUCCESS ||
@@ -71,6 +75,12 @@ bool read_events(simdjson::dom::parser& parser, const std::string& json,
     out.push_back({offset, std::string(text)});
   }
   return true;
+}
+
+// A second parser: the import's parser holds the document the events come from.
+simdjson::dom::parser& parser_for_events() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
 }
 
 constexpr std::string_view k_get_sql =
@@ -259,7 +269,7 @@ void CacheWriter::run() {
   }
 }
 
-std::optional<CachedResponse> CacheStore::get(const std::string& fingerprint, bool with_events) {
+std::optional<CachedResponse> CacheStore::read(const std::string& fingerprint, bool with_events) {
   store::Statement& st = m_reader->get;
   st.reset();
   st.bind(1, fingerprint);
@@ -278,15 +288,23 @@ std::optional<CachedResponse> CacheStore::get(const std::string& fingerprint, bo
   r.ttft_ms = st.int64(6);
   r.duration_ms = st.int64(7);
   r.created_at_ms = st.int64(8);
-  const std::int64_t stored_hits = st.int64(9);
+  r.hit_count = st.int64(9);
   r.status = static_cast<long>(st.int64(10));
   st.reset();
   if (!readable) {
     return std::nullopt;  // unreadable: `verify` reports it; a miss is the safe answer
   }
+  return r;
+}
+
+std::optional<CachedResponse> CacheStore::get(const std::string& fingerprint, bool with_events) {
+  auto r = read(fingerprint, with_events);
+  if (!r) {
+    return r;
+  }
   std::int64_t& pending = m_pending_hits[fingerprint];
   ++pending;
-  r.hit_count = stored_hits + pending;
+  r->hit_count += pending;
   if (++m_pending_total >= k_hit_batch) {
     flush_hits();
   }
@@ -339,6 +357,262 @@ std::vector<std::string> CacheStore::verify() {
     }
   }
   return bad;
+}
+
+std::vector<CacheEntry> CacheStore::list(const ListFilter& filter) {
+  flush_hits();
+  std::string sql =
+      "SELECT m.fingerprint, m.provider, m.model, m.status, m.created_at_ms, m.hit_count, "
+      "LENGTH(r.body) + LENGTH(r.events_json), json_array_length(r.events_json), m.ttft_ms, "
+      "m.response_duration_ms FROM meta m JOIN responses r USING (fingerprint) WHERE 1";
+  if (filter.model) {
+    sql += " AND m.model = ?1";
+  }
+  if (filter.since_ms) {
+    sql += " AND m.created_at_ms >= ?2";
+  }
+  if (filter.until_ms) {
+    sql += " AND m.created_at_ms < ?3";
+  }
+  sql += " ORDER BY m.created_at_ms DESC, m.fingerprint";
+  if (filter.limit) {
+    sql += " LIMIT ?4";
+  }
+  auto st = m_db.prepare(sql);
+  if (filter.model) {
+    st.bind(1, *filter.model);
+  }
+  if (filter.since_ms) {
+    st.bind(2, *filter.since_ms);
+  }
+  if (filter.until_ms) {
+    st.bind(3, *filter.until_ms);
+  }
+  if (filter.limit) {
+    st.bind(4, *filter.limit);
+  }
+  std::vector<CacheEntry> out;
+  while (st.step()) {
+    CacheEntry e;
+    e.fingerprint = st.text(0);
+    e.provider = st.text(1);
+    e.model = st.text(2);
+    e.status = static_cast<long>(st.int64(3));
+    e.created_at_ms = st.int64(4);
+    e.hit_count = st.int64(5);
+    e.bytes = st.int64(6);
+    e.events = st.is_null(7) ? 0 : st.int64(7);
+    e.ttft_ms = st.int64(8);
+    e.duration_ms = st.int64(9);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::optional<CachedResponse> CacheStore::peek(const std::string& fingerprint) {
+  flush_hits();
+  return read(fingerprint, true);
+}
+
+std::string CacheStore::resolve(std::string_view prefix) {
+  const bool hex = !prefix.empty() && prefix.size() <= 64 &&
+                   prefix.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  if (!hex) {
+    throw InputError(fmt::format(
+        "\"{}\" is not a fingerprint (64 lowercase hex digits, or a unique prefix of one; "
+        "`llmbench cache ls` lists them)",
+        prefix));
+  }
+  auto st = m_db.prepare(
+      "SELECT fingerprint FROM requests WHERE fingerprint >= ?1 AND fingerprint < ?1 || 'g' "
+      "ORDER BY fingerprint LIMIT 2");
+  st.bind(1, std::string(prefix));
+  std::vector<std::string> found;
+  while (st.step()) {
+    found.push_back(st.text(0));
+  }
+  if (found.empty()) {
+    throw InputError(
+        fmt::format("no cache entry has a fingerprint starting with {} "
+                    "(`llmbench cache ls` lists them)",
+                    prefix));
+  }
+  if (found.size() > 1) {
+    throw InputError(
+        fmt::format("{} is the start of several fingerprints ({}..., {}...); give "
+                    "more digits",
+                    prefix, found[0].substr(0, 16), found[1].substr(0, 16)));
+  }
+  return found[0];
+}
+
+PruneResult CacheStore::prune(std::optional<std::int64_t> older_than_ms,
+                              std::optional<std::int64_t> max_bytes) {
+  flush_hits();
+  PruneResult result;
+  m_db.transaction([&] {
+    std::vector<std::pair<std::string, std::int64_t>> doomed;
+    auto st = m_db.prepare(
+        "SELECT m.fingerprint, LENGTH(r.body) + LENGTH(r.events_json), m.created_at_ms "
+        "FROM meta m JOIN responses r USING (fingerprint) ORDER BY m.created_at_ms, "
+        "m.fingerprint");
+    std::vector<std::pair<std::string, std::int64_t>> kept;
+    std::int64_t kept_bytes = 0;
+    while (st.step()) {
+      const std::int64_t bytes = st.int64(1);
+      if (older_than_ms && st.int64(2) < *older_than_ms) {
+        doomed.emplace_back(st.text(0), bytes);
+      } else {
+        kept.emplace_back(st.text(0), bytes);
+        kept_bytes += bytes;
+      }
+    }
+    // Oldest first until what is left fits.
+    for (std::size_t i = 0; max_bytes && kept_bytes > *max_bytes && i < kept.size(); ++i) {
+      kept_bytes -= kept[i].second;
+      doomed.push_back(kept[i]);
+    }
+    auto del = m_db.prepare("DELETE FROM requests WHERE fingerprint = ?");
+    for (const auto& [fp, bytes] : doomed) {
+      del.reset();
+      del.bind(1, fp);
+      del.step();
+      ++result.removed;
+      result.bytes_removed += bytes;
+    }
+  });
+  if (result.removed > 0) {
+    m_db.exec("VACUUM");
+  }
+  return result;
+}
+
+std::int64_t CacheStore::export_jsonl(std::ostream& out) {
+  flush_hits();
+  auto st = m_db.prepare(
+      "SELECT q.fingerprint, q.provider, q.canonical_request, r.body, r.events_json, m.model, "
+      "m.system_fingerprint, m.ttft_ms, m.response_duration_ms, m.created_at_ms, m.hit_count, "
+      "m.status FROM requests q JOIN responses r USING (fingerprint) JOIN meta m "
+      "USING (fingerprint) ORDER BY m.created_at_ms, q.fingerprint");
+  std::int64_t n = 0;
+  std::string line;
+  while (st.step()) {
+    line = R"({"fingerprint":)";
+    util::append_json_string(line, st.text(0));
+    line += R"(,"provider":)";
+    util::append_json_string(line, st.text(1));
+    line += R"(,"request":)";
+    line += st.text(2);  // canonical JSON already
+    line += R"(,"response":{"status":)";
+    line += std::to_string(st.int64(11));
+    line += R"(,"model":)";
+    util::append_json_string(line, st.text(5));
+    line += R"(,"system_fingerprint":)";
+    const auto sfp = st.opt_text(6);
+    line += sfp ? util::json_string(*sfp) : "null";
+    line += fmt::format(R"(,"ttft_ms":{},"duration_ms":{},"created_at_ms":{},"hit_count":{})",
+                        st.int64(7), st.int64(8), st.int64(9), st.int64(10));
+    line += R"(,"body":)";
+    util::append_json_string(line, st.text(3));
+    line += R"(,"events":)";
+    line += st.text(4);
+    line += "}}\n";
+    out << line;
+    ++n;
+  }
+  return n;
+}
+
+ImportResult CacheStore::import_jsonl(std::istream& in, const std::string& source) {
+  std::vector<CachedResponse> rows;
+  simdjson::dom::parser parser;
+  std::string text;
+  std::int64_t line_no = 0;
+  while (std::getline(in, text)) {
+    ++line_no;
+    if (text.empty() || text == "\r") {
+      continue;
+    }
+    const auto bad = [&](std::string_view why) {
+      return InputError(
+          fmt::format("{}:{}: {} (nothing was imported; lines are written by "
+                      "`llmbench cache export`)",
+                      source, line_no, why));
+    };
+    simdjson::dom::element doc;
+    if (parser.parse(simdjson::padded_string(text)).get(doc) != simdjson::SUCCESS ||
+        !doc.is_object()) {
+      throw bad("not a JSON object");
+    }
+    CachedResponse r;
+    std::string_view sv;
+    simdjson::dom::element request;
+    simdjson::dom::element response;
+    if (doc["fingerprint"].get_string().get(sv) != simdjson::SUCCESS) {
+      throw bad("`fingerprint` is missing");
+    }
+    r.fingerprint = std::string(sv);
+    if (doc["provider"].get_string().get(sv) != simdjson::SUCCESS) {
+      throw bad("`provider` is missing");
+    }
+    r.provider = std::string(sv);
+    if (doc["request"].get(request) != simdjson::SUCCESS || !request.is_object()) {
+      throw bad("`request` is missing or not an object");
+    }
+    auto canonical = canonicalize(simdjson::minify(request));
+    if (!canonical) {
+      throw bad(fmt::format("`request` is not canonicalizable: {}", canonical.error()));
+    }
+    r.canonical_request = std::move(*canonical);
+    if (blake3_hex(r.canonical_request) != r.fingerprint) {
+      throw bad("the request does not hash to its fingerprint (edited or corrupt)");
+    }
+    if (doc["response"].get(response) != simdjson::SUCCESS || !response.is_object()) {
+      throw bad("`response` is missing or not an object");
+    }
+    std::int64_t status = 0;
+    if (response["status"].get_int64().get(status) != simdjson::SUCCESS || status < 200 ||
+        status > 299) {
+      throw bad("`response.status` is missing or not a success (only successes are cached)");
+    }
+    r.status = static_cast<long>(status);
+    if (response["body"].get_string().get(sv) != simdjson::SUCCESS) {
+      throw bad("`response.body` is missing");
+    }
+    r.body = std::string(sv);
+    simdjson::dom::element events;
+    if (response["events"].get(events) != simdjson::SUCCESS ||
+        !read_events(parser_for_events(), simdjson::minify(events), r.events)) {
+      throw bad("`response.events` is missing or not [[offset_us, text], ...]");
+    }
+    if (response["model"].get_string().get(sv) == simdjson::SUCCESS) {
+      r.model = std::string(sv);
+    }
+    if (response["system_fingerprint"].get_string().get(sv) == simdjson::SUCCESS) {
+      r.system_fingerprint = std::string(sv);
+    }
+    const auto int_or = [&](const char* key, std::int64_t fallback) {
+      std::int64_t v = 0;
+      return response[key].get_int64().get(v) == simdjson::SUCCESS ? v : fallback;
+    };
+    r.ttft_ms = int_or("ttft_ms", 0);
+    r.duration_ms = int_or("duration_ms", 0);
+    r.created_at_ms = int_or("created_at_ms", 0);
+    r.hit_count = int_or("hit_count", 0);
+    rows.push_back(std::move(r));
+  }
+  ImportResult result;
+  auto exists = m_db.prepare("SELECT 1 FROM requests WHERE fingerprint = ?");
+  for (const auto& r : rows) {
+    exists.reset();
+    exists.bind(1, r.fingerprint);
+    if (exists.step()) {
+      ++result.replaced;
+    }
+  }
+  put_many(rows);
+  result.imported = static_cast<std::int64_t>(rows.size());
+  return result;
 }
 
 }  // namespace llmbench::cache

@@ -37,10 +37,12 @@ Result<Nanos> parse_duration(std::string_view text) {
     scale = 60e9;
   } else if (unit == "h") {
     scale = 3600e9;
+  } else if (unit == "d") {
+    scale = 86400e9;
   } else if (unit.empty()) {
-    return fail("a unit is missing (ns, us, ms, s, m or h)");
+    return fail("a unit is missing (ns, us, ms, s, m, h or d)");
   } else {
-    return fail(fmt::format("unknown unit \"{}\" (use ns, us, ms, s, m or h)", unit));
+    return fail(fmt::format("unknown unit \"{}\" (use ns, us, ms, s, m, h or d)", unit));
   }
   const double ns = number * scale;
   if (!std::isfinite(ns) || ns > 9.0e18) {

@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,37 @@ CachedResponse from_recording(std::string fingerprint, std::string provider,
                               std::string canonical_request, providers::Recording recording,
                               std::int64_t created_at_ms);
 
+// One line of `llmbench cache ls`.
+struct CacheEntry {
+  std::string fingerprint;
+  std::string provider;
+  std::string model;
+  long status = 200;
+  std::int64_t created_at_ms = 0;
+  std::int64_t hit_count = 0;
+  std::int64_t bytes = 0;  // body and recorded stream
+  std::int64_t events = 0;
+  std::int64_t ttft_ms = 0;
+  std::int64_t duration_ms = 0;
+};
+
+struct ListFilter {
+  std::optional<std::string> model;  // exact model name
+  std::optional<std::int64_t> since_ms;
+  std::optional<std::int64_t> until_ms;
+  std::optional<std::int64_t> limit;
+};
+
+struct PruneResult {
+  std::int64_t removed = 0;
+  std::int64_t bytes_removed = 0;
+};
+
+struct ImportResult {
+  std::int64_t imported = 0;
+  std::int64_t replaced = 0;  // fingerprints that were already in the cache
+};
+
 struct CacheStats {
   std::int64_t entries = 0;
   std::int64_t bytes = 0;  // bodies and recorded streams
@@ -77,12 +109,29 @@ class CacheStore {
   // Writes counted hits now (also done every 256 hits and on close).
   void flush_hits();
   CacheStats stats();
+  // Entries, newest first.
+  std::vector<CacheEntry> list(const ListFilter& filter = {});
+  // The entry without counting a hit (for `cache show`).
+  std::optional<CachedResponse> peek(const std::string& fingerprint);
+  // The one fingerprint starting with `prefix`; throws InputError when none or several do.
+  std::string resolve(std::string_view prefix);
+  // Removes entries created before `older_than_ms` (if given), then the oldest until the
+  // cache holds at most `max_bytes` (if given).
+  PruneResult prune(std::optional<std::int64_t> older_than_ms,
+                    std::optional<std::int64_t> max_bytes);
+  // The portable form: one JSON object per line (docs/cache.md). Returns the entries written.
+  std::int64_t export_jsonl(std::ostream& out);
+  // Reads what export_jsonl wrote. Every line is checked (JSON, fields, and that the request
+  // hashes to its fingerprint) before anything is stored; a bad line throws InputError naming
+  // `source:line` and nothing is imported.
+  ImportResult import_jsonl(std::istream& in, const std::string& source);
   // Fingerprints whose stored request no longer hashes to them, or whose response is
   // missing or unreadable: corruption.
   std::vector<std::string> verify();
 
  private:
   explicit CacheStore(store::Database db);
+  std::optional<CachedResponse> read(const std::string& fingerprint, bool with_events);
   struct Reader;  // the prepared lookup and a reusable JSON parser
   store::Database m_db;
   std::unique_ptr<Reader> m_reader;

@@ -1,5 +1,5 @@
 #pragma once
-// Human durations such as "500ms", "60s", "2m", "1.5h", "250us".
+// Human durations such as "500ms", "60s", "2m", "1.5h", "250us", "30d".
 
 #include <chrono>
 #include <cstdint>
@@ -12,7 +12,7 @@ namespace llmbench::util {
 
 using Nanos = std::chrono::nanoseconds;
 
-// Parses "<number><unit>" with unit one of ns, us, ms, s, m, h. A bare number is an error
+// Parses "<number><unit>" with unit one of ns, us, ms, s, m, h, d. A bare number is an error
 // (which unit was meant is a guess we refuse to make).
 Result<Nanos> parse_duration(std::string_view text);
 

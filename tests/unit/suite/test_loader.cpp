@@ -173,7 +173,7 @@ TEST(SuiteLoader, BadDurations) {
   unit.replace(unit.find("requests = 10"), 13, "requests = 10\ntimeout = \"5 parsecs\"");
   expect_one_error(unit,
                    "s.toml:8:11: timeout in [load]: bad duration \"5 parsecs\": unknown "
-                   "unit \" parsecs\" (use ns, us, ms, s, m or h) (write e.g. \"500ms\", "
+                   "unit \" parsecs\" (use ns, us, ms, s, m, h or d) (write e.g. \"500ms\", "
                    "\"60s\", \"2m\")");
   std::string zero = k_valid;
   zero.replace(zero.find("requests = 10"), 13, "requests = 10\ntimeout = \"0s\"");

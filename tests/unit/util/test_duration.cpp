@@ -17,6 +17,7 @@ TEST(Duration, ParsesEveryUnit) {
   EXPECT_EQ(*parse_duration("1.5s"), Nanos(1500ms));
   EXPECT_EQ(*parse_duration("0.25ms"), Nanos(250us));
   EXPECT_EQ(*parse_duration("0s"), Nanos(0));
+  EXPECT_EQ(*parse_duration("30d"), Nanos(720h));
 }
 
 TEST(Duration, RejectsWithAReason) {
