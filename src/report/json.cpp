@@ -8,44 +8,7 @@ namespace llmbench::report {
 
 namespace {
 
-class Obj {
- public:
-  explicit Obj(std::string& out) : m_out(out) { m_out += '{'; }
-  void key(std::string_view k) {
-    if (!m_first) {
-      m_out += ',';
-    }
-    m_first = false;
-    util::append_json_string(m_out, k);
-    m_out += ':';
-  }
-  void str(std::string_view k, std::string_view v) {
-    key(k);
-    util::append_json_string(m_out, v);
-  }
-  void num(std::string_view k, double v) {
-    key(k);
-    util::append_json_number(m_out, v);
-  }
-  void integer(std::string_view k, std::int64_t v) {
-    key(k);
-    m_out += std::to_string(v);
-  }
-  void boolean(std::string_view k, bool v) {
-    key(k);
-    m_out += v ? "true" : "false";
-  }
-  void raw(std::string_view k, std::string_view json) {
-    key(k);
-    m_out += json;
-  }
-  void null(std::string_view k) { raw(k, "null"); }
-  void close() { m_out += '}'; }
-
- private:
-  std::string& m_out;
-  bool m_first = true;
-};
+using Obj = util::JsonObject;
 
 }  // namespace
 
