@@ -1,5 +1,7 @@
 #include "llmbench/cache/blake3.hpp"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -141,6 +143,147 @@ Output parent_output(const Words8& left, const Words8& right, const Words8& key,
   return Output{key, block, 0, k_block_len, k_parent | flags};
 }
 
+// -- eight chunks at once (AVX2) ---------------------------------------------------------
+//
+// Whole chunks are independent until their chaining values meet in the tree, so eight of
+// them are compressed side by side, one chunk per 32-bit lane. Used only when the CPU has
+// AVX2 (checked at run time) and at least eight whole chunks are known not to end the input.
+
+constexpr std::size_t k_lanes = 8;
+
+#define LLMBENCH_AVX2 __attribute__((target("avx2")))
+
+LLMBENCH_AVX2 inline __m256i rotr16(__m256i x) {
+  const __m256i k = _mm256_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 2, 3, 0,
+                                     1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+  return _mm256_shuffle_epi8(x, k);
+}
+LLMBENCH_AVX2 inline __m256i rotr8(__m256i x) {
+  const __m256i k = _mm256_setr_epi8(1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, 1, 2, 3,
+                                     0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12);
+  return _mm256_shuffle_epi8(x, k);
+}
+LLMBENCH_AVX2 inline __m256i rotr12(__m256i x) {
+  return _mm256_or_si256(_mm256_srli_epi32(x, 12), _mm256_slli_epi32(x, 20));
+}
+LLMBENCH_AVX2 inline __m256i rotr7(__m256i x) {
+  return _mm256_or_si256(_mm256_srli_epi32(x, 7), _mm256_slli_epi32(x, 25));
+}
+
+LLMBENCH_AVX2 inline void g8(__m256i* v, int a, int b, int c, int d, __m256i mx, __m256i my) {
+  v[a] = _mm256_add_epi32(_mm256_add_epi32(v[a], v[b]), mx);
+  v[d] = rotr16(_mm256_xor_si256(v[d], v[a]));
+  v[c] = _mm256_add_epi32(v[c], v[d]);
+  v[b] = rotr12(_mm256_xor_si256(v[b], v[c]));
+  v[a] = _mm256_add_epi32(_mm256_add_epi32(v[a], v[b]), my);
+  v[d] = rotr8(_mm256_xor_si256(v[d], v[a]));
+  v[c] = _mm256_add_epi32(v[c], v[d]);
+  v[b] = rotr7(_mm256_xor_si256(v[b], v[c]));
+}
+
+// rows[k] holds eight words of lane k; afterwards rows[j] holds word j of every lane.
+LLMBENCH_AVX2 inline void transpose8(__m256i* r) {
+  const __m256i t0 = _mm256_unpacklo_epi32(r[0], r[1]);
+  const __m256i t1 = _mm256_unpackhi_epi32(r[0], r[1]);
+  const __m256i t2 = _mm256_unpacklo_epi32(r[2], r[3]);
+  const __m256i t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+  const __m256i t4 = _mm256_unpacklo_epi32(r[4], r[5]);
+  const __m256i t5 = _mm256_unpackhi_epi32(r[4], r[5]);
+  const __m256i t6 = _mm256_unpacklo_epi32(r[6], r[7]);
+  const __m256i t7 = _mm256_unpackhi_epi32(r[6], r[7]);
+  const __m256i u0 = _mm256_unpacklo_epi64(t0, t2);
+  const __m256i u1 = _mm256_unpackhi_epi64(t0, t2);
+  const __m256i u2 = _mm256_unpacklo_epi64(t1, t3);
+  const __m256i u3 = _mm256_unpackhi_epi64(t1, t3);
+  const __m256i u4 = _mm256_unpacklo_epi64(t4, t6);
+  const __m256i u5 = _mm256_unpackhi_epi64(t4, t6);
+  const __m256i u6 = _mm256_unpacklo_epi64(t5, t7);
+  const __m256i u7 = _mm256_unpackhi_epi64(t5, t7);
+  r[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
+  r[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
+  r[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
+  r[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
+  r[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
+  r[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
+  r[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
+  r[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
+}
+
+// The chaining values of the eight whole chunks at `input` (numbered counter .. counter+7).
+LLMBENCH_AVX2 void hash8_chunks(const std::uint8_t* input, const Words8& key, std::uint64_t counter,
+                                std::uint32_t flags, Words8* out) {
+  __m256i h[8];
+  for (int i = 0; i < 8; ++i) {
+    h[i] = _mm256_set1_epi32(static_cast<int>(key[static_cast<std::size_t>(i)]));
+  }
+  alignas(32) std::uint32_t lo[k_lanes];
+  alignas(32) std::uint32_t hi[k_lanes];
+  for (std::size_t k = 0; k < k_lanes; ++k) {
+    lo[k] = static_cast<std::uint32_t>(counter + k);
+    hi[k] = static_cast<std::uint32_t>((counter + k) >> 32);
+  }
+  const __m256i counter_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(lo));
+  const __m256i counter_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(hi));
+  const __m256i block_len = _mm256_set1_epi32(static_cast<int>(k_block_len));
+  for (std::size_t b = 0; b < k_chunk_len / k_block_len; ++b) {
+    __m256i m[16];
+    for (std::size_t k = 0; k < k_lanes; ++k) {
+      const std::uint8_t* block = input + k * k_chunk_len + b * k_block_len;
+      m[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block));
+      m[8 + k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 32));
+    }
+    transpose8(m);
+    transpose8(m + 8);
+    std::uint32_t block_flags = flags;
+    if (b == 0) {
+      block_flags |= k_chunk_start;
+    }
+    if (b + 1 == k_chunk_len / k_block_len) {
+      block_flags |= k_chunk_end;
+    }
+    __m256i v[16] = {h[0],
+                     h[1],
+                     h[2],
+                     h[3],
+                     h[4],
+                     h[5],
+                     h[6],
+                     h[7],
+                     _mm256_set1_epi32(static_cast<int>(k_iv[0])),
+                     _mm256_set1_epi32(static_cast<int>(k_iv[1])),
+                     _mm256_set1_epi32(static_cast<int>(k_iv[2])),
+                     _mm256_set1_epi32(static_cast<int>(k_iv[3])),
+                     counter_lo,
+                     counter_hi,
+                     block_len,
+                     _mm256_set1_epi32(static_cast<int>(block_flags))};
+    for (const auto& p : k_schedule) {
+      g8(v, 0, 4, 8, 12, m[p[0]], m[p[1]]);
+      g8(v, 1, 5, 9, 13, m[p[2]], m[p[3]]);
+      g8(v, 2, 6, 10, 14, m[p[4]], m[p[5]]);
+      g8(v, 3, 7, 11, 15, m[p[6]], m[p[7]]);
+      g8(v, 0, 5, 10, 15, m[p[8]], m[p[9]]);
+      g8(v, 1, 6, 11, 12, m[p[10]], m[p[11]]);
+      g8(v, 2, 7, 8, 13, m[p[12]], m[p[13]]);
+      g8(v, 3, 4, 9, 14, m[p[14]], m[p[15]]);
+    }
+    for (int i = 0; i < 8; ++i) {
+      h[i] = _mm256_xor_si256(v[i], v[i + 8]);
+    }
+  }
+  transpose8(h);  // back to one row per chunk
+  for (std::size_t k = 0; k < k_lanes; ++k) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[k].data()), h[k]);
+  }
+}
+
+#undef LLMBENCH_AVX2
+
+bool has_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+}
+
 }  // namespace
 
 Blake3::Blake3() : Blake3(k_iv, 0) {}
@@ -199,6 +342,21 @@ Blake3& Blake3::update(std::span<const std::uint8_t> input) {
       m_chunk.cv = m_key;
       m_chunk.chunk_counter = total;
       m_chunk.flags = m_flags;
+    }
+    // At a chunk boundary with more than eight whole chunks to come (so none of them can be
+    // the root): eight at a time.
+    if (m_chunk.len() == 0 && n > k_lanes * k_chunk_len && has_avx2()) {
+      std::array<Words8, k_lanes> cvs;
+      while (n > k_lanes * k_chunk_len) {
+        hash8_chunks(p, m_key, m_chunk.chunk_counter, m_flags, cvs.data());
+        for (std::size_t k = 0; k < k_lanes; ++k) {
+          push_chunk_cv(cvs[k], m_chunk.chunk_counter + k + 1);
+        }
+        m_chunk.chunk_counter += k_lanes;
+        p += k_lanes * k_chunk_len;
+        n -= k_lanes * k_chunk_len;
+      }
+      continue;
     }
     // Within a chunk: compress every full block that is known not to be the chunk's last.
     if (m_chunk.block_len == k_block_len) {

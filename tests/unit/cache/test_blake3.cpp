@@ -65,6 +65,17 @@ TEST(Blake3, SplitUpdatesEqualOneUpdate) {
     }
     EXPECT_EQ(h.hex(), whole) << step;
   }
+  // Long enough for the eight-chunk path (AVX2), entered at chunk boundaries after splits of
+  // every shape, and keyed like the whole.
+  const auto big = input_of(100 * 1024 + 17);
+  const std::string big_whole = Blake3().update(big).hex();
+  for (const std::size_t step : {1000u, 1024u, 8192u, 9000u, 8u * 1024 + 1}) {
+    Blake3 h;
+    for (std::size_t at = 0; at < big.size(); at += step) {
+      h.update(std::span<const std::uint8_t>(big).subspan(at, std::min(step, big.size() - at)));
+    }
+    EXPECT_EQ(h.hex(), big_whole) << step;
+  }
   EXPECT_EQ(llmbench::cache::blake3_hex(""),
             "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
 }
