@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   cli::register_report(app, globals);
   cli::register_cache(app, globals);
   cli::register_replay(app, globals);
+  cli::register_beacon(app, globals);
+  cli::register_collect(app, globals);
   cli::register_pending(app, globals);
 
   // The one place that prints fatal errors; the database and files close as the stack unwinds.

@@ -13,8 +13,6 @@ struct PendingCommand {
 
 // DESIGN.md's command list; each becomes real when its issue lands.
 constexpr PendingCommand k_pending[] = {
-    {"beacon", "Opt-in anonymized latency beacons (status, preview, send, forget)"},
-    {"collect", "A self-hostable collector for latency beacons"},
     {"proxy", "A recording pass-through for interactive agent sessions"},
 };
 

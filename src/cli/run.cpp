@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "beacon_setup.hpp"
 #include "commands.hpp"
 #include "diff.hpp"
 #include "llmbench/load/aggregator.hpp"
@@ -51,6 +52,7 @@ struct RunFlags {
   std::string cache_path;
   std::string replay_timing;
   std::string cache_key;
+  BeaconFlags beacon;
   DiffFlags diff;
 };
 
@@ -201,6 +203,32 @@ void print_progress(const load::Progress& p, bool final_line) {
   std::cerr << "\r\x1b[2K" << line << (final_line ? "\n" : "") << std::flush;
 }
 
+// Drains the outbox for up to --beacon-wait; what is left goes with the next run or
+// `llmbench beacon send`.
+void send_beacons(const Globals& g, const RunFlags& f, store::Database& db) {
+  const auto install = beacon::load_install(install_path(f.beacon));
+  beacon::SenderOptions options;
+  options.url = beacon_url(f.beacon);
+  options.install = *install;
+  options.attestation =
+      beacon::attestation_from_string([&] {
+        auto st = db.prepare("SELECT value FROM beacon_state WHERE key = 'attestation'");
+        return st.step() ? st.text(0) : std::string("token");
+      }())
+          .value_or(beacon::Attestation::token);
+  options.wait =
+      std::chrono::duration_cast<std::chrono::milliseconds>(*util::parse_duration(f.beacon.wait));
+  const auto r = beacon::send_outbox(g.db_path, options);
+  if (!g.quiet) {
+    std::cerr << fmt::format("beacons: {} sent to {}, {} queued for later{}\n", r.sent, options.url,
+                             r.left, r.last_error ? " (last error: " + *r.last_error + ")" : "");
+  }
+  if (r.unauthorized) {
+    std::cerr << "llmbench: the beacon collector refused this install (401); beacons stay "
+                 "queued. `llmbench beacon status` says more\n";
+  }
+}
+
 int run_suite(Globals& g, const RunFlags& f) {
   suite::LoadOptions load_options;
   load_options.require_api_keys = true;
@@ -239,13 +267,51 @@ int run_suite(Globals& g, const RunFlags& f) {
     throw InputError(fmt::format("--grace {}", grace.error()));
   }
 
+  const auto beacon_wait = util::parse_duration(f.beacon.wait);
+  if (!beacon_wait) {
+    throw InputError(fmt::format("--beacon-wait {}", beacon_wait.error()));
+  }
+
+  // One instant for the wall clock and the run's steady clock (beacons stamp requests from it).
+  const std::int64_t started_at_ms = util::unix_ms_now();
+  const auto epoch = std::chrono::steady_clock::now();
+  const std::string run_id = util::uuid_v7();
+
+  // Beacons only when the user said yes (docs/privacy.md).
+  std::shared_ptr<beacon::Builder> beacons;
+  const auto attestation = beacon::attestation_from_string(s.beacon.attestation);
+  if (opted_in(f.beacon, &s)) {
+    beacons = std::make_shared<beacon::Builder>(s, run_id, started_at_ms,
+                                                ensure_install(f.beacon, g.quiet), *attestation);
+    if (!g.quiet) {
+      for (const auto& [name, plan] : beacons->targets()) {
+        if (!plan.eligible) {
+          std::cerr << fmt::format("beacons: target \"{}\" is not beaconed: {}\n", name,
+                                   plan.why_not);
+        }
+      }
+    }
+  }
+
   // Everything that could lose results fails here, before a request is sent.
-  store::BatchWriter writer(g.db_path);
+  store::BatchWriterOptions writer_options;
+  if (beacons) {
+    writer_options.outbox = [beacons](const store::RequestRow& row) {
+      return beacons->outbox_entry(row);
+    };
+  }
+  store::BatchWriter writer(g.db_path, writer_options);
   auto db = store::Database::open(g.db_path);
+  if (beacons) {
+    auto st = db.prepare(
+        "INSERT INTO beacon_state (key, value) VALUES ('attestation', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    st.bind(1, s.beacon.attestation);
+    st.step();
+  }
   // A baseline to compare with must exist before anything is sent (and is resolved now, so
   // --save-baseline with the same name cannot make the run its own baseline).
   const std::string baseline_id = f.baseline.empty() ? "" : store::resolve_run(db, f.baseline);
-  const std::string run_id = util::uuid_v7();
   const std::string out_dir =
       f.out_dir.empty() ? (std::filesystem::path("reports") / run_id).string() : f.out_dir;
   if (!f.no_report) {
@@ -264,6 +330,7 @@ int run_suite(Globals& g, const RunFlags& f) {
 
   std::optional<server::MockServer> mock;
   options.run_id = run_id;
+  options.epoch = epoch;
   options.grace = *grace;
   for (const auto& t : s.targets) {
     if (t.provider == suite::Provider::mock && !mock) {
@@ -291,7 +358,7 @@ int run_suite(Globals& g, const RunFlags& f) {
   run.git_commit = util::git_commit_of(std::filesystem::current_path().string());
   run.tags_json = tags;
   run.load_json = load_json(s, plan.load_summary);
-  run.started_at_ms = util::unix_ms_now();
+  run.started_at_ms = started_at_ms;
   db.transaction([&] {
     store::insert_run(db, run);
     for (const auto& t : s.targets) {
@@ -366,6 +433,9 @@ int run_suite(Globals& g, const RunFlags& f) {
   if (mock) {
     mock->stop();
   }
+  if (beacons) {
+    send_beacons(g, f, db);
+  }
 
   const auto report = report::build_report(db, run_id);
   std::cout << fmt::format("run {} {} ({})\n", run_id, status, s.name);
@@ -420,6 +490,16 @@ void register_run(CLI::App& app, Globals& globals) {
                   "How replayed streams are paced: none, recorded or scale:F");
   cmd->add_option("--cache-key", f.cache_key,
                   "semantic (default: ignores stream, stream_options, user) or full");
+  cmd->add_flag("--beacon", f.beacon.beacon,
+                "Opt in: send anonymized latency beacons for this run (docs/privacy.md)");
+  cmd->add_option("--beacon-url", f.beacon.url,
+                  "The beacon collector (default: $LLMBENCH_BEACON_URL, else the public "
+                  "f3dx-bench ingest)");
+  cmd->add_option("--beacon-wait", f.beacon.wait,
+                  "How long to wait for beacons to go out after the run")
+      ->capture_default_str();
+  cmd->add_option("--install-file", f.beacon.install_file,
+                  "Beacon identity file (e.g. an f3dx-bench install.json)");
   add_diff_options(*cmd, f.diff);
   cmd->callback([&globals] { globals.exit_code = static_cast<ExitCode>(run_suite(globals, f)); });
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "llmbench/util/error.hpp"
+#include "llmbench/util/time.hpp"
 
 namespace llmbench::store {
 
@@ -75,9 +76,15 @@ void BatchWriter::rethrow_error() {
 void BatchWriter::run() {
   Database& db = *m_db;
   std::optional<Statement> insert;
+  std::optional<Statement> outbox;
   std::vector<RequestRow> batch;
   try {
     insert.emplace(db.prepare(k_insert));
+    if (m_options.outbox) {
+      outbox.emplace(db.prepare(
+          "INSERT INTO beacon_outbox (run_id, seq, attempt, install_id, body, created_at_ms) "
+          "VALUES (?, ?, ?, ?, ?, ?)"));
+    }
   } catch (const Error& e) {
     std::lock_guard lock(m_mutex);
     m_error = e.what();
@@ -101,7 +108,7 @@ void BatchWriter::run() {
       }
     }
     try {
-      write_batch(db, *insert, batch);
+      write_batch(db, *insert, outbox ? &*outbox : nullptr, batch);
     } catch (const Error& e) {
       std::lock_guard lock(m_mutex);
       m_error =
@@ -117,7 +124,8 @@ void BatchWriter::run() {
   m_done.notify_all();
 }
 
-void BatchWriter::write_batch(Database& db, Statement& st, std::vector<RequestRow>& batch) {
+void BatchWriter::write_batch(Database& db, Statement& st, Statement* outbox,
+                              std::vector<RequestRow>& batch) {
   db.transaction([&] {
     for (const auto& r : batch) {
       // The rows outlive each step, so text is bound without copying.
@@ -132,6 +140,14 @@ void BatchWriter::write_batch(Database& db, Statement& st, std::vector<RequestRo
       st.bind_static(22, r.finish_reason).bind(23, r.cost_usd).bind_static(24, r.request_body);
       st.bind_static(25, r.response_text).bind(26, std::int64_t{r.replayed ? 1 : 0});
       st.step();
+      if (outbox != nullptr) {
+        if (auto beacon = m_options.outbox(r)) {
+          outbox->reset();
+          outbox->bind_static(1, r.run_id).bind(2, r.seq).bind(3, r.attempt);
+          outbox->bind(4, beacon->install_id).bind(5, beacon->body).bind(6, util::unix_ms_now());
+          outbox->step();
+        }
+      }
     }
   });
 }

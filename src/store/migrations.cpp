@@ -97,10 +97,32 @@ constexpr std::string_view k_v3 = R"sql(
 ALTER TABLE requests ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// v4: the beacon outbox (opt-in latency beacons waiting to be sent, and what became of them),
+// and the sender's state (its last error; stopped after a 401).
+constexpr std::string_view k_v4 = R"sql(
+CREATE TABLE beacon_outbox (
+  id            INTEGER PRIMARY KEY,
+  run_id        TEXT NOT NULL,
+  seq           INTEGER NOT NULL,
+  attempt       INTEGER NOT NULL,
+  install_id    TEXT NOT NULL,
+  body          TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  state         TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued','sent','dropped')),
+  sent_at_ms    INTEGER,
+  error         TEXT
+);
+CREATE INDEX beacon_outbox_state ON beacon_outbox (state, id);
+CREATE TABLE beacon_state (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& migrations() {
-  static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3};
+  static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3, k_v4};
   return all;
 }
 

@@ -22,8 +22,10 @@ namespace {
 using detail::TableReader;
 using std::string_view_literals::operator""sv;
 
-constexpr std::array k_root_keys = {"suite"sv,   "defaults"sv, "load"sv, "targets"sv,
-                                    "prompts"sv, "slo"sv,      "gate"sv, "cache"sv};
+constexpr std::array k_root_keys = {"suite"sv, "defaults"sv, "load"sv,  "targets"sv, "prompts"sv,
+                                    "slo"sv,   "gate"sv,     "cache"sv, "beacon"sv};
+constexpr std::array k_beacon_keys = {"enabled"sv, "sample"sv, "max_per_run"sv, "attestation"sv};
+constexpr std::array k_attestations = {"token"sv, "message"sv};
 constexpr std::array k_cache_keys = {"mode"sv, "path"sv, "replay_timing"sv, "key"sv};
 constexpr std::array k_cache_modes = {"off"sv, "record"sv, "replay"sv, "auto"sv};
 constexpr std::array k_cache_key_modes = {"semantic"sv, "full"sv};
@@ -32,9 +34,9 @@ constexpr std::array k_suite_keys = {"name"sv, "description"sv, "store_content"s
 #define LLMBENCH_REQUEST_KEYS \
   "model"sv, "max_tokens"sv, "temperature"sv, "top_p"sv, "stop"sv, "system"sv, "stream"sv, "extra"sv
 constexpr std::array k_defaults_keys = {LLMBENCH_REQUEST_KEYS};
-constexpr std::array k_target_keys = {"name"sv,        "provider"sv, "base_url"sv,
-                                      "api_key_env"sv, "headers"sv,  "price"sv,
-                                      "region"sv,      "mock"sv,     LLMBENCH_REQUEST_KEYS};
+constexpr std::array k_target_keys = {
+    "name"sv,  "provider"sv, "base_url"sv, "api_key_env"sv, "headers"sv,
+    "price"sv, "region"sv,   "mock"sv,     "beacon"sv,      LLMBENCH_REQUEST_KEYS};
 constexpr std::array k_prompt_keys = {"id"sv,         "messages"sv,    "prompt"sv, "file"sv,
                                       "max_tokens"sv, "temperature"sv, "top_p"sv,  "stop"sv,
                                       "system"sv,     "stream"sv,      "extra"sv};
@@ -125,6 +127,16 @@ class Loader {
     }
     if (const auto* t = top.table("cache")) {
       read_cache(*t, suite.cache);
+    }
+    if (const auto* t = top.table("beacon")) {
+      TableReader r(*t, "[beacon]", m_path, m_diags, k_beacon_keys);
+      r.check_unknown_keys();
+      suite.beacon.enabled = r.boolean("enabled").value_or(false);
+      suite.beacon.sample = r.number("sample", 0.0, 1.0).value_or(1.0);
+      suite.beacon.max_per_run = r.integer("max_per_run", 1, 1'000'000'000);
+      if (auto a = r.choice("attestation", k_attestations)) {
+        suite.beacon.attestation = *a;
+      }
     }
     suite.hash = util::sha256_hex(m_hash_parts);
     if (m_diags.has_errors()) {
@@ -357,7 +369,11 @@ class Loader {
     }
     if (auto region = r.string("region")) {
       target.region = detail::expand_env(*region, r.pos("region"), m_diags);
+      if (target.region && target.region->size() > 32) {
+        r.error("region", "region must be at most 32 characters (a code such as \"us-east-1\")");
+      }
     }
+    target.beacon = r.boolean("beacon");
     if (const auto* mock = r.table("mock")) {
       if (target.provider != Provider::mock) {
         r.warning("mock", "mock settings are ignored unless provider = \"mock\"");

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -17,9 +18,18 @@
 
 namespace llmbench::store {
 
+// A beacon to queue with a request row (opt-in beacons, beacon/): its JSON and install.
+struct OutboxEntry {
+  std::string install_id;
+  std::string body;
+};
+
 struct BatchWriterOptions {
   std::size_t batch_size = 4096;
   OpenOptions open;
+  // When set, called for every row on the writer's thread; a beacon it returns goes into
+  // `beacon_outbox` in the same transaction as the row, so neither exists without the other.
+  std::function<std::optional<OutboxEntry>(const RequestRow&)> outbox;
 };
 
 class BatchWriter {
@@ -42,7 +52,8 @@ class BatchWriter {
 
  private:
   void run();
-  void write_batch(Database& db, Statement& insert, std::vector<RequestRow>& batch);
+  void write_batch(Database& db, Statement& insert, Statement* outbox,
+                   std::vector<RequestRow>& batch);
   void rethrow_error();
 
   std::string m_path;

@@ -64,6 +64,9 @@ struct Target {
   RequestParams params;  // per-target overrides; params.model is always set after loading
   std::optional<pricing::Price> price;  // overrides the price book
   std::optional<std::string> region;
+  // Beacons from a target at a loopback or private address need `beacon = true`; `false`
+  // keeps any target out of beacons.
+  std::optional<bool> beacon;
   MockScript mock;
   SourcePos pos;
 
@@ -145,6 +148,14 @@ struct CacheConfig {
   bool full_key = false;  // key = "full": hash the body unchanged
 };
 
+// [beacon]: opt-in anonymized latency beacons (docs/privacy.md).
+struct BeaconConfig {
+  bool enabled = false;
+  double sample = 1.0;  // the share of eligible requests beaconed (deterministic per request)
+  std::optional<std::int64_t> max_per_run;
+  std::string attestation = "token";  // token | message
+};
+
 struct Suite {
   std::string path;  // as given
   std::string text;  // the suite file's text, as read
@@ -159,6 +170,7 @@ struct Suite {
   Slo slo;
   Gates gates;
   CacheConfig cache;
+  BeaconConfig beacon;
 
   // The fields sent for `prompt` to `target`: [defaults], then the prompt's, then the target's.
   RequestParams effective_params(const Target& target, const Prompt& prompt) const;

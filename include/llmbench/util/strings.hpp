@@ -21,6 +21,8 @@ std::string_view trim(std::string_view text);
 bool starts_with_ci(std::string_view text, std::string_view prefix);
 // ASCII case-insensitive equality (HTTP header names).
 bool equals_ci(std::string_view a, std::string_view b);
+// ASCII lower case.
+std::string to_lower(std::string_view text);
 std::string join(std::span<const std::string> parts, std::string_view sep);
 
 }  // namespace llmbench::util

@@ -32,7 +32,7 @@ TEST(BatchWriter, CommitsEveryRowWithAllFields) {
   const auto run = make_run();
   insert_run(db, run);
   {
-    BatchWriter writer(path, {.batch_size = 100, .open = {}});
+    BatchWriter writer(path, {.batch_size = 100, .open = {}, .outbox = {}});
     for (int i = 0; i < 1234; ++i) {
       auto r = make_request(run.id, i);
       if (i == 7) {
@@ -103,7 +103,7 @@ TEST(BatchWriter, TwoProcessesWritingOneDatabaseLoseNothing) {
       int code = 0;
       try {
         // Small batches so the two processes interleave many transactions.
-        BatchWriter writer(path, {.batch_size = 64, .open = {}});
+        BatchWriter writer(path, {.batch_size = 64, .open = {}, .outbox = {}});
         for (int i = 0; i < k_rows; ++i) {
           writer.push(make_request(run_ids[p], i));
           if (i % 500 == 0) {
