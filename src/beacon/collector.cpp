@@ -106,6 +106,7 @@ struct Collector::Impl {
   std::optional<store::Database> db;
   std::map<std::string, std::deque<std::int64_t>> windows;  // install -> accepted at (ms)
   std::atomic<std::uint64_t> posts{0};
+  std::atomic<std::uint64_t> all_requests{0};
   std::uint16_t bound_port = 0;
   bool running = false;
 
@@ -362,6 +363,7 @@ struct Collector::Impl {
         break;
       }
       http::request<http::string_body> req = parser.release();
+      all_requests.fetch_add(1);
       const Answer answer = handle(req);
       http::response<http::string_body> res{answer.status, req.version()};
       res.set(http::field::server, "llmbench-collect");
@@ -445,6 +447,10 @@ std::string Collector::base_url() const {
 
 std::uint64_t Collector::beacon_posts() const {
   return m_impl->posts.load();
+}
+
+std::uint64_t Collector::requests() const {
+  return m_impl->all_requests.load();
 }
 
 // -- the dashboard -------------------------------------------------------------------------

@@ -57,6 +57,7 @@ class Collector {
   std::uint16_t port() const;
   std::string base_url() const;        // http://HOST:PORT
   std::uint64_t beacon_posts() const;  // POST /v1/beacon requests received
+  std::uint64_t requests() const;      // every HTTP request received
 
  private:
   struct Impl;

@@ -1,0 +1,293 @@
+// The collector's API (status codes, limits, attestation, forget), the sender against it
+// under injected failures, and the dashboard's k-anonymity.
+
+#include "llmbench/beacon/collector.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "llmbench/beacon/outbox.hpp"
+#include "llmbench/store/database.hpp"
+#include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace llmbench::beacon;
+using llmbench::store::Database;
+using llmbench::testing::http_exchange;
+using llmbench::testing::TempDir;
+
+namespace {
+
+const std::vector<std::string> k_ndjson = {"Content-Type: application/x-ndjson"};
+const std::vector<std::string> k_json = {"Content-Type: application/json"};
+
+Beacon beacon_for(const Install& install, Attestation mode, int i,
+                  const std::string& model = "gpt-4o-mini", const std::string& hour = "03") {
+  Beacon b;
+  b.ts = "2026-11-27T" + hour + ":00:00.000Z";
+  b.model = model;
+  b.provider = "openai";
+  b.status_code = i % 10 == 9 ? 500 : 200;
+  b.latency_ms_to_first_token = 100 + i;
+  b.latency_ms_total = 1000 + i;  // unique per beacon
+  b.input_tokens = 10;
+  b.output_tokens = 20;
+  b.cost_usd_estimate = 0.0003;
+  attest(b, install, mode);
+  return b;
+}
+
+std::string lines(const Install& install, Attestation mode, int from, int to) {
+  std::string out;
+  for (int i = from; i < to; ++i) {
+    out += to_json(beacon_for(install, mode, i)) + "\n";
+  }
+  return out;
+}
+
+std::int64_t stored(const std::string& db_path, const std::string& where = "1") {
+  llmbench::store::OpenOptions raw;
+  raw.run_schema = false;
+  auto db = Database::open(db_path, raw);
+  auto st = db.prepare("SELECT COUNT(*) FROM beacons WHERE " + where);
+  st.step();
+  return st.int64(0);
+}
+
+struct Fixture {
+  TempDir dir;
+  Install install = create_install(dir.file("install.json"));
+  CollectorOptions options;
+  Fixture() { options.db_path = dir.file("collector.db"); }
+};
+
+}  // namespace
+
+TEST(Collector, TokenModeStatusCodesAndLimits) {
+  Fixture f;
+  f.options.rate_limit = 5;
+  Collector c(f.options);
+  c.start();
+  const std::string url = c.base_url() + "/v1/beacon";
+  EXPECT_EQ(http_exchange("GET", c.base_url() + "/v1/health").status, 200);
+  // One JSON object.
+  auto r =
+      http_exchange("POST", url, to_json(beacon_for(f.install, Attestation::token, 0)), k_json);
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(r.body, R"({"ok":true,"count":1})");
+  // A batch with one invalid line is refused whole.
+  std::string batch = lines(f.install, Attestation::token, 1, 3) + R"({"schema_version":"v1"})";
+  r = http_exchange("POST", url, batch, k_ndjson);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find(R"("ok":false)"), std::string::npos);
+  EXPECT_NE(r.body.find("line 3"), std::string::npos) << r.body;
+  EXPECT_EQ(stored(f.options.db_path), 1);
+  // Over 100 lines: 413.
+  EXPECT_EQ(
+      http_exchange("POST", url, lines(f.install, Attestation::token, 0, 101), k_ndjson).status,
+      413);
+  // Another token for a pinned install: 401.
+  Install impostor = f.install;
+  impostor.install_hmac = std::string(64, 'e');
+  EXPECT_EQ(http_exchange("POST", url, to_json(beacon_for(impostor, Attestation::token, 5)), k_json)
+                .status,
+            401);
+  // Rate limit 5: a batch of 6 stores 4 more (5 in all), then 429 saying how many it kept.
+  r = http_exchange("POST", url, lines(f.install, Attestation::token, 10, 16), k_ndjson);
+  EXPECT_EQ(r.status, 429);
+  EXPECT_NE(r.body.find(R"("stored":4)"), std::string::npos) << r.body;
+  EXPECT_NE(r.headers.find("Retry-After:"), std::string::npos) << r.headers;
+  EXPECT_EQ(stored(f.options.db_path), 5);
+  // Forget: the wrong proof is refused; the right one deletes the install's rows.
+  EXPECT_EQ(http_exchange("POST", c.base_url() + "/v1/forget",
+                          R"({"install_id":")" + f.install.install_id + R"(","install_hmac":")" +
+                              std::string(64, 'e') + "\"}",
+                          k_json)
+                .status,
+            401);
+  const auto [code, why] = forget_install(c.base_url(), f.install, Attestation::token);
+  EXPECT_EQ(code, 202) << why;
+  EXPECT_EQ(stored(f.options.db_path), 0);
+}
+
+TEST(Collector, MessageModeVerifiesEveryBeacon) {
+  Fixture f;
+  f.options.attestation = Attestation::message;
+  Collector c(f.options);
+  c.start();
+  const std::string url = c.base_url() + "/v1/beacon";
+  const std::string signed_beacon = to_json(beacon_for(f.install, Attestation::message, 1));
+  // Unknown install: register first.
+  EXPECT_EQ(http_exchange("POST", url, signed_beacon, k_json).status, 401);
+  const std::string reg =
+      R"({"install_id":")" + f.install.install_id + R"(","secret":")" + f.install.secret + "\"}";
+  EXPECT_EQ(http_exchange("POST", c.base_url() + "/v1/register", reg, k_json).status, 200);
+  EXPECT_EQ(http_exchange("POST", url, signed_beacon, k_json).status, 202);
+  // Any altered field breaks the signature.
+  std::string altered = signed_beacon;
+  altered.replace(altered.find("\"latency_ms_total\":1001"), 23, "\"latency_ms_total\":1002");
+  EXPECT_EQ(http_exchange("POST", url, altered, k_json).status, 401);
+  // The token alone does not sign anything in message mode.
+  EXPECT_EQ(
+      http_exchange("POST", url, to_json(beacon_for(f.install, Attestation::token, 2)), k_json)
+          .status,
+      401);
+  // Registration is trust on first contact: another secret for the same install is refused.
+  Install other = create_install(f.dir.file("other.json"));
+  other.install_id = f.install.install_id;
+  EXPECT_EQ(http_exchange(
+                "POST", c.base_url() + "/v1/register",
+                R"({"install_id":")" + other.install_id + R"(","secret":")" + other.secret + "\"}",
+                k_json)
+                .status,
+            401);
+  EXPECT_EQ(stored(f.options.db_path), 1);
+  EXPECT_EQ(forget_install(c.base_url(), other, Attestation::message).first, 401);
+  EXPECT_EQ(forget_install(c.base_url(), f.install, Attestation::message).first, 202);
+  EXPECT_EQ(stored(f.options.db_path), 0);
+}
+
+TEST(Sender, EveryBeaconExactlyOnceThrough429sAnd5xx) {
+  Fixture f;
+  f.options.rate_limit = 10;  // per second here, to keep the test short
+  f.options.window = std::chrono::milliseconds(1000);
+  // Injected failures on some posts (nothing stored for those), on top of real 429s: the
+  // sender below believes it may send 25 a second, so the collector cuts its batches.
+  f.options.inject = [](std::uint64_t n) -> std::optional<int> {
+    if (n == 0) {
+      return 503;
+    }
+    if (n == 2) {
+      return 500;
+    }
+    if (n == 3) {
+      return 429;
+    }
+    return std::nullopt;
+  };
+  Collector c(f.options);
+  c.start();
+  const std::string run_db = f.dir.file("runs.db");
+  {
+    auto db = Database::open(run_db);
+    auto st = db.prepare(
+        "INSERT INTO beacon_outbox (run_id, seq, attempt, install_id, body, created_at_ms) "
+        "VALUES ('r', ?, 1, ?, ?, 0)");
+    for (int i = 0; i < 30; ++i) {
+      st.reset();
+      st.bind(1, std::int64_t{i}).bind(2, f.install.install_id);
+      st.bind(3, to_json(beacon_for(f.install, Attestation::token, i)));
+      st.step();
+    }
+  }
+  SenderOptions o;
+  o.url = c.base_url();
+  o.install = f.install;
+  o.per_minute = 25;
+  o.window = std::chrono::milliseconds(1000);
+  o.wait = std::chrono::milliseconds(30'000);
+  o.backoff_first = std::chrono::milliseconds(50);
+  const auto r = send_outbox(run_db, o);
+  EXPECT_EQ(r.sent, 30);
+  EXPECT_EQ(r.left, 0);
+  EXPECT_EQ(r.dropped, 0);
+  EXPECT_GE(c.beacon_posts(), 5u);
+  // Exactly once: 30 rows, 30 distinct beacons.
+  EXPECT_EQ(stored(f.options.db_path), 30);
+  llmbench::store::OpenOptions raw;
+  raw.run_schema = false;
+  auto cdb = Database::open(f.options.db_path, raw);
+  auto st = cdb.prepare("SELECT COUNT(DISTINCT total_ms) FROM beacons");
+  st.step();
+  EXPECT_EQ(st.int64(0), 30);
+  auto db = Database::open(run_db);
+  EXPECT_EQ(outbox_counts(db).sent, 30);
+  // Nothing queued: another send posts nothing.
+  const auto again = send_outbox(run_db, o);
+  EXPECT_EQ(again.posts, 0);
+}
+
+TEST(Sender, A400DropsTheBatchAndA401Stops) {
+  Fixture f;
+  Collector c(f.options);
+  c.start();
+  const std::string run_db = f.dir.file("runs.db");
+  {
+    auto db = Database::open(run_db);
+    auto st = db.prepare(
+        "INSERT INTO beacon_outbox (run_id, seq, attempt, install_id, body, created_at_ms) "
+        "VALUES ('r', 1, 1, ?, ?, 0)");
+    st.bind(1, f.install.install_id).bind(2, std::string(R"({"schema_version":"v1"})"));
+    st.step();
+  }
+  SenderOptions o;
+  o.url = c.base_url();
+  o.install = f.install;
+  o.wait = std::chrono::milliseconds(5000);
+  auto r = send_outbox(run_db, o);
+  EXPECT_EQ(r.dropped, 1);
+  ASSERT_TRUE(r.last_error);
+  EXPECT_NE(r.last_error->find("HTTP 400"), std::string::npos) << *r.last_error;
+  auto db = Database::open(run_db);
+  EXPECT_EQ(outbox_counts(db).dropped, 1);
+  EXPECT_TRUE(outbox_counts(db).last_error);
+  // Pin the install under another token, then send: 401 stops the sender and says so.
+  Install impostor = f.install;
+  impostor.install_hmac = std::string(64, 'e');
+  ASSERT_EQ(http_exchange("POST", c.base_url() + "/v1/beacon",
+                          to_json(beacon_for(impostor, Attestation::token, 0)), k_json)
+                .status,
+            202);
+  {
+    auto st = db.prepare(
+        "INSERT INTO beacon_outbox (run_id, seq, attempt, install_id, body, created_at_ms) "
+        "VALUES ('r', 2, 1, ?, ?, 0)");
+    st.bind(1, f.install.install_id).bind(2, to_json(beacon_for(f.install, Attestation::token, 1)));
+    st.step();
+  }
+  r = send_outbox(run_db, o);
+  EXPECT_TRUE(r.unauthorized);
+  EXPECT_EQ(r.left, 1);
+  EXPECT_TRUE(outbox_counts(db).stopped);
+  const auto posts = c.beacon_posts();
+  EXPECT_TRUE(send_outbox(run_db, o).unauthorized);  // stays stopped without posting
+  EXPECT_EQ(c.beacon_posts(), posts);
+}
+
+TEST(Dashboard, KAnonymityIsExactAtKMinusOneAndK) {
+  Fixture f;
+  Collector c(f.options);
+  c.start();
+  const std::string url = c.base_url() + "/v1/beacon";
+  // Bucket A (model a, hour 03): 4 beacons; bucket B (model b, hour 03): 5 beacons.
+  std::string batch;
+  for (int i = 0; i < 4; ++i) {
+    batch += to_json(beacon_for(f.install, Attestation::token, i, "model-a")) + "\n";
+  }
+  for (int i = 0; i < 5; ++i) {
+    batch += to_json(beacon_for(f.install, Attestation::token, 10 + i, "model-b")) + "\n";
+  }
+  ASSERT_EQ(http_exchange("POST", url, batch, k_ndjson).status, 202);
+  c.stop();
+  const auto at5 = build_dashboard(f.options.db_path, 5);
+  EXPECT_EQ(at5.beacons, 9);
+  EXPECT_EQ(at5.buckets, 2);
+  EXPECT_EQ(at5.suppressed_buckets, 1);
+  EXPECT_EQ(at5.suppressed_beacons, 4);
+  ASSERT_EQ(at5.latency.size(), 1u);
+  EXPECT_EQ(at5.latency[0].model, "model-b");
+  EXPECT_EQ(at5.latency[0].n, 5);
+  EXPECT_EQ(at5.latency[0].p50, 1012);
+  ASSERT_EQ(at5.cost.size(), 1u);
+  EXPECT_EQ(at5.cost[0].model, "model-b");
+  ASSERT_EQ(at5.errors.size(), 1u);
+  EXPECT_EQ(at5.errors[0].n, 5);
+  const std::string md = dashboard_markdown(at5);
+  EXPECT_EQ(md.find("model-a"), std::string::npos);  // suppressed everywhere
+  const auto at4 = build_dashboard(f.options.db_path, 4);
+  EXPECT_EQ(at4.suppressed_buckets, 0);
+  ASSERT_EQ(at4.latency.size(), 2u);
+  EXPECT_EQ(at4.latency[0].model, "model-a");
+  EXPECT_EQ(build_dashboard(f.options.db_path, 6).latency.size(), 0u);
+}
