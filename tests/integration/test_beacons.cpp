@@ -1,0 +1,314 @@
+// Beacons end to end: the real binary, a real collector (in this process, or as
+// `llmbench collect`), and what reached it.
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "llmbench/beacon/collector.hpp"
+#include "llmbench/server/mock_profile.hpp"
+#include "llmbench/server/mock_server.hpp"
+#include "llmbench/store/database.hpp"
+#include "support/background_process.hpp"
+#include "support/run_binary.hpp"
+#include "support/temp_dir.hpp"
+
+using llmbench::beacon::Collector;
+using llmbench::beacon::CollectorOptions;
+using llmbench::store::Database;
+using llmbench::testing::run_llmbench;
+using llmbench::testing::TempDir;
+
+namespace {
+
+llmbench::server::MockProfile quick() {
+  llmbench::server::MockProfile p;
+  p.ttft = llmbench::server::Distribution::fixed(1e6);
+  p.itl = llmbench::server::Distribution::fixed(0.2e6);
+  p.output_tokens = llmbench::server::Distribution::fixed(5);
+  return p;
+}
+
+// A loopback target that may be beaconed (beacon = true), plus a mock target that never is.
+std::string suite_text(const std::string& name, const std::string& target,
+                       const std::string& base_url, int requests,
+                       const std::string& prompt = "Say hello.", const std::string& extra = "") {
+  return R"([suite]
+name = ")" +
+         name +
+         R"("
+[load]
+mode = "concurrency"
+concurrency = 2
+requests = )" +
+         std::to_string(requests) +
+         R"(
+warmup = 1
+[[targets]]
+name = ")" +
+         target +
+         R"("
+provider = "openai"
+model = "gpt-4o-mini"
+base_url = ")" +
+         base_url +
+         R"("
+region = "eu-west-1"
+beacon = true
+headers = { x-request-note = ")" +
+         name +
+         R"(" }
+[[targets]]
+name = "synthetic"
+provider = "mock"
+[[prompts]]
+id = "p"
+messages = [{ role = "user", content = ")" +
+         prompt +
+         R"(" }]
+)" + extra;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::int64_t count(const std::string& db_path, const std::string& sql, bool raw = false) {
+  llmbench::store::OpenOptions o;
+  o.run_schema = !raw;
+  auto db = Database::open(db_path, o);
+  auto st = db.prepare(sql);
+  st.step();
+  return st.int64(0);
+}
+
+}  // namespace
+
+TEST(Beacons, NoTextHeaderUrlTagOrNameReachesTheCollector) {
+  const std::string marker = "mrk7f3a9c";
+  TempDir dir;
+  const std::string cache = dir.file("cache.db");
+  const std::string runs = dir.file("runs.db");
+  // A response that carries the marker: record one, plant the marker in its text, and serve
+  // it with `llmbench mock --from-cache`.
+  {
+    llmbench::server::MockServer origin(quick(), {});
+    origin.start();
+    const auto rec = dir.write(
+        "rec.toml", suite_text("rec", "t", origin.base_url(), 2, "Tell me about " + marker + "."));
+    ASSERT_EQ(run_llmbench({"--db", runs, "run", rec, "--no-report", "--cache-mode", "record",
+                            "--cache", cache})
+                  .exit_code,
+              0);
+    llmbench::store::OpenOptions raw;
+    raw.run_schema = false;
+    auto db = Database::open(cache, raw);
+    db.exec("UPDATE responses SET events_json = replace(events_json, ' quick', ' " + marker +
+            "'), body = replace(body, ' quick', ' " + marker + "')");
+  }
+  llmbench::testing::BackgroundProcess replica(
+      {"mock", "--port", "0", "--threads", "1", "--from-cache", cache});
+  std::smatch m;
+  const std::string line = replica.first_line();
+  ASSERT_TRUE(std::regex_search(line, m, std::regex(R"(127\.0\.0\.1:(\d+) )"))) << line;
+  // The marker in the URL (a host name under .localhost, which curl sends to loopback), the
+  // target name, a header, the suite name, the prompt, the tags; the response text has it too.
+  const std::string url = "http://" + marker + ".localhost:" + m[1].str() + "/v1";
+  CollectorOptions co;
+  co.db_path = dir.file("collector.db");
+  Collector collector(co);
+  collector.start();
+  const auto suite = dir.write("s.toml", suite_text("suite-" + marker, "target-" + marker, url, 6,
+                                                    "Tell me about " + marker + "."));
+  const auto r = run_llmbench({"--db", runs, "run", suite, "--out", dir.file("report"), "--tag",
+                               "note=" + marker, "--beacon", "--beacon-url", collector.base_url()},
+                              {"XDG_CONFIG_HOME=" + dir.file("xdg")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("beacons: 6 sent"), std::string::npos) << r.err;
+  collector.stop();
+  // The run saw the marker (so it was there to leak)...
+  EXPECT_NE(slurp(dir.file("report") + "/report.md").find(marker), std::string::npos);
+  // ...and the collector received six beacons, none of which carries it: not in any stored
+  // beacon as received, not anywhere in the collector's database file.
+  EXPECT_EQ(count(co.db_path, "SELECT COUNT(*) FROM beacons", true), 6);
+  EXPECT_EQ(count(co.db_path,
+                  "SELECT COUNT(*) FROM beacons WHERE body LIKE '%" + marker +
+                      "%' OR model "
+                      "LIKE '%" +
+                      marker + "%'",
+                  true),
+            0);
+  for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
+    if (f.path().filename().string().starts_with("collector.db")) {
+      EXPECT_EQ(slurp(f.path().string()).find(marker), std::string::npos) << f.path();
+    }
+  }
+  // Warmup and the mock target were left out; the rest are eligible requests only.
+  EXPECT_EQ(count(co.db_path,
+                  "SELECT COUNT(*) FROM beacons WHERE provider = 'other' AND "
+                  "region = 'eu-west-1' AND model = 'gpt-4o-mini'",
+                  true),
+            6);
+  replica.stop(SIGTERM);
+}
+
+TEST(Beacons, OptedOutMeansNoConnectionAtAll) {
+  llmbench::server::MockServer target(quick(), {});
+  target.start();
+  TempDir dir;
+  CollectorOptions co;
+  co.db_path = dir.file("collector.db");
+  Collector collector(co);
+  collector.start();
+  const auto suite = dir.write("s.toml", suite_text("s", "t", target.base_url(), 4));
+  const std::string xdg = "XDG_CONFIG_HOME=" + dir.file("xdg");
+  const std::string endpoint = "LLMBENCH_BEACON_URL=" + collector.base_url();
+  // Never asked: nothing.
+  auto r =
+      run_llmbench({"--db", dir.file("runs.db"), "run", suite, "--no-report"}, {xdg, endpoint});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("beacons"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("xdg/llmbench/install.json")));
+  // Opted out, with the opt-in variable still set: nothing either.
+  ASSERT_EQ(run_llmbench({"--db", dir.file("runs.db"), "beacon", "optout"}, {xdg}).exit_code, 0);
+  r = run_llmbench({"--db", dir.file("runs.db"), "run", suite, "--no-report"},
+                   {xdg, endpoint, "LLMBENCH_BEACON_OPTIN=1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(collector.requests(), 0u);
+  EXPECT_EQ(count(dir.file("runs.db"), "SELECT COUNT(*) FROM beacon_outbox"), 0);
+  // The variable alone (no opt-out marker) does opt in; so does F3DX_BENCH_OPTIN.
+  std::filesystem::remove(dir.file("xdg/llmbench/beacon-optout"));
+  r = run_llmbench({"--db", dir.file("runs.db"), "run", suite, "--no-report"},
+                   {xdg, endpoint, "F3DX_BENCH_OPTIN=1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(collector.requests(), 0u);
+  EXPECT_EQ(count(co.db_path, "SELECT COUNT(*) FROM beacons", true), 4);
+}
+
+TEST(Beacons, SigkillBetweenEnqueueAndSendLosesNothing) {
+  llmbench::server::MockServer target(quick(), {});
+  target.start();
+  TempDir dir;
+  // A collector that accepts connections and never answers: the sender hangs in its POST.
+  const int hole = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(hole, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(hole, 16), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(hole, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string black_hole = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  const auto suite = dir.write("s.toml", suite_text("s", "t", target.base_url(), 8));
+  const std::string runs = dir.file("runs.db");
+  setenv("XDG_CONFIG_HOME", dir.file("xdg").c_str(), 1);
+  llmbench::testing::BackgroundProcess run({"--db", runs, "run", suite, "--no-report", "--beacon",
+                                            "--beacon-url", black_hole, "--beacon-wait", "60s"});
+  // Wait until the run's rows and beacons are committed, then kill it mid-send.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < until) {
+    if (std::filesystem::exists(runs) && count(runs, "SELECT COUNT(*) FROM beacon_outbox") == 8) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // into the POST
+  run.stop(SIGKILL);
+  ::close(hole);
+  EXPECT_EQ(count(runs, "SELECT COUNT(*) FROM beacon_outbox WHERE state = 'queued'"), 8);
+  EXPECT_EQ(count(runs, "SELECT COUNT(*) FROM requests WHERE warmup = 0 AND target = 't'"), 8);
+  // The next send delivers every one of them, once.
+  CollectorOptions co;
+  co.db_path = dir.file("collector.db");
+  Collector collector(co);
+  collector.start();
+  const auto sent =
+      run_llmbench({"--db", runs, "beacon", "send", "--beacon-url", collector.base_url()},
+                   {"XDG_CONFIG_HOME=" + dir.file("xdg")});
+  unsetenv("XDG_CONFIG_HOME");
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_NE(sent.out.find("sent 8, dropped 0, 0 left queued"), std::string::npos) << sent.out;
+  EXPECT_EQ(count(co.db_path, "SELECT COUNT(DISTINCT body) FROM beacons", true), 8);
+}
+
+TEST(Beacons, BothAttestationModesAgainstLlmbenchCollectIncludingForget) {
+  llmbench::server::MockServer target(quick(), {});
+  target.start();
+  for (const std::string mode : {"token", "message"}) {
+    SCOPED_TRACE(mode);
+    TempDir dir;
+    const std::string cdb = dir.file("collector.db");
+    llmbench::testing::BackgroundProcess collect(
+        {"collect", "--port", "0", "--db", cdb, "--attestation", mode});
+    std::smatch m;
+    const std::string line = collect.first_line();
+    ASSERT_TRUE(std::regex_search(line, m, std::regex(R"((http://127\.0\.0\.1:\d+))"))) << line;
+    const std::string url = m[1].str();
+    const std::vector<std::string> env = {"XDG_CONFIG_HOME=" + dir.file("xdg"),
+                                          "LLMBENCH_BEACON_URL=" + url};
+    const auto suite = dir.write(
+        "s.toml", suite_text("s", "t", target.base_url(), 5, "Hi",
+                             "[beacon]\nenabled = true\nattestation = \"" + mode + "\"\n"));
+    const std::string runs = dir.file("runs.db");
+    const auto r = run_llmbench({"--db", runs, "run", suite, "--no-report"}, env);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("beacons: 5 sent"), std::string::npos) << r.err;
+    EXPECT_EQ(count(cdb, "SELECT COUNT(*) FROM beacons", true), 5);
+    // status never shows the secrets in full, unless asked.
+    const auto install = slurp(dir.file("xdg/llmbench/install.json"));
+    std::smatch t;
+    ASSERT_TRUE(
+        std::regex_search(install, t, std::regex(R"re("install_hmac":"([0-9a-f]{64})")re")));
+    const auto status = run_llmbench({"--db", runs, "beacon", "status"}, env);
+    EXPECT_EQ(status.out.find(t[1].str()), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("5 sent"), std::string::npos) << status.out;
+    EXPECT_NE(
+        run_llmbench({"--db", runs, "beacon", "status", "--show-secret"}, env).out.find(t[1].str()),
+        std::string::npos);
+    // Forget: the collector deletes this install's beacons.
+    const auto forget = run_llmbench({"--db", runs, "beacon", "forget"}, env);
+    EXPECT_EQ(forget.exit_code, 0) << forget.err << forget.out;
+    EXPECT_EQ(count(cdb, "SELECT COUNT(*) FROM beacons", true), 0);
+    EXPECT_EQ(collect.stop(SIGTERM).first, 0);
+  }
+}
+
+TEST(Beacons, PreviewPrintsWhatWouldBeSent) {
+  llmbench::server::MockServer target(quick(), {});
+  target.start();
+  TempDir dir;
+  const std::vector<std::string> env = {"XDG_CONFIG_HOME=" + dir.file("xdg"),
+                                        "LLMBENCH_BEACON_URL=http://127.0.0.1:9"};
+  const auto suite = dir.write("s.toml", suite_text("s", "t", target.base_url(), 3));
+  const std::string runs = dir.file("runs.db");
+  const auto r = run_llmbench(
+      {"--db", runs, "run", suite, "--no-report", "--beacon", "--beacon-wait", "0s"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("beacons are on (you opted in)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("3 queued for later"), std::string::npos) << r.err;
+  const auto p = run_llmbench({"--db", runs, "beacon", "preview", "latest"}, env);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  std::istringstream lines(p.out);
+  std::string one;
+  int n = 0;
+  while (std::getline(lines, one)) {
+    ++n;
+    EXPECT_TRUE(one.starts_with(R"({"schema_version":"v1","ts":")")) << one;
+  }
+  EXPECT_EQ(n, 3);
+  // The second run does not print the first-time notice again.
+  const auto again = run_llmbench(
+      {"--db", runs, "run", suite, "--no-report", "--beacon", "--beacon-wait", "0s"}, env);
+  EXPECT_EQ(again.err.find("you opted in"), std::string::npos);
+  EXPECT_NE(again.err.find("6 queued for later"), std::string::npos) << again.err;
+}
