@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "llmbench/util/hex.hpp"
 #include "llmbench/util/json_writer.hpp"
 #include "llmbench/util/strings.hpp"
 #include "llmbench/util/uuid.hpp"
@@ -16,10 +17,6 @@
 namespace llmbench::beacon {
 
 namespace {
-
-bool is_hex64(std::string_view s) {
-  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
 
 // RFC 3339 date-time, as the schema's "format": "date-time".
 bool is_date_time(std::string_view s) {
@@ -88,7 +85,7 @@ std::optional<std::string> validate(const Beacon& b) {
   if (!is_uuid_text(b.install_id)) {
     return "install_id is not a UUID";
   }
-  if (!is_hex64(b.install_hmac)) {
+  if (!util::is_lower_hex(b.install_hmac, 64)) {
     return "install_hmac is not 64 lowercase hex digits";
   }
   const std::size_t model_len = code_points(b.model);

@@ -26,6 +26,7 @@
 #include "llmbench/cache/jcs.hpp"
 #include "llmbench/store/database.hpp"
 #include "llmbench/util/error.hpp"
+#include "llmbench/util/hex.hpp"
 #include "llmbench/util/json_writer.hpp"
 #include "llmbench/util/strings.hpp"
 #include "llmbench/util/time.hpp"
@@ -244,8 +245,8 @@ struct Collector::Impl {
     std::string_view id, secret;
     if (parser.parse(simdjson::padded_string(body)).get(doc) != simdjson::SUCCESS ||
         doc["install_id"].get_string().get(id) != simdjson::SUCCESS ||
-        doc["secret"].get_string().get(secret) != simdjson::SUCCESS || secret.size() != 64 ||
-        secret.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+        doc["secret"].get_string().get(secret) != simdjson::SUCCESS ||
+        !util::is_lower_hex(secret, 64)) {
       return error(http::status::bad_request,
                    "register with {\"install_id\": UUID, \"secret\": 64 lowercase hex}");
     }

@@ -19,6 +19,7 @@
 
 #include "llmbench/cache/jcs.hpp"
 #include "llmbench/util/error.hpp"
+#include "llmbench/util/hex.hpp"
 #include "llmbench/util/json_writer.hpp"
 #include "llmbench/util/uuid.hpp"
 
@@ -31,13 +32,7 @@ std::string random_hex(std::size_t bytes) {
   if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
     throw RunError("the system's random source failed (OpenSSL RAND_bytes)");
   }
-  static constexpr char k_digits[] = "0123456789abcdef";
-  std::string out;
-  for (const char c : raw) {
-    out += k_digits[static_cast<unsigned char>(c) >> 4];
-    out += k_digits[static_cast<unsigned char>(c) & 15];
-  }
-  return out;
+  return util::to_hex(raw);
 }
 
 std::string random_uuid_v4() {
@@ -46,18 +41,6 @@ std::string random_uuid_v4() {
   h[16] = "89ab"[std::stoi(std::string(1, h[16]), nullptr, 16) & 3];
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
          "-" + h.substr(20);
-}
-
-std::string hex_decode(std::string_view hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
-  }
-  return out;
-}
-
-bool is_hex64(std::string_view s) {
-  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
 }  // namespace
@@ -105,8 +88,8 @@ std::optional<Install> load_install(const std::string& path) {
   if (doc["secret"].get_string().get(secret) == simdjson::SUCCESS) {
     install.secret = std::string(secret);
   }
-  if (!util::is_uuid(install.install_id) || !is_hex64(install.install_hmac) ||
-      (!install.secret.empty() && !is_hex64(install.secret))) {
+  if (!util::is_uuid(install.install_id) || !util::is_lower_hex(install.install_hmac, 64) ||
+      (!install.secret.empty() && !util::is_lower_hex(install.secret, 64))) {
     throw InputError(fmt::format(
         "{}: install_id must be a UUID and install_hmac (and secret) 64 lowercase hex digits",
         path));
@@ -151,13 +134,7 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len);
-  static constexpr char k_digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += k_digits[mac[i] >> 4];
-    out += k_digits[mac[i] & 15];
-  }
-  return out;
+  return util::to_hex(std::string_view(reinterpret_cast<const char*>(mac), len));
 }
 
 void attest(Beacon& b, const Install& install, Attestation mode) {
@@ -172,18 +149,18 @@ void attest(Beacon& b, const Install& install, Attestation mode) {
         "(use attestation = \"token\", or let llmbench make its own install file)");
   }
   const auto canonical = cache::canonicalize(to_json(b, false));
-  b.install_hmac = hmac_sha256_hex(hex_decode(install.secret), *canonical);
+  b.install_hmac = hmac_sha256_hex(util::from_hex(install.secret), *canonical);
 }
 
 bool verify_message_hmac(const Beacon& b, std::string_view secret_hex) {
-  if (!is_hex64(std::string(secret_hex))) {
+  if (!util::is_lower_hex(secret_hex, 64)) {
     return false;
   }
   const auto canonical = cache::canonicalize(to_json(b, false));
   if (!canonical) {
     return false;
   }
-  const std::string expected = hmac_sha256_hex(hex_decode(secret_hex), *canonical);
+  const std::string expected = hmac_sha256_hex(util::from_hex(secret_hex), *canonical);
   return expected.size() == b.install_hmac.size() &&
          CRYPTO_memcmp(expected.data(), b.install_hmac.data(), expected.size()) == 0;
 }

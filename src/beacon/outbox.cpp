@@ -8,6 +8,7 @@
 
 #include "llmbench/cache/jcs.hpp"
 #include "llmbench/net/http_call.hpp"
+#include "llmbench/util/hex.hpp"
 #include "llmbench/util/json_writer.hpp"
 #include "llmbench/util/time.hpp"
 
@@ -46,14 +47,6 @@ void mark(store::Database& db, const std::vector<std::int64_t>& ids, std::string
       st.step();
     }
   });
-}
-
-std::string hex_decode(std::string_view hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
-  }
-  return out;
 }
 
 // The collector's {"error": ...} (or the body itself, shortened).
@@ -136,7 +129,7 @@ std::string forget_proof(const Install& install, Attestation attestation) {
   util::JsonObject o(body);
   o.str("install_id", install.install_id);
   o.close();
-  return hmac_sha256_hex(hex_decode(install.secret), *cache::canonicalize(body));
+  return hmac_sha256_hex(util::from_hex(install.secret), *cache::canonicalize(body));
 }
 
 std::pair<long, std::string> forget_install(const std::string& url, const Install& install,

@@ -6,6 +6,8 @@
 #include <bit>
 #include <cstring>
 
+#include "llmbench/util/hex.hpp"
+
 namespace llmbench::cache {
 
 namespace {
@@ -397,15 +399,7 @@ std::array<std::uint8_t, Blake3::k_out_len> Blake3::digest() const {
 std::string Blake3::hex(std::size_t bytes) const {
   std::string raw(bytes, '\0');
   finalize(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(raw.data()), raw.size()));
-  static constexpr char k_digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (const char c : raw) {
-    const auto b = static_cast<std::uint8_t>(c);
-    out += k_digits[b >> 4];
-    out += k_digits[b & 15];
-  }
-  return out;
+  return util::to_hex(raw);
 }
 
 std::string blake3_hex(std::string_view data) {

@@ -11,6 +11,7 @@
 #include "llmbench/cache/blake3.hpp"
 #include "llmbench/cache/jcs.hpp"
 #include "llmbench/util/error.hpp"
+#include "llmbench/util/hex.hpp"
 #include "llmbench/util/json_writer.hpp"
 
 namespace llmbench::cache {
@@ -415,8 +416,7 @@ std::optional<CachedResponse> CacheStore::peek(const std::string& fingerprint) {
 }
 
 std::string CacheStore::resolve(std::string_view prefix) {
-  const bool hex = !prefix.empty() && prefix.size() <= 64 &&
-                   prefix.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  const bool hex = !prefix.empty() && prefix.size() <= 64 && util::is_lower_hex(prefix);
   if (!hex) {
     throw InputError(fmt::format(
         "\"{}\" is not a fingerprint (64 lowercase hex digits, or a unique prefix of one; "
