@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS meta (
   model                TEXT NOT NULL DEFAULT '',
   system_fingerprint   TEXT,
   response_duration_ms INTEGER NOT NULL DEFAULT 0,
+  response_duration_us INTEGER,
   ttft_ms              INTEGER NOT NULL DEFAULT 0,
   provider             TEXT NOT NULL,
   status               INTEGER NOT NULL
@@ -87,8 +88,8 @@ simdjson::dom::parser& parser_for_events() {
 constexpr std::string_view k_get_sql =
     "SELECT q.provider, q.canonical_request, r.body, r.events_json, m.model, "
     "m.system_fingerprint, m.ttft_ms, m.response_duration_ms, m.created_at_ms, m.hit_count, "
-    "m.status FROM requests q JOIN responses r USING (fingerprint) JOIN meta m "
-    "USING (fingerprint) WHERE q.fingerprint = ?";
+    "m.status, m.response_duration_us FROM requests q JOIN responses r USING (fingerprint) "
+    "JOIN meta m USING (fingerprint) WHERE q.fingerprint = ?";
 
 }  // namespace
 
@@ -108,7 +109,7 @@ providers::Recording to_recording(const CachedResponse& c) {
   r.system_fingerprint = c.system_fingerprint;
   r.ttft_us = c.ttft_ms * 1000;
   // Milliseconds, rounded down: a stream ends with its last event at the latest.
-  r.duration_us = c.duration_ms * 1000;
+  r.duration_us = c.duration_us.value_or(c.duration_ms * 1000);
   if (!c.events.empty()) {
     r.duration_us = std::max(r.duration_us, c.events.back().offset_us);
   }
@@ -129,6 +130,7 @@ CachedResponse from_recording(std::string fingerprint, std::string provider,
   c.system_fingerprint = std::move(recording.system_fingerprint);
   c.ttft_ms = recording.ttft_us < 0 ? 0 : recording.ttft_us / 1000;
   c.duration_ms = recording.duration_us / 1000;
+  c.duration_us = recording.duration_us;
   c.created_at_ms = created_at_ms;
   return c;
 }
@@ -143,6 +145,13 @@ CacheStore CacheStore::open(const std::string& path) {
   options.run_schema = false;  // the cache's own tables, not the run history's
   auto db = store::Database::open(path, options);
   db.exec(k_schema);
+  // Caches made before the microsecond duration existed get the column (empty: ms then).
+  auto has = db.prepare(
+      "SELECT COUNT(*) FROM pragma_table_info('meta') WHERE name = 'response_duration_us'");
+  has.step();
+  if (has.int64(0) == 0) {
+    db.exec("ALTER TABLE meta ADD COLUMN response_duration_us INTEGER");
+  }
   return CacheStore(std::move(db));
 }
 
@@ -182,8 +191,8 @@ void CacheStore::put_many(std::span<const CachedResponse> rows) {
         "INSERT OR REPLACE INTO responses (fingerprint, body, events_json) VALUES (?, ?, ?)");
     auto meta = m_db.prepare(
         "INSERT OR REPLACE INTO meta (fingerprint, created_at_ms, hit_count, model, "
-        "system_fingerprint, response_duration_ms, ttft_ms, provider, status) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "system_fingerprint, response_duration_ms, ttft_ms, provider, status, "
+        "response_duration_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (const CachedResponse& r : rows) {
       req.reset();
       res.reset();
@@ -200,7 +209,8 @@ void CacheStore::put_many(std::span<const CachedResponse> rows) {
           .bind(6, r.duration_ms)
           .bind(7, r.ttft_ms)
           .bind(8, r.provider)
-          .bind(9, static_cast<std::int64_t>(r.status));
+          .bind(9, static_cast<std::int64_t>(r.status))
+          .bind(10, r.duration_us);
       meta.step();
     }
   });
@@ -291,6 +301,7 @@ std::optional<CachedResponse> CacheStore::read(const std::string& fingerprint, b
   r.created_at_ms = st.int64(8);
   r.hit_count = st.int64(9);
   r.status = static_cast<long>(st.int64(10));
+  r.duration_us = st.opt_int64(11);
   st.reset();
   if (!readable) {
     return std::nullopt;  // unreadable: `verify` reports it; a miss is the safe answer
@@ -492,8 +503,8 @@ std::int64_t CacheStore::export_jsonl(std::ostream& out) {
   auto st = m_db.prepare(
       "SELECT q.fingerprint, q.provider, q.canonical_request, r.body, r.events_json, m.model, "
       "m.system_fingerprint, m.ttft_ms, m.response_duration_ms, m.created_at_ms, m.hit_count, "
-      "m.status FROM requests q JOIN responses r USING (fingerprint) JOIN meta m "
-      "USING (fingerprint) ORDER BY m.created_at_ms, q.fingerprint");
+      "m.status, m.response_duration_us FROM requests q JOIN responses r USING (fingerprint) "
+      "JOIN meta m USING (fingerprint) ORDER BY m.created_at_ms, q.fingerprint");
   std::int64_t n = 0;
   std::string line;
   while (st.step()) {
@@ -512,6 +523,9 @@ std::int64_t CacheStore::export_jsonl(std::ostream& out) {
     line += sfp ? util::json_string(*sfp) : "null";
     line += fmt::format(R"(,"ttft_ms":{},"duration_ms":{},"created_at_ms":{},"hit_count":{})",
                         st.int64(7), st.int64(8), st.int64(9), st.int64(10));
+    if (!st.is_null(12)) {
+      line += fmt::format(R"(,"duration_us":{})", st.int64(12));
+    }
     line += R"(,"body":)";
     util::append_json_string(line, st.text(3));
     line += R"(,"events":)";
@@ -597,6 +611,9 @@ ImportResult CacheStore::import_jsonl(std::istream& in, const std::string& sourc
     };
     r.ttft_ms = int_or("ttft_ms", 0);
     r.duration_ms = int_or("duration_ms", 0);
+    if (const std::int64_t us = int_or("duration_us", -1); us >= 0) {
+      r.duration_us = us;
+    }
     r.created_at_ms = int_or("created_at_ms", 0);
     r.hit_count = int_or("hit_count", 0);
     rows.push_back(std::move(r));

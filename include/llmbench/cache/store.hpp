@@ -6,8 +6,8 @@
 //
 // Tables: requests (fingerprint -> canonical request), responses (fingerprint -> body and
 // recorded stream), meta (created_at_ms, hit_count, model, system_fingerprint,
-// response_duration_ms, ttft_ms, provider, status). Hits are counted in memory and written
-// in batches, so a read never waits on a write.
+// response_duration_ms, ttft_ms, provider, status, response_duration_us). Hits are counted in
+// memory and written in batches, so a read never waits on a write.
 //
 
 #include <condition_variable>
@@ -42,6 +42,7 @@ struct CachedResponse {
   std::optional<std::string> system_fingerprint;
   std::int64_t ttft_ms = 0;
   std::int64_t duration_ms = 0;
+  std::optional<std::int64_t> duration_us;  // the same, exactly (replay timing needs it)
   std::int64_t created_at_ms = 0;
   std::int64_t hit_count = 0;
 };

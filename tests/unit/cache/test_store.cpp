@@ -111,3 +111,31 @@ TEST(CacheStore, TwoProcessesRecordingAtOnceLoseNothing) {
   EXPECT_EQ(store.stats().entries, 300);
   EXPECT_TRUE(store.verify().empty());
 }
+
+TEST(CacheStore, ExactDurationAndCachesMadeBeforeIt) {
+  llmbench::testing::TempDir dir;
+  const std::string path = dir.file("old.db");
+  {
+    // A cache as the first version wrote it: no response_duration_us column.
+    store::OpenOptions raw;
+    raw.run_schema = false;
+    auto db = store::Database::open(path, raw);
+    db.exec(
+        "CREATE TABLE requests (fingerprint TEXT PRIMARY KEY, provider TEXT NOT NULL, "
+        "canonical_request TEXT NOT NULL);"
+        "CREATE TABLE responses (fingerprint TEXT PRIMARY KEY, body TEXT NOT NULL, "
+        "events_json TEXT NOT NULL);"
+        "CREATE TABLE meta (fingerprint TEXT PRIMARY KEY, created_at_ms INTEGER NOT NULL, "
+        "hit_count INTEGER NOT NULL DEFAULT 0, model TEXT NOT NULL DEFAULT '', "
+        "system_fingerprint TEXT, response_duration_ms INTEGER NOT NULL DEFAULT 0, "
+        "ttft_ms INTEGER NOT NULL DEFAULT 0, provider TEXT NOT NULL, status INTEGER NOT NULL);");
+  }
+  auto store = cache::CacheStore::open(path);
+  auto old = entry(1);  // no exact duration: milliseconds it is
+  store.put(old);
+  auto exact = entry(2);
+  exact.duration_us = 3'456;
+  store.put(exact);
+  EXPECT_EQ(cache::to_recording(*store.get(old.fingerprint)).duration_us, 3'000);
+  EXPECT_EQ(cache::to_recording(*store.get(exact.fingerprint)).duration_us, 3'456);
+}
