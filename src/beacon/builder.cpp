@@ -70,6 +70,12 @@ std::optional<Beacon> Builder::beacon_for(const store::RequestRow& r) {
       *r.status_code < 100 || *r.status_code > 599 || !r.t_send_ns || !r.t_done_ns) {
     return std::nullopt;
   }
+  // A failure is reported only when its HTTP status says so: a timeout, a cut-off stream,
+  // an error event inside a 200 stream or a cancelled request would pass for a success with
+  // a wrong latency.
+  if (r.error_class && *r.status_code < 400) {
+    return std::nullopt;
+  }
   if (m_sample < 1.0 && unit_hash(m_run_id, r.seq) >= m_sample) {
     return std::nullopt;
   }

@@ -433,8 +433,14 @@ int run_suite(Globals& g, const RunFlags& f) {
   if (mock) {
     mock->stop();
   }
-  if (beacons) {
+  if (beacons && outcome == load::RunOutcome::completed) {
     send_beacons(g, f, db);
+  } else if (beacons && !g.quiet) {
+    // Interrupted: do not keep the user waiting on the network; nothing queued is lost.
+    std::cerr << fmt::format(
+        "beacons: {} queued, sent with the next run or `llmbench beacon "
+        "send`\n",
+        beacon::outbox_counts(db).queued);
   }
 
   const auto report = report::build_report(db, run_id);

@@ -314,3 +314,38 @@ TEST(Beacons, PreviewPrintsWhatWouldBeSent) {
   EXPECT_EQ(again.err.find("you opted in"), std::string::npos);
   EXPECT_NE(again.err.find("6 queued for later"), std::string::npos) << again.err;
 }
+
+TEST(Beacons, AnInterruptedRunKeepsItsBeaconsQueuedAndDoesNotWait) {
+  llmbench::server::MockServer target(quick(), {});
+  target.start();
+  TempDir dir;
+  CollectorOptions co;
+  co.db_path = dir.file("collector.db");
+  Collector collector(co);
+  collector.start();
+  // Many requests, so the run is still going when it is interrupted.
+  const auto suite = dir.write("s.toml", suite_text("s", "t", target.base_url(), 1'000'000));
+  const std::string runs = dir.file("runs.db");
+  setenv("XDG_CONFIG_HOME", dir.file("xdg").c_str(), 1);
+  llmbench::testing::BackgroundProcess run({"--db", runs, "run", suite, "--no-report", "--beacon",
+                                            "--beacon-url", collector.base_url()});
+  unsetenv("XDG_CONFIG_HOME");
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (
+      std::chrono::steady_clock::now() < until &&
+      (!std::filesystem::exists(runs) || count(runs, "SELECT COUNT(*) FROM beacon_outbox") < 20)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto [code, output] = run.stop(SIGINT);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(8));
+  EXPECT_EQ(code, 130) << output;
+  EXPECT_NE(output.find("queued, sent with the next run"), std::string::npos) << output;
+  EXPECT_EQ(collector.requests(), 0u);
+  // Every measured request that finished has its beacon queued.
+  EXPECT_EQ(count(runs, "SELECT COUNT(*) FROM beacon_outbox WHERE state = 'queued'"),
+            count(runs,
+                  "SELECT COUNT(*) FROM requests WHERE target = 't' AND warmup = 0 AND "
+                  "error_class IS NULL"));
+  EXPECT_GT(count(runs, "SELECT COUNT(*) FROM beacon_outbox"), 0);
+}

@@ -4,7 +4,8 @@
 //
 // Never beaconed: warmup requests, requests answered from the response cache, requests to
 // `mock` targets (synthetic numbers must not reach a public dataset), requests that got no
-// HTTP status (nothing to report a status for), and targets at a loopback or private address
+// HTTP status (nothing to report a status for), failures whose status is not an error status
+// (a timeout or cut-off stream after a 200), and targets at a loopback or private address
 // unless the suite says `beacon = true` on them (or any target with `beacon = false`).
 // Optional sampling ([beacon] sample, deterministic per request) and a per-run cap.
 

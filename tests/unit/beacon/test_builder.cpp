@@ -132,6 +132,13 @@ TEST(Builder, WhatIsNeverBeaconed) {
   ASSERT_TRUE(f);
   EXPECT_EQ(f->status_code, 503);
   EXPECT_FALSE(f->cost_usd_estimate);
+  // A failure after a 200 (timeout, cut-off stream, error event, cancel) would pass for a
+  // success: never beaconed.
+  for (const char* cls : {"timeout_total", "protocol", "cancelled", "http_5xx"}) {
+    auto after_200 = row("public", 9);
+    after_200.error_class = cls;
+    EXPECT_FALSE(b.beacon_for(after_200)) << cls;
+  }
   EXPECT_NE(b.targets().at("local").why_not.find("loopback"), std::string::npos);
 }
 
