@@ -68,6 +68,20 @@ void print_plan(const suite::Suite& s, const suite::Plan& plan) {
         "output = ... } to it)";
   }
   std::cout << "  total:   " << total << "\n";
+  if (s.cache.mode != suite::CacheMode::off) {
+    const auto& t = s.cache.timing;
+    std::cout << fmt::format(
+        "  cache:   {} ({}), replay timing {}\n", suite::to_string(s.cache.mode), s.cache.path,
+        t.kind == suite::ReplayTiming::Kind::none       ? std::string("none")
+        : t.kind == suite::ReplayTiming::Kind::recorded ? std::string("recorded")
+                                                        : fmt::format("scale:{}", t.scale));
+  }
+  if (s.beacon.enabled) {
+    std::cout << fmt::format(
+        "  beacons: on ([beacon] enabled; sample {}, {} attestation): anonymized latency rows, "
+        "docs/privacy.md\n",
+        s.beacon.sample, s.beacon.attestation);
+  }
 }
 
 }  // namespace

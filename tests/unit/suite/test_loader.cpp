@@ -466,3 +466,37 @@ TEST(SuiteLoader, ShippedSuitesAreValid) {
     EXPECT_TRUE(r.suite) << name << ": " << ::testing::PrintToString(lines_of(r));
   }
 }
+
+TEST(Loader, CacheAndBeaconTables) {
+  const auto r = load_suite_text(k_valid +
+                                     "[cache]\nmode = \"auto\"\npath = \"c.db\"\n"
+                                     "replay_timing = \"scale:0.25\"\nkey = \"full\"\n"
+                                     "[beacon]\nenabled = true\nsample = 0.5\nmax_per_run = 7\n"
+                                     "attestation = \"message\"\n",
+                                 "s.toml");
+  ASSERT_TRUE(r.suite) << ::testing::PrintToString(lines_of(r));
+  EXPECT_EQ(r.suite->cache.mode, CacheMode::automatic);
+  EXPECT_EQ(r.suite->cache.path, "c.db");
+  EXPECT_EQ(r.suite->cache.timing.kind, ReplayTiming::Kind::scaled);
+  EXPECT_EQ(r.suite->cache.timing.scale, 0.25);
+  EXPECT_TRUE(r.suite->cache.full_key);
+  EXPECT_TRUE(r.suite->beacon.enabled);
+  EXPECT_EQ(r.suite->beacon.sample, 0.5);
+  EXPECT_EQ(r.suite->beacon.max_per_run, 7);
+  EXPECT_EQ(r.suite->beacon.attestation, "message");
+  // Defaults: off, and nothing is sent.
+  const auto plain = load_suite_text(k_valid, "s.toml");
+  EXPECT_EQ(plain.suite->cache.mode, CacheMode::off);
+  EXPECT_FALSE(plain.suite->beacon.enabled);
+
+  expect_one_error(k_valid + "[cache]\nmode = \"sometimes\"\n",
+                   "s.toml:17:8: unknown mode \"sometimes\" in [cache] (one of: off, record, "
+                   "replay, auto)");
+  expect_one_error(k_valid + "[cache]\nreplay_timing = \"scale:0\"\n",
+                   "s.toml:17:17: replay_timing \"scale:0\" is not one of \"none\", \"recorded\" "
+                   "or \"scale:F\" (e.g. \"scale:0.5\")");
+  expect_one_error(k_valid + "[beacon]\nenable = true\n",
+                   "s.toml:17:1: unknown key \"enable\" in [beacon] (did you mean \"enabled\"?)");
+  expect_one_error(k_valid + "[beacon]\nsample = 2\n",
+                   "s.toml:17:10: sample in [beacon] must be between 0 and 1, not 2");
+}
