@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/beacon_fixtures.hpp"
 #include "support/json_schema.hpp"
 #include "support/shared_testdata.hpp"
 
@@ -16,20 +17,7 @@ using namespace llmbench::beacon;
 namespace {
 
 Beacon sample() {
-  Beacon b;
-  b.ts = "2026-11-27T03:04:05.678Z";
-  b.install_id = "72d7ea54-7a6b-47fa-985f-c05217fd32ac";
-  b.install_hmac = std::string(64, 'a');
-  b.model = "gpt-4o-mini";
-  b.provider = "openai";
-  b.region = "eu-west-1";
-  b.status_code = 200;
-  b.latency_ms_to_first_token = 210;
-  b.latency_ms_total = 900;
-  b.input_tokens = 12;
-  b.output_tokens = 64;
-  b.cost_usd_estimate = 0.0000123;
-  return b;
+  return llmbench::testing::sample_beacon();
 }
 
 std::string schema_text() {

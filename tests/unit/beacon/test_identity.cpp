@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "llmbench/util/error.hpp"
+#include "support/beacon_fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace llmbench::beacon;
@@ -13,18 +14,7 @@ using namespace llmbench::beacon;
 namespace {
 
 Beacon sample() {
-  Beacon b;
-  b.ts = "2026-11-27T03:04:05.678Z";
-  b.model = "gpt-4o-mini";
-  b.provider = "openai";
-  b.region = "eu-west-1";
-  b.status_code = 200;
-  b.latency_ms_to_first_token = 210;
-  b.latency_ms_total = 900;
-  b.input_tokens = 12;
-  b.output_tokens = 64;
-  b.cost_usd_estimate = 0.0000123;
-  return b;
+  return llmbench::testing::sample_beacon();
 }
 
 }  // namespace
