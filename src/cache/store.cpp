@@ -314,13 +314,16 @@ std::optional<CachedResponse> CacheStore::get(const std::string& fingerprint, bo
   if (!r) {
     return r;
   }
-  std::int64_t& pending = m_pending_hits[fingerprint];
-  ++pending;
-  r->hit_count += pending;
+  r->hit_count += m_pending_hits[fingerprint] + 1;
+  count_hit(fingerprint);
+  return r;
+}
+
+void CacheStore::count_hit(const std::string& fingerprint) {
+  ++m_pending_hits[fingerprint];
   if (++m_pending_total >= k_hit_batch) {
     flush_hits();
   }
-  return r;
 }
 
 void CacheStore::flush_hits() {

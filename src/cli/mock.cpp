@@ -170,7 +170,8 @@ void register_mock(CLI::App& app, Globals& globals) {
                        f.cache_key == "full" ? cache::KeyMode::full : cache::KeyMode::semantic);
       options.recorded = [&](std::string_view protocol, std::string_view body) {
         std::lock_guard lock(recorded_mutex);
-        return recorded->lookup(protocol, body);
+        const auto hit = recorded->lookup(protocol, body);
+        return hit ? std::optional<providers::Recording>(*hit) : std::nullopt;
       };
     }
     options.host = f.host;

@@ -41,21 +41,27 @@ const RunCache::Key* RunCache::key_of(std::string_view provider, std::string_vie
   return it->second ? &*it->second : nullptr;
 }
 
-std::optional<providers::Recording> RunCache::lookup(std::string_view provider,
-                                                     std::string_view body) {
+std::shared_ptr<const providers::Recording> RunCache::lookup(std::string_view provider,
+                                                             std::string_view body) {
   const Key* key = m_reader ? key_of(provider, body) : nullptr;
   if (key != nullptr) {
-    if (const auto it = m_recorded.find(key->fingerprint); it != m_recorded.end()) {
-      ++m_hits;  // recorded earlier in this run, perhaps not yet on disk
+    if (const auto it = m_memo.find(key->fingerprint); it != m_memo.end()) {
+      ++m_hits;
+      m_reader->count_hit(key->fingerprint);
       return it->second;
     }
     if (auto hit = m_reader->get(key->fingerprint)) {
       ++m_hits;
-      return cache::to_recording(*hit);
+      if (m_memo.size() >= k_memo_limit) {
+        m_memo.clear();
+      }
+      auto shared = std::make_shared<const providers::Recording>(cache::to_recording(*hit));
+      m_memo.emplace(key->fingerprint, shared);
+      return shared;
     }
   }
   ++m_misses;
-  return std::nullopt;
+  return nullptr;
 }
 
 void RunCache::record(std::string_view provider, std::string_view body,
@@ -65,7 +71,10 @@ void RunCache::record(std::string_view provider, std::string_view body,
     return;  // replay only, or a body that is not JSON (ours always is)
   }
   if (m_reader) {  // auto: later lookups in this run must see it
-    m_recorded[key->fingerprint] = recording;
+    if (m_memo.size() >= k_memo_limit) {
+      m_memo.clear();
+    }
+    m_memo[key->fingerprint] = std::make_shared<const providers::Recording>(recording);
   }
   m_writer->put(cache::from_recording(key->fingerprint, std::string(provider), key->canonical,
                                       std::move(recording), util::unix_ms_now()));

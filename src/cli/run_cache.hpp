@@ -6,6 +6,7 @@
 // lock: the server's threads share it).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -22,8 +23,8 @@ class RunCache final : public load::ResponseCache {
   // Opens the cache for `mode` (replay needs an existing file; record and auto create one).
   RunCache(const std::string& path, suite::CacheMode mode, cache::KeyMode key_mode);
 
-  std::optional<providers::Recording> lookup(std::string_view provider,
-                                             std::string_view body) override;
+  std::shared_ptr<const providers::Recording> lookup(std::string_view provider,
+                                                     std::string_view body) override;
   void record(std::string_view provider, std::string_view body,
               providers::Recording recording) override;
   // Flushes hit counts and recordings; returns how many responses were recorded.
@@ -43,9 +44,12 @@ class RunCache final : public load::ResponseCache {
   std::optional<cache::CacheStore> m_reader;
   std::optional<cache::CacheWriter> m_writer;
   std::unordered_map<std::string, std::optional<Key>> m_keys;  // provider + body -> key
-  // auto mode: what this run recorded, by fingerprint (the writer thread may not have
-  // stored it yet).
-  std::unordered_map<std::string, providers::Recording> m_recorded;
+  // What this run has replayed or recorded, by fingerprint: a response asked for again is
+  // not read again (its hit is still counted), and in auto mode a response recorded earlier
+  // in the run is found before the writer thread has stored it. Bounded: cleared past
+  // k_memo_limit entries.
+  static constexpr std::size_t k_memo_limit = 4096;
+  std::unordered_map<std::string, std::shared_ptr<const providers::Recording>> m_memo;
   std::int64_t m_hits = 0;
   std::int64_t m_misses = 0;
 };

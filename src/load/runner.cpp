@@ -88,7 +88,7 @@ struct Attempt {
   // Record mode: sits in front of the parser and keeps the stream.
   std::unique_ptr<providers::Recorder> recorder;
   // Replayed from the cache: the recording, and how far it has been fed to the parser.
-  std::optional<providers::Recording> replay;
+  std::shared_ptr<const providers::Recording> replay;
   std::size_t next_event = 0;
   bool replay_started = false;
   std::int64_t replay_t0 = 0;
@@ -523,7 +523,7 @@ class Runner::Impl {
     const std::string_view protocol = target.codec->name();
     if (caching && mode != suite::CacheMode::record) {
       if (auto hit = m_options.cache->lookup(protocol, tmpl.http.body)) {
-        start_replay(*raw, std::move(*hit));
+        start_replay(*raw, std::move(hit));
         return;
       }
       if (mode == suite::CacheMode::replay) {
@@ -555,7 +555,7 @@ class Runner::Impl {
 
   // -- replay from the cache ---------------------------------------------------------------
 
-  void start_replay(Attempt& a, providers::Recording recording) {
+  void start_replay(Attempt& a, std::shared_ptr<const providers::Recording> recording) {
     a.replay = std::move(recording);
     a.replay_t0 = m_engine.now_ns();
     if (!step_replay(a, a.replay_t0)) {
@@ -708,7 +708,7 @@ class Runner::Impl {
     row.content_events = r.content_events();
     row.finish_reason = r.finish_reason;
     const Template& tmpl = target.templates[a.prompt];
-    row.replayed = attempt.replay.has_value();
+    row.replayed = attempt.replay != nullptr;
     if (attempt.recorder) {
       if (auto recording = attempt.recorder->take()) {
         m_options.cache->record(target.codec->name(), tmpl.http.body, std::move(*recording));

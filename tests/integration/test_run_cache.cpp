@@ -166,6 +166,8 @@ TEST(RunCache, RecordThenReplayGivesTheSameTextUsageAndTiming) {
     EXPECT_NEAR(static_cast<double>(row.ttft_ns), static_cast<double>(recorded.at(key).ttft_ns) / 2,
                 1e6);
   }
+  // Every replay counted a hit: three runs of four requests.
+  EXPECT_EQ(llmbench::cache::CacheStore::open(cache).stats().hits, 12);
 }
 
 TEST(RunCache, ReplayMissIsAnErrorAndNeverOpensAConnection) {

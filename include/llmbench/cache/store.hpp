@@ -107,6 +107,8 @@ class CacheStore {
   // The response for `fingerprint`, counting a hit; nothing on a miss. Without
   // `with_events` the recorded stream is not read (an instant replay needs only the body).
   std::optional<CachedResponse> get(const std::string& fingerprint, bool with_events = true);
+  // Counts a hit on an entry the caller already holds (batched like get()'s).
+  void count_hit(const std::string& fingerprint);
   // Writes counted hits now (also done every 256 hits and on close).
   void flush_hits();
   CacheStats stats();

@@ -51,8 +51,9 @@ class ResponseCache {
  public:
   virtual ~ResponseCache() = default;
   // The recorded response to this request body (in `provider`'s protocol), or nothing.
-  virtual std::optional<providers::Recording> lookup(std::string_view provider,
-                                                     std::string_view body) = 0;
+  // Shared: a response asked for again and again is read and parsed once.
+  virtual std::shared_ptr<const providers::Recording> lookup(std::string_view provider,
+                                                             std::string_view body) = 0;
   // Keeps a complete, successful response. Must not block the loop on disk.
   virtual void record(std::string_view provider, std::string_view body,
                       providers::Recording recording) = 0;
