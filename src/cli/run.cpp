@@ -411,7 +411,13 @@ int run_suite(Globals& g, const RunFlags& f) {
   }
   writer.close();
   if (response_cache) {
-    const std::int64_t recorded = response_cache->close();
+    std::int64_t recorded = 0;
+    try {
+      recorded = response_cache->close();
+    } catch (const Error& e) {
+      // The run's own results are stored; only the cache copy failed. Say so and go on.
+      std::cerr << fmt::format("llmbench: warning: {}\n", e.what());
+    }
     if (!g.quiet) {
       std::cerr << fmt::format("cache {} ({}): {} replayed, {} missed, {} recorded\n",
                                cache_cfg.path, suite::to_string(cache_cfg.mode),
@@ -434,7 +440,14 @@ int run_suite(Globals& g, const RunFlags& f) {
     mock->stop();
   }
   if (beacons && outcome == load::RunOutcome::completed) {
-    send_beacons(g, f, db);
+    try {
+      send_beacons(g, f, db);
+    } catch (const Error& e) {
+      std::cerr << fmt::format(
+          "llmbench: warning: beacons not sent ({}); they stay queued for `llmbench beacon "
+          "send`\n",
+          e.what());
+    }
   } else if (beacons && !g.quiet) {
     // Interrupted: do not keep the user waiting on the network; nothing queued is lost.
     std::cerr << fmt::format(
