@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <simdjson.h>
 #include <sqlite3.h>
+#include <unicode/uvernum.h>
 #include <zlib.h>
 #include <CLI/Version.hpp>
 #include <boost/version.hpp>
@@ -44,6 +45,7 @@ std::string version_text() {
   out += fmt::format("  Boost {}.{}.{}\n", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000,
                      BOOST_VERSION % 100);
   out += fmt::format("  zlib {}\n", zlibVersion());
+  out += fmt::format("  ICU {}\n", U_ICU_VERSION);
   return out;
 }
 

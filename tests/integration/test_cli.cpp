@@ -25,7 +25,7 @@ TEST(Cli, VersionNamesBuildAndDependencies) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_TRUE(contains(r.out, "llmbench 0.1.0 (commit ")) << r.out;
   for (const char* dep : {"compiler:", "libcurl", "OpenSSL", "SQLite", "simdjson", "toml++", "fmt",
-                          "CLI11", "Boost", "zlib"}) {
+                          "CLI11", "Boost", "zlib", "ICU"}) {
     EXPECT_TRUE(contains(r.out, dep)) << dep;
   }
 }
