@@ -24,6 +24,7 @@
 
 #include "llmbench/beacon/outbox.hpp"
 #include "llmbench/cache/jcs.hpp"
+#include "llmbench/net/listener.hpp"
 #include "llmbench/store/database.hpp"
 #include "llmbench/util/error.hpp"
 #include "llmbench/util/hex.hpp"
@@ -100,18 +101,15 @@ std::string count_json(std::int64_t n) {
 
 struct Collector::Impl {
   CollectorOptions options;
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
-  std::vector<std::thread> threads;
+  net::Listener listener;
   std::mutex mutex;  // the database and the rate windows
   std::optional<store::Database> db;
   std::map<std::string, std::deque<std::int64_t>> windows;  // install -> accepted at (ms)
   std::atomic<std::uint64_t> posts{0};
   std::atomic<std::uint64_t> all_requests{0};
-  std::uint16_t bound_port = 0;
-  bool running = false;
 
-  explicit Impl(CollectorOptions o) : options(std::move(o)) {}
+  explicit Impl(CollectorOptions o)
+      : options(std::move(o)), listener("collect", options.host, options.port, options.threads) {}
 
   struct Answer {
     http::status status = http::status::ok;
@@ -335,23 +333,6 @@ struct Collector::Impl {
 
   // -- the server ---------------------------------------------------------------------------
 
-  asio::awaitable<void> accept_loop() {
-    for (;;) {
-      error_code ec;
-      tcp::socket socket =
-          co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (!acceptor.is_open() || ec == asio::error::operation_aborted) {
-          co_return;
-        }
-        asio::steady_timer pause(io, std::chrono::milliseconds(10));
-        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        continue;
-      }
-      asio::co_spawn(io, session(std::move(socket)), asio::detached);
-    }
-  }
-
   asio::awaitable<void> session(tcp::socket socket) {
     beast::flat_buffer buffer;
     for (;;) {
@@ -395,55 +376,19 @@ Collector::~Collector() {
 void Collector::start() {
   Impl& s = *m_impl;
   s.db.emplace(open_db(s.options.db_path));
-  error_code ec;
-  const auto address = asio::ip::make_address(s.options.host, ec);
-  if (ec) {
-    throw InputError(fmt::format("--host {}: not an IP address", s.options.host));
-  }
-  const tcp::endpoint endpoint(address, s.options.port);
-  s.acceptor.open(endpoint.protocol(), ec);
-  if (!ec) {
-    s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    s.acceptor.bind(endpoint, ec);
-  }
-  if (!ec) {
-    s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  }
-  if (ec) {
-    throw RunError(
-        fmt::format("cannot listen on {}:{}: {}", s.options.host, s.options.port, ec.message()));
-  }
-  s.bound_port = s.acceptor.local_endpoint().port();
-  asio::co_spawn(s.io, s.accept_loop(), asio::detached);
-  for (int i = 0; i < std::max(1, s.options.threads); ++i) {
-    s.threads.emplace_back([&s] { s.io.run(); });
-  }
-  s.running = true;
+  s.listener.start([&s](tcp::socket socket) { return s.session(std::move(socket)); });
 }
 
 void Collector::stop() {
-  Impl& s = *m_impl;
-  if (!s.running) {
-    return;
-  }
-  asio::post(s.io, [&s] {
-    error_code ec;
-    s.acceptor.close(ec);
-  });
-  s.io.stop();
-  for (auto& t : s.threads) {
-    t.join();
-  }
-  s.threads.clear();
-  s.running = false;
+  m_impl->listener.stop();
 }
 
 std::uint16_t Collector::port() const {
-  return m_impl->bound_port;
+  return m_impl->listener.port();
 }
 
 std::string Collector::base_url() const {
-  return fmt::format("http://{}:{}", m_impl->options.host, m_impl->bound_port);
+  return fmt::format("http://{}:{}", m_impl->options.host, m_impl->listener.port());
 }
 
 std::uint64_t Collector::beacon_posts() const {

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "llmbench/net/listener.hpp"
 #include "llmbench/util/error.hpp"
 #include "llmbench/util/json_writer.hpp"
 
@@ -370,34 +371,14 @@ std::string error_body(Protocol protocol, std::string_view type, std::string_vie
 struct MockServer::Impl {
   MockProfile profile;
   MockServerOptions options;
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
-  std::vector<std::thread> threads;
   std::atomic<std::uint64_t> counter{0};
   std::atomic<std::uint64_t> served{0};
-  std::uint16_t bound_port = 0;
-  bool running = false;
+  net::Listener listener;
 
-  Impl(MockProfile p, MockServerOptions o) : profile(std::move(p)), options(std::move(o)) {}
-
-  asio::awaitable<void> accept_loop() {
-    for (;;) {
-      error_code ec;
-      tcp::socket socket =
-          co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (!acceptor.is_open() || ec == asio::error::operation_aborted) {
-          co_return;
-        }
-        // Out of descriptors, most likely: back off instead of spinning.
-        asio::steady_timer pause(io, std::chrono::milliseconds(10));
-        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        continue;
-      }
-      socket.set_option(tcp::no_delay(true), ec);
-      asio::co_spawn(io, session(std::move(socket)), asio::detached);
-    }
-  }
+  Impl(MockProfile p, MockServerOptions o)
+      : profile(std::move(p)),
+        options(std::move(o)),
+        listener("mock", options.host, options.port, options.threads) {}
 
   asio::awaitable<void> session(tcp::socket socket) {
     beast::flat_buffer buffer;
@@ -751,63 +732,20 @@ MockServer::~MockServer() {
 }
 
 void MockServer::start() {
-  Impl& s = *m_impl;
-  if (s.running) {
-    return;
-  }
-  error_code ec;
-  const auto address = asio::ip::make_address(s.options.host, ec);
-  if (ec) {
-    throw InputError(
-        fmt::format("mock: \"{}\" is not an IP address (try 127.0.0.1)", s.options.host));
-  }
-  const tcp::endpoint endpoint(address, s.options.port);
-  s.acceptor.open(endpoint.protocol(), ec);
-  if (!ec) {
-    s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    s.acceptor.bind(endpoint, ec);
-  }
-  if (!ec) {
-    s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  }
-  if (ec) {
-    throw RunError(fmt::format("mock: cannot listen on {}:{} ({}); choose another --port",
-                               s.options.host, s.options.port, ec.message()));
-  }
-  s.bound_port = s.acceptor.local_endpoint().port();
-  asio::co_spawn(s.io, s.accept_loop(), asio::detached);
-  const int n = s.options.threads > 0
-                    ? s.options.threads
-                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  for (int i = 0; i < n; ++i) {
-    s.threads.emplace_back([&s] { s.io.run(); });
-  }
-  s.running = true;
+  m_impl->listener.start(
+      [impl = m_impl.get()](tcp::socket socket) { return impl->session(std::move(socket)); });
 }
 
 void MockServer::stop() {
-  Impl& s = *m_impl;
-  if (!s.running) {
-    return;
-  }
-  asio::post(s.io, [&s] {
-    error_code ec;
-    s.acceptor.close(ec);
-  });
-  s.io.stop();
-  for (auto& t : s.threads) {
-    t.join();
-  }
-  s.threads.clear();
-  s.running = false;
+  m_impl->listener.stop();
 }
 
 std::uint16_t MockServer::port() const {
-  return m_impl->bound_port;
+  return m_impl->listener.port();
 }
 
 std::string MockServer::base_url() const {
-  return fmt::format("http://{}:{}/v1", m_impl->options.host, m_impl->bound_port);
+  return fmt::format("http://{}:{}/v1", m_impl->options.host, m_impl->listener.port());
 }
 
 std::uint64_t MockServer::requests_served() const {
