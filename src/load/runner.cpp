@@ -537,19 +537,17 @@ class Runner::Impl {
         return;
       }
     }
-    net::ResponseHandler* handler = raw->parser.get();
     if (caching) {  // record, or auto on a miss
       raw->recorder = std::make_unique<providers::Recorder>(*raw->parser, std::string(protocol),
                                                             target.target->model());
-      handler = raw->recorder.get();
     }
     if (target.free) {
       // The mock scripts each request from (seed, index): the run is reproducible.
       net::HttpRequest http = tmpl.http;
       http.headers.emplace_back("x-mock-index", std::to_string(work.seq));
-      m_engine.start(std::move(http), *handler);
+      m_engine.start(std::move(http), *raw->parser);
     } else {
-      m_engine.start(tmpl.http, *handler);
+      m_engine.start(tmpl.http, *raw->parser);
     }
   }
 

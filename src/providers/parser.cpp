@@ -95,6 +95,9 @@ void ResponseParser::on_header(std::string_view name, std::string_view value) {
 bool ResponseParser::on_body(std::string_view bytes, std::int64_t t_ns) {
   if (m_is_sse) {
     const bool fed = m_sse.feed(bytes, [&](const net::SseEvent& event) {
+      if (m_on_sse_event) {
+        m_on_sse_event(event, t_ns);
+      }
       if (!m_stop && !on_event(event, t_ns)) {
         m_stop = true;
       }

@@ -141,62 +141,40 @@ std::string assemble_body(std::string_view provider, const Response& r,
 }
 
 Recorder::Recorder(ResponseParser& parser, std::string provider, std::string model)
-    : m_parser(parser),
-      m_provider(std::move(provider)),
-      m_model(std::move(model)),
-      m_sse(parser.options().max_line) {}
-
-void Recorder::on_status(long status, std::int64_t t_ns) {
-  m_sse_body = m_parser.options().stream && status >= 200 && status < 300;
-  m_parser.on_status(status, t_ns);
+    : m_parser(parser), m_provider(std::move(provider)), m_model(std::move(model)) {
+  m_parser.set_on_sse_event([this](const net::SseEvent& e, std::int64_t t_ns) {
+    std::string text;
+    if (!e.event.empty()) {
+      text = fmt::format("event: {}\n", e.event);
+    }
+    for (const auto& line : util::split(e.data, '\n')) {
+      text += "data: ";
+      text += line;
+      text += '\n';
+    }
+    text.pop_back();
+    m_events.emplace_back(t_ns, std::move(text));
+  });
 }
 
-void Recorder::on_header(std::string_view name, std::string_view value) {
-  if (util::equals_ci(name, "content-type") && value.starts_with("application/json")) {
-    m_sse_body = false;
-  }
-  m_parser.on_header(name, value);
-}
-
-bool Recorder::on_body(std::string_view bytes, std::int64_t t_ns) {
-  if (m_sse_body) {
-    m_sse.feed(bytes, [&](const net::SseEvent& e) {
-      std::string text;
-      if (!e.event.empty()) {
-        text = fmt::format("event: {}\n", e.event);
-      }
-      for (const auto& line : util::split(e.data, '\n')) {
-        text += "data: ";
-        text += line;
-        text += '\n';
-      }
-      text.pop_back();
-      m_events.emplace_back(t_ns, std::move(text));
-    });
-  } else {
-    m_body.append(bytes);
-  }
-  return m_parser.on_body(bytes, t_ns);
-}
-
-void Recorder::on_complete(const net::TransferResult& result) {
-  m_parser.on_complete(result);  // classifies the response (and may call its on_done)
+std::optional<Recording> Recorder::take() {
   const Response& r = m_parser.response();
   if (!r.ok() || !r.terminated) {
-    return;
+    return std::nullopt;
   }
   Recording rec;
   rec.status = r.status_code;
-  rec.stream = m_sse_body;
-  const auto us = [&](std::int64_t t_ns) { return (t_ns - result.t_send_ns) / 1000; };
+  rec.stream = m_parser.is_sse();
+  const auto us = [&](std::int64_t t_ns) { return (t_ns - r.t_send_ns) / 1000; };
   for (auto& [t, text] : m_events) {
     rec.events.push_back({us(t), std::move(text)});
   }
-  rec.body = m_sse_body ? assemble_body(m_provider, r, rec.events, m_model) : std::move(m_body);
+  m_events.clear();
+  rec.body = rec.stream ? assemble_body(m_provider, r, rec.events, m_model) : m_parser.body();
   const StreamIdentity who = identity(m_provider, rec.events);
   rec.model = who.model.empty() ? m_model : who.model;
   rec.system_fingerprint = who.system_fingerprint;
-  if (!m_sse_body) {
+  if (!rec.stream) {
     simdjson::dom::element doc;
     if (detail::parse_json(rec.body).get(doc) == simdjson::SUCCESS && doc.is_object()) {
       if (auto model = detail::str(doc, "model")) {
@@ -208,12 +186,8 @@ void Recorder::on_complete(const net::TransferResult& result) {
     }
   }
   rec.ttft_us = r.t_first_token_ns >= 0 ? us(r.t_first_token_ns) : -1;
-  rec.duration_us = us(result.t_done_ns);
-  m_done = std::move(rec);
-}
-
-std::optional<Recording> Recorder::take() {
-  return std::exchange(m_done, std::nullopt);
+  rec.duration_us = us(r.t_done_ns);
+  return rec;
 }
 
 void replay_start(net::ResponseHandler& handler, const Recording& recording, std::int64_t t_ns) {

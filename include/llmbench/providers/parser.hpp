@@ -28,12 +28,20 @@ struct ParserOptions {
 class ResponseParser : public net::ResponseHandler {
  public:
   using OnDone = std::function<void(ResponseParser&)>;
+  // Sees each SSE event of a 2xx stream as it is decoded, with its arrival time (the
+  // response cache's Recorder keeps them); the parser decodes the stream once for both.
+  using OnSseEvent = std::function<void(const net::SseEvent&, std::int64_t t_ns)>;
 
   explicit ResponseParser(ParserOptions options);
   ~ResponseParser() override;
 
   // Called once the response is complete and classified (success or not).
   void set_on_done(OnDone on_done) { m_on_done = std::move(on_done); }
+  void set_on_sse_event(OnSseEvent on_event) { m_on_sse_event = std::move(on_event); }
+  // Whether the body is (still) read as an SSE stream, and the body buffered when it is not
+  // (a non-streaming answer or an error), as received.
+  bool is_sse() const { return m_is_sse; }
+  const std::string& body() const { return m_body; }
   const Response& response() const { return m_response; }
   Response& response() { return m_response; }
   const ParserOptions& options() const { return m_options; }
@@ -70,6 +78,7 @@ class ResponseParser : public net::ResponseHandler {
   bool m_body_cut = false;
   bool m_stop = false;
   OnDone m_on_done;
+  OnSseEvent m_on_sse_event;
 };
 
 }  // namespace llmbench::providers

@@ -1,9 +1,8 @@
 #pragma once
 // What the response cache keeps of one exchange, and the two ends that make and use it:
 //
-//   Recorder   a ResponseHandler that sits in front of a ResponseParser, passes every call
-//              on, and keeps each SSE event as received with its arrival time, so the stream
-//              can be replayed later with its original timing.
+//   Recorder   watches a ResponseParser and keeps each SSE event as the parser decodes it,
+//              with its arrival time, so the stream can be replayed with its original timing.
 //   replay_*   feed a Recording back into any handler (a parser), as if it arrived now.
 //
 // The cache store (cache/) persists Recordings; the runner (load/) records and replays them.
@@ -17,7 +16,6 @@
 #include <vector>
 
 #include "llmbench/net/engine.hpp"
-#include "llmbench/net/sse_decoder.hpp"
 #include "llmbench/providers/parser.hpp"
 
 namespace llmbench::providers {
@@ -46,30 +44,21 @@ std::string assemble_body(std::string_view provider, const Response& response,
                           const std::vector<RecordedEvent>& events,
                           std::string_view fallback_model);
 
-class Recorder final : public net::ResponseHandler {
+class Recorder {
  public:
-  // `provider` is the protocol ("openai" | "anthropic"); `model` names the model when the
-  // stream does not.
+  // Watches `parser` (which must outlive the Recorder) from now on. `provider` is the
+  // protocol ("openai" | "anthropic"); `model` names the model when the stream does not.
   Recorder(ResponseParser& parser, std::string provider, std::string model);
 
-  void on_status(long status, std::int64_t t_ns) override;
-  void on_header(std::string_view name, std::string_view value) override;
-  bool on_body(std::string_view bytes, std::int64_t t_ns) override;
-  bool first_token_seen() const override { return m_parser.first_token_seen(); }
-  void on_complete(const net::TransferResult& result) override;
-
-  // The recording, when the exchange was a complete success (errors are never recorded).
+  // Once the parser has completed: the recording, when the exchange was a complete success
+  // (errors and cut-off streams are never recorded).
   std::optional<Recording> take();
 
  private:
   ResponseParser& m_parser;
   std::string m_provider;
   std::string m_model;
-  net::SseDecoder m_sse;
   std::vector<std::pair<std::int64_t, std::string>> m_events;  // absolute arrival, text
-  std::string m_body;
-  bool m_sse_body = false;
-  std::optional<Recording> m_done;
 };
 
 // Replaying: the status and content type (at the first byte), then each event (or the body,

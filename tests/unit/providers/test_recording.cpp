@@ -26,20 +26,21 @@ Recorded record(const Codec& codec, const std::string& body, long status = 200) 
   options.keep_text = true;
   Recorded out{codec.parser(options), std::nullopt};
   Recorder recorder(*out.parser, std::string(codec.name()), "fallback-model");
+  auto& p = *out.parser;
   constexpr std::int64_t send = 10'000'000;
-  recorder.on_status(status, send + 500'000);
-  recorder.on_header("content-type", "text/event-stream");
+  p.on_status(status, send + 500'000);
+  p.on_header("content-type", "text/event-stream");
   std::int64_t t = send;
   for (std::size_t at = 0; at < body.size(); at += 7) {
     t += 1'000'000;
-    recorder.on_body(std::string_view(body).substr(at, 7), t);
+    p.on_body(std::string_view(body).substr(at, 7), t);
   }
   net::TransferResult result;
   result.status_code = status;
   result.t_send_ns = send;
   result.t_first_byte_ns = send + 500'000;
   result.t_done_ns = t + 1'000;
-  recorder.on_complete(result);
+  p.on_complete(result);
   out.recording = recorder.take();
   return out;
 }
@@ -123,13 +124,13 @@ TEST(Recording, NonStreamingBodyIsKeptAsReceived) {
   options.keep_text = true;
   auto parser = codec.parser(options);
   Recorder recorder(*parser, "openai", "m");
-  recorder.on_status(200, 1'000);
-  recorder.on_header("content-type", "application/json");
-  recorder.on_body(body, 2'000'000);
+  parser->on_status(200, 1'000);
+  parser->on_header("content-type", "application/json");
+  parser->on_body(body, 2'000'000);
   net::TransferResult result;
   result.status_code = 200;
   result.t_done_ns = 3'000'000;
-  recorder.on_complete(result);
+  parser->on_complete(result);
   const auto r = recorder.take();
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->stream);
@@ -153,12 +154,12 @@ TEST(Recording, MultiLineDataSurvives) {
   ParserOptions options;
   auto parser = openai_codec().parser(options);
   Recorder recorder(*parser, "openai", "m");
-  recorder.on_status(200, 0);
-  recorder.on_body("event: note\ndata: {\"choices\":\ndata: []}\n\ndata: [DONE]\n\n", 5'000);
+  parser->on_status(200, 0);
+  parser->on_body("event: note\ndata: {\"choices\":\ndata: []}\n\ndata: [DONE]\n\n", 5'000);
   net::TransferResult result;
   result.status_code = 200;
   result.t_done_ns = 6'000;
-  recorder.on_complete(result);
+  parser->on_complete(result);
   const auto r = recorder.take();
   ASSERT_TRUE(r);
   ASSERT_EQ(r->events.size(), 2u);
