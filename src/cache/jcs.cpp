@@ -8,6 +8,8 @@
 #include <memory>
 #include <vector>
 
+#include "llmbench/util/json_writer.hpp"
+
 namespace llmbench::cache {
 
 namespace {
@@ -400,47 +402,6 @@ std::u16string utf16(std::string_view s) {
   return out;
 }
 
-void write_string(std::string& out, std::string_view s) {
-  out += '"';
-  std::size_t clean = 0;  // the start of a run that needs no escaping
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char ch = s[i];
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && ch != '"' && ch != '\\') {
-      continue;
-    }
-    out.append(s.substr(clean, i - clean));
-    clean = i + 1;
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += fmt::format("\\u{:04x}", c);
-    }
-  }
-  out.append(s.substr(clean));
-  out += '"';
-}
-
 void write(std::string& out, const Value& v) {
   switch (v.kind) {
     case Value::Kind::null:
@@ -453,7 +414,7 @@ void write(std::string& out, const Value& v) {
       out += es_number(v.n);
       break;
     case Value::Kind::string:
-      write_string(out, v.s);
+      util::append_json_string(out, v.s);
       break;
     case Value::Kind::array:
       out += '[';
@@ -490,7 +451,7 @@ void write(std::string& out, const Value& v) {
         if (i > 0) {
           out += ',';
         }
-        write_string(out, sorted[i].second->first);
+        util::append_json_string(out, sorted[i].second->first);
         out += ':';
         write(out, *sorted[i].second->second);
       }

@@ -8,14 +8,27 @@ namespace llmbench::util {
 
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
-  for (const char ch : text) {
+  std::size_t clean = 0;  // the start of a run that needs no escaping
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
     const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
+    if (c >= 0x20 && ch != '"' && ch != '\\') {
+      continue;
+    }
+    out.append(text.substr(clean, i - clean));
+    clean = i + 1;
+    switch (ch) {
       case '"':
         out += "\\\"";
         break;
       case '\\':
         out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
         break;
       case '\n':
         out += "\\n";
@@ -26,20 +39,11 @@ void append_json_string(std::string& out, std::string_view text) {
       case '\t':
         out += "\\t";
         break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
       default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += ch;
-        }
+        out += fmt::format("\\u{:04x}", c);
     }
   }
+  out.append(text.substr(clean));
   out += '"';
 }
 
