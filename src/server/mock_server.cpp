@@ -570,22 +570,10 @@ struct MockServer::Impl {
                                        const http::request<http::string_body>& req,
                                        const EventWriter& writer, const MockScript& script,
                                        Clock::time_point t_recv, http::fields headers) {
-    http::response<http::empty_body> res{http::status::ok, req.version()};
-    res.set(http::field::server, "llmbench-mock");
-    res.set(http::field::content_type, "text/event-stream; charset=utf-8");
-    res.set(http::field::cache_control, "no-cache");
-    for (const auto& field : headers) {
-      res.set(field.name_string(), field.value());
-    }
-    res.keep_alive(req.keep_alive());
-    res.chunked(true);
-    http::response_serializer<http::empty_body> serializer{res};
-    error_code ec;
-    co_await http::async_write_header(socket, serializer,
-                                      asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
+    if (!co_await start_stream(socket, req, http::status::ok, headers)) {
       co_return false;
     }
+    error_code ec;
     std::string pending;
     writer.preamble(pending);
     if (!co_await write_chunk(socket, pending)) {
@@ -599,16 +587,8 @@ struct MockServer::Impl {
       if (e > 0) {
         due += script.gaps[static_cast<std::size_t>(e - 1)];
       }
-      if (due > Clock::now()) {
-        // Send what is ready before sleeping until the next event falls due.
-        if (!pending.empty() && !co_await write_chunk(socket, pending)) {
-          co_return false;
-        }
-        timer.expires_at(due);
-        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) {
-          co_return false;
-        }
+      if (!co_await send_then_wait(socket, pending, timer, due)) {
+        co_return false;
       }
       if (e == half && script.fault != Fault::none && script.fault != Fault::no_terminator) {
         if (script.fault == Fault::malformed) {
@@ -628,13 +608,7 @@ struct MockServer::Impl {
       writer.content(pending, event_text(e, script.tokens_per_chunk, script.output_tokens));
     }
     writer.finish(pending, script.fault != Fault::no_terminator);
-    if (!co_await write_chunk(socket, pending)) {
-      co_return false;
-    }
-    static constexpr std::string_view k_last = "0\r\n\r\n";
-    co_await asio::async_write(socket, asio::buffer(k_last.data(), k_last.size()),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    co_return !ec && req.keep_alive();
+    co_return co_await end_stream(socket, req, pending);
   }
 
   // A recorded response, at its recorded pace from the moment the request was read.
@@ -655,38 +629,63 @@ struct MockServer::Impl {
       co_return co_await send(socket, req, static_cast<http::status>(rec.status), rec.body,
                               "application/json", std::move(headers));
     }
-    http::response<http::empty_body> res{static_cast<http::status>(rec.status), req.version()};
-    res.set(http::field::server, "llmbench-mock");
-    res.set(http::field::content_type, "text/event-stream; charset=utf-8");
-    res.set(http::field::cache_control, "no-cache");
-    res.set("x-llmbench-recorded", "1");
-    res.keep_alive(req.keep_alive());
-    res.chunked(true);
-    http::response_serializer<http::empty_body> serializer{res};
-    co_await http::async_write_header(socket, serializer,
-                                      asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
+    if (!co_await start_stream(socket, req, static_cast<http::status>(rec.status), headers)) {
       co_return false;
     }
     std::string pending;
     for (const auto& event : rec.events) {
-      const auto due = at(event.offset_us);
-      if (due > Clock::now()) {
-        if (!pending.empty() && !co_await write_chunk(socket, pending)) {
-          co_return false;
-        }
-        timer.expires_at(due);
-        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) {
-          co_return false;
-        }
+      if (!co_await send_then_wait(socket, pending, timer, at(event.offset_us))) {
+        co_return false;
       }
       pending += providers::sse_frame(event.text);
+    }
+    co_return co_await end_stream(socket, req, pending);
+  }
+
+  // The headers of a chunked event stream (`extra` added to ours).
+  static asio::awaitable<bool> start_stream(tcp::socket& socket,
+                                            const http::request<http::string_body>& req,
+                                            http::status status, const http::fields& extra) {
+    http::response<http::empty_body> res{status, req.version()};
+    res.set(http::field::server, "llmbench-mock");
+    res.set(http::field::content_type, "text/event-stream; charset=utf-8");
+    res.set(http::field::cache_control, "no-cache");
+    for (const auto& field : extra) {
+      res.set(field.name_string(), field.value());
+    }
+    res.keep_alive(req.keep_alive());
+    res.chunked(true);
+    http::response_serializer<http::empty_body> serializer{res};
+    error_code ec;
+    co_await http::async_write_header(socket, serializer,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    co_return !ec;
+  }
+
+  // Before sleeping until `due`, sends what is ready (events due together go in one write).
+  static asio::awaitable<bool> send_then_wait(tcp::socket& socket, std::string& pending,
+                                              asio::steady_timer& timer, Clock::time_point due) {
+    if (due <= Clock::now()) {
+      co_return true;
     }
     if (!pending.empty() && !co_await write_chunk(socket, pending)) {
       co_return false;
     }
+    error_code ec;
+    timer.expires_at(due);
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_return !ec;
+  }
+
+  // The last of the stream, then the empty chunk that ends the body.
+  static asio::awaitable<bool> end_stream(tcp::socket& socket,
+                                          const http::request<http::string_body>& req,
+                                          std::string& pending) {
+    if (!pending.empty() && !co_await write_chunk(socket, pending)) {
+      co_return false;
+    }
     static constexpr std::string_view k_last = "0\r\n\r\n";
+    error_code ec;
     co_await asio::async_write(socket, asio::buffer(k_last.data(), k_last.size()),
                                asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec && req.keep_alive();
