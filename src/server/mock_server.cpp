@@ -587,7 +587,8 @@ struct MockServer::Impl {
       if (e > 0) {
         due += script.gaps[static_cast<std::size_t>(e - 1)];
       }
-      if (!co_await send_then_wait(socket, pending, timer, due)) {
+      // (Checked here too: a coroutine frame per event is not free when nothing waits.)
+      if (due > Clock::now() && !co_await send_then_wait(socket, pending, timer, due)) {
         co_return false;
       }
       if (e == half && script.fault != Fault::none && script.fault != Fault::no_terminator) {
@@ -634,7 +635,8 @@ struct MockServer::Impl {
     }
     std::string pending;
     for (const auto& event : rec.events) {
-      if (!co_await send_then_wait(socket, pending, timer, at(event.offset_us))) {
+      const auto due = at(event.offset_us);
+      if (due > Clock::now() && !co_await send_then_wait(socket, pending, timer, due)) {
         co_return false;
       }
       pending += providers::sse_frame(event.text);
