@@ -115,6 +115,7 @@ TEST(Beacons, NoTextHeaderUrlTagOrNameReachesTheCollector) {
     auto db = Database::open(cache, raw);
     db.exec("UPDATE responses SET events_json = replace(events_json, ' quick', ' " + marker +
             "'), body = replace(body, ' quick', ' " + marker + "')");
+    ASSERT_GT(db.changes(), 0);  // the recorded text had " quick" to replace
   }
   llmbench::testing::BackgroundProcess replica(
       {"mock", "--port", "0", "--threads", "1", "--from-cache", cache});
@@ -135,6 +136,11 @@ TEST(Beacons, NoTextHeaderUrlTagOrNameReachesTheCollector) {
                               {"XDG_CONFIG_HOME=" + dir.file("xdg")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("beacons: 6 sent"), std::string::npos) << r.err;
+  // Every request got the planted response (a miss at the replica would be a 404, beaconed
+  // as an error, and the response leg of this test would test nothing).
+  EXPECT_EQ(count(runs, "SELECT COUNT(*) FROM requests WHERE target = 'target-" + marker +
+                            "' AND error_class IS NULL AND content_events > 0"),
+            7);
   collector.stop();
   // The run saw the marker (so it was there to leak)...
   EXPECT_NE(slurp(dir.file("report") + "/report.md").find(marker), std::string::npos);
