@@ -27,16 +27,18 @@ RunCache::RunCache(const std::string& path, suite::CacheMode mode, cache::KeyMod
 }
 
 const RunCache::Key* RunCache::key_of(std::string_view provider, std::string_view body) {
-  std::string memo(provider);
-  memo += '\n';
-  memo += body;
-  auto it = m_keys.find(memo);
-  if (it == m_keys.end()) {
+  auto by_provider = m_keys.find(provider);
+  if (by_provider == m_keys.end()) {
+    by_provider = m_keys.emplace(std::string(provider), KeyMap{}).first;
+  }
+  KeyMap& keys = by_provider->second;
+  auto it = keys.find(body);
+  if (it == keys.end()) {
     std::optional<Key> key;
     if (auto canonical = cache::fingerprint_input(provider, body, m_key_mode)) {
       key = Key{cache::blake3_hex(*canonical), std::move(*canonical)};
     }
-    it = m_keys.emplace(std::move(memo), std::move(key)).first;
+    it = keys.emplace(std::string(body), std::move(key)).first;
   }
   return it->second ? &*it->second : nullptr;
 }

@@ -6,6 +6,8 @@
 // lock: the server's threads share it).
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,7 +45,13 @@ class RunCache final : public load::ResponseCache {
   cache::KeyMode m_key_mode;
   std::optional<cache::CacheStore> m_reader;
   std::optional<cache::CacheWriter> m_writer;
-  std::unordered_map<std::string, std::optional<Key>> m_keys;  // provider + body -> key
+  // Body -> key, one map per protocol; looked up by view, so a lookup copies nothing.
+  struct ViewHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using KeyMap = std::unordered_map<std::string, std::optional<Key>, ViewHash, std::equal_to<>>;
+  std::map<std::string, KeyMap, std::less<>> m_keys;
   // What this run has replayed or recorded, by fingerprint: a response asked for again is
   // not read again (its hit is still counted), and in auto mode a response recorded earlier
   // in the run is found before the writer thread has stored it. Bounded: cleared past
