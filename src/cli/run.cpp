@@ -60,12 +60,7 @@ struct RunFlags {
 suite::CacheConfig cache_config(const suite::Suite& s, const RunFlags& f) {
   suite::CacheConfig c = s.cache;
   if (!f.cache_mode.empty()) {
-    const auto mode = suite::cache_mode_from_string(f.cache_mode);
-    if (!mode) {
-      throw InputError(fmt::format(
-          "--cache-mode {}: use off, record, replay or auto (docs/cache.md)", f.cache_mode));
-    }
-    c.mode = *mode;
+    c.mode = *suite::cache_mode_from_string(f.cache_mode);  // checked by the flag
   }
   if (!f.cache_path.empty()) {
     c.path = f.cache_path;
@@ -79,10 +74,7 @@ suite::CacheConfig cache_config(const suite::Suite& s, const RunFlags& f) {
     c.timing = *timing;
   }
   if (!f.cache_key.empty()) {
-    if (f.cache_key != "semantic" && f.cache_key != "full") {
-      throw InputError(fmt::format("--cache-key {}: use semantic or full", f.cache_key));
-    }
-    c.full_key = f.cache_key == "full";
+    c.full_key = f.cache_key == "full";  // checked by the flag
   }
   return c;
 }
@@ -503,12 +495,14 @@ void register_run(CLI::App& app, Globals& globals) {
                   "After the run, diff it against this run or baseline name (and gate)");
   cmd->add_option("--cache-mode", f.cache_mode,
                   "Response cache: off, record, replay or auto (default: the suite's [cache], "
-                  "else off)");
+                  "else off)")
+      ->check(CLI::IsMember({"off", "record", "replay", "auto"}));
   cmd->add_option("--cache", f.cache_path, "The cache file (default .llmbench/cache.db)");
   cmd->add_option("--replay-timing", f.replay_timing,
                   "How replayed streams are paced: none, recorded or scale:F");
   cmd->add_option("--cache-key", f.cache_key,
-                  "semantic (default: ignores stream, stream_options, user) or full");
+                  "semantic (default: ignores stream, stream_options, user) or full")
+      ->check(CLI::IsMember({"semantic", "full"}));
   cmd->add_flag("--beacon", f.beacon.beacon,
                 "Opt in: send anonymized latency beacons for this run (docs/privacy.md)");
   cmd->add_option("--beacon-url", f.beacon.url,

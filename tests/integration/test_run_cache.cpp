@@ -219,6 +219,9 @@ TEST(RunCache, AutoReplaysHitsAndRecordsMisses) {
   const auto bad = run_llmbench({"--db", db, "run", suite, "--replay-timing", "slow"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--replay-timing slow"), std::string::npos) << bad.err;
+  const auto mode = run_llmbench({"--db", db, "run", suite, "--cache-mode", "sometimes"});
+  EXPECT_EQ(mode.exit_code, 2);
+  EXPECT_NE(mode.err.find("--cache-mode"), std::string::npos) << mode.err;
 }
 
 TEST(RunCache, MockFromCacheServesRecordedStreamsOverHttp) {
