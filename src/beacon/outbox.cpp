@@ -161,6 +161,12 @@ SendReport send_outbox(const std::string& db_path, const SenderOptions& o) {
     report.last_error = why;
     set_state(db, "last_error", why);
   };
+  // 401: the collector refuses this install; nothing more is sent until the user acts.
+  const auto refused = [&](const net::HttpReply& reply) {
+    report.unauthorized = true;
+    give_up(error_of(reply));
+    set_state(db, "stopped", error_of(reply));
+  };
   if (o.attestation == Attestation::message && !queued_beacons(db).empty()) {
     // The collector learns the install's secret on first contact (docs/privacy.md).
     std::string body;
@@ -170,14 +176,13 @@ SendReport send_outbox(const std::string& db_path, const SenderOptions& o) {
     j.close();
     const auto reply = net::http_call(post(o.url, "/v1/register", body, "application/json"));
     if (reply.status == 401) {
-      report.unauthorized = true;
-      give_up(error_of(reply));
-      set_state(db, "stopped", error_of(reply));
+      refused(reply);
       report.left = outbox_counts(db).queued;
       return report;
     }
   }
   auto backoff = o.backoff_first;
+  std::int64_t max_batch = o.max_batch;
   for (;;) {
     const std::int64_t now = util::unix_ms_now();
     auto used_st = db.prepare(
@@ -198,7 +203,7 @@ SendReport send_outbox(const std::string& db_path, const SenderOptions& o) {
     auto st = db.prepare(
         "SELECT id, body FROM beacon_outbox WHERE state = 'queued' AND install_id = ? "
         "ORDER BY id LIMIT ?");
-    st.bind(1, o.install.install_id).bind(2, std::min(budget, o.max_batch));
+    st.bind(1, o.install.install_id).bind(2, std::min(budget, max_batch));
     std::vector<std::int64_t> ids;
     std::string ndjson;
     while (st.step()) {
@@ -230,9 +235,7 @@ SendReport send_outbox(const std::string& db_path, const SenderOptions& o) {
       continue;
     }
     if (reply.status == 401) {
-      report.unauthorized = true;
-      give_up(error_of(reply));
-      set_state(db, "stopped", error_of(reply));
+      refused(reply);
       break;
     }
     if (reply.status == 429) {
@@ -248,18 +251,9 @@ SendReport send_outbox(const std::string& db_path, const SenderOptions& o) {
         report.sent += stored;
       }
     }
-    if (reply.status == 413 && o.max_batch > 1) {
-      // Our batches are at most 100 lines; a stricter collector gets smaller ones.
-      SenderOptions smaller = o;
-      smaller.max_batch = std::max<std::int64_t>(1, o.max_batch / 2);
-      smaller.wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      const auto rest = send_outbox(db_path, smaller);
-      report.sent += rest.sent;
-      report.dropped += rest.dropped;
-      report.posts += rest.posts;
-      report.unauthorized = rest.unauthorized;
-      report.last_error = rest.last_error;
-      break;
+    if (reply.status == 413 && max_batch > 1) {
+      max_batch = std::max<std::int64_t>(1, max_batch / 2);  // a stricter collector
+      continue;
     }
     // 429, 5xx, or no answer: back off (honouring Retry-After) and try again.
     give_up(error_of(reply));

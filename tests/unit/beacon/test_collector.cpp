@@ -291,3 +291,31 @@ TEST(Dashboard, KAnonymityIsExactAtKMinusOneAndK) {
   EXPECT_EQ(at4.latency[0].model, "model-a");
   EXPECT_EQ(build_dashboard(f.options.db_path, 6).latency.size(), 0u);
 }
+
+TEST(Sender, A413MakesBatchesSmaller) {
+  Fixture f;
+  f.options.max_batch = 5;  // stricter than the public ingest's 100
+  Collector c(f.options);
+  c.start();
+  const std::string run_db = f.dir.file("runs.db");
+  {
+    auto db = Database::open(run_db);
+    auto st = db.prepare(
+        "INSERT INTO beacon_outbox (run_id, seq, attempt, install_id, body, created_at_ms) "
+        "VALUES ('r', ?, 1, ?, ?, 0)");
+    for (int i = 0; i < 12; ++i) {
+      st.reset();
+      st.bind(1, std::int64_t{i}).bind(2, f.install.install_id);
+      st.bind(3, to_json(beacon_for(f.install, Attestation::token, i)));
+      st.step();
+    }
+  }
+  SenderOptions o;
+  o.url = c.base_url();
+  o.install = f.install;
+  o.wait = std::chrono::milliseconds(5000);
+  const auto r = send_outbox(run_db, o);
+  EXPECT_EQ(r.sent, 12);
+  EXPECT_EQ(r.left, 0);
+  EXPECT_EQ(stored(f.options.db_path), 12);
+}
