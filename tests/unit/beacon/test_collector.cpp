@@ -55,6 +55,28 @@ std::int64_t stored(const std::string& db_path, const std::string& where = "1") 
   return st.int64(0);
 }
 
+// Queues `bodies` in a run database's outbox, as a run would.
+void enqueue(const std::string& run_db, const Install& install,
+             const std::vector<std::string>& bodies) {
+  auto db = Database::open(run_db);
+  auto st = db.prepare(
+      "INSERT INTO beacon_outbox (run_id, seq, attempt, install_id, body, created_at_ms) "
+      "VALUES ('r', (SELECT COUNT(*) FROM beacon_outbox), 1, ?, ?, 0)");
+  for (const auto& body : bodies) {
+    st.reset();
+    st.bind(1, install.install_id).bind(2, body);
+    st.step();
+  }
+}
+
+std::vector<std::string> bodies(const Install& install, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back(to_json(beacon_for(install, Attestation::token, i)));
+  }
+  return out;
+}
+
 struct Fixture {
   TempDir dir;
   Install install = create_install(dir.file("install.json"));
@@ -169,18 +191,7 @@ TEST(Sender, EveryBeaconExactlyOnceThrough429sAnd5xx) {
   Collector c(f.options);
   c.start();
   const std::string run_db = f.dir.file("runs.db");
-  {
-    auto db = Database::open(run_db);
-    auto st = db.prepare(
-        "INSERT INTO beacon_outbox (run_id, seq, attempt, install_id, body, created_at_ms) "
-        "VALUES ('r', ?, 1, ?, ?, 0)");
-    for (int i = 0; i < 30; ++i) {
-      st.reset();
-      st.bind(1, std::int64_t{i}).bind(2, f.install.install_id);
-      st.bind(3, to_json(beacon_for(f.install, Attestation::token, i)));
-      st.step();
-    }
-  }
+  enqueue(run_db, f.install, bodies(f.install, 30));
   SenderOptions o;
   o.url = c.base_url();
   o.install = f.install;
@@ -213,14 +224,7 @@ TEST(Sender, A400DropsTheBatchAndA401Stops) {
   Collector c(f.options);
   c.start();
   const std::string run_db = f.dir.file("runs.db");
-  {
-    auto db = Database::open(run_db);
-    auto st = db.prepare(
-        "INSERT INTO beacon_outbox (run_id, seq, attempt, install_id, body, created_at_ms) "
-        "VALUES ('r', 1, 1, ?, ?, 0)");
-    st.bind(1, f.install.install_id).bind(2, std::string(R"({"schema_version":"v1"})"));
-    st.step();
-  }
+  enqueue(run_db, f.install, {R"({"schema_version":"v1"})"});
   SenderOptions o;
   o.url = c.base_url();
   o.install = f.install;
@@ -239,13 +243,7 @@ TEST(Sender, A400DropsTheBatchAndA401Stops) {
                           to_json(beacon_for(impostor, Attestation::token, 0)), k_json)
                 .status,
             202);
-  {
-    auto st = db.prepare(
-        "INSERT INTO beacon_outbox (run_id, seq, attempt, install_id, body, created_at_ms) "
-        "VALUES ('r', 2, 1, ?, ?, 0)");
-    st.bind(1, f.install.install_id).bind(2, to_json(beacon_for(f.install, Attestation::token, 1)));
-    st.step();
-  }
+  enqueue(run_db, f.install, {to_json(beacon_for(f.install, Attestation::token, 1))});
   r = send_outbox(run_db, o);
   EXPECT_TRUE(r.unauthorized);
   EXPECT_EQ(r.left, 1);
@@ -298,18 +296,7 @@ TEST(Sender, A413MakesBatchesSmaller) {
   Collector c(f.options);
   c.start();
   const std::string run_db = f.dir.file("runs.db");
-  {
-    auto db = Database::open(run_db);
-    auto st = db.prepare(
-        "INSERT INTO beacon_outbox (run_id, seq, attempt, install_id, body, created_at_ms) "
-        "VALUES ('r', ?, 1, ?, ?, 0)");
-    for (int i = 0; i < 12; ++i) {
-      st.reset();
-      st.bind(1, std::int64_t{i}).bind(2, f.install.install_id);
-      st.bind(3, to_json(beacon_for(f.install, Attestation::token, i)));
-      st.step();
-    }
-  }
+  enqueue(run_db, f.install, bodies(f.install, 12));
   SenderOptions o;
   o.url = c.base_url();
   o.install = f.install;
