@@ -13,13 +13,61 @@ namespace {
 constexpr std::int64_t k_default_max_tokens = 1024;
 
 // input_tokens excludes cache reads and writes; ours counts every prompt token.
-void read_input_usage(simdjson::dom::element usage, Response& r) {
-  const auto uncached = detail::int64(usage, "input_tokens");
-  const auto created = detail::int64(usage, "cache_creation_input_tokens").value_or(0);
-  const auto read = detail::int64(usage, "cache_read_input_tokens").value_or(0);
+void read_input_usage(detail::Fields& f, simdjson::dom::element usage, Response& r) {
+  const auto uncached = f.count(usage, "input_tokens");
+  const auto created = f.count(usage, "cache_creation_input_tokens").value_or(0);
+  const auto read = f.count(usage, "cache_read_input_tokens").value_or(0);
   if (uncached) {
     r.input_tokens = *uncached + created + read;
     r.cached_input_tokens = read;
+  }
+}
+
+// Reads one stream event's content and usage; a field of the wrong type is left in
+// `f.error()`.
+template <typename Emit>
+void read_event(detail::Fields& f, std::string_view name, simdjson::dom::element doc, Response& r,
+                Emit&& emit) {
+  if (name == "content_block_delta") {
+    const auto delta = f.object(doc, "delta");
+    if (!delta) {
+      return;
+    }
+    const std::string_view type = f.str(*delta, "type").value_or("");
+    if (type == "text_delta") {
+      if (auto text = f.str(*delta, "text"); text && !text->empty()) {
+        emit(ContentKind::text, *text);
+      }
+    } else if (type == "thinking_delta") {
+      if (auto text = f.str(*delta, "thinking"); text && !text->empty()) {
+        emit(ContentKind::reasoning, *text);
+      }
+    } else if (type == "input_json_delta") {
+      if (auto json = f.str(*delta, "partial_json"); json && !json->empty()) {
+        emit(ContentKind::tool_args, *json);
+      }
+    }
+    // signature_delta and types yet to come carry no output.
+  } else if (name == "message_start") {
+    if (auto message = f.object(doc, "message")) {
+      if (auto usage = f.object(*message, "usage")) {
+        read_input_usage(f, *usage, r);
+      }
+    }
+  } else if (name == "message_delta") {
+    if (auto delta = f.object(doc, "delta")) {
+      if (auto reason = f.str(*delta, "stop_reason")) {
+        r.finish_reason = std::string(*reason);
+      }
+    }
+    if (auto usage = f.object(doc, "usage")) {
+      if (auto out = f.count(*usage, "output_tokens")) {
+        r.output_tokens = out;  // cumulative: the last one is the total
+      }
+      if (f.count(*usage, "input_tokens")) {
+        read_input_usage(f, *usage, r);
+      }
+    }
   }
 }
 
@@ -109,52 +157,20 @@ bool AnthropicParser::on_event(const net::SseEvent& event, std::int64_t t_ns) {
          fmt::format("malformed JSON in a `{}` event ({})", name, simdjson::error_message(err)));
     return false;
   }
-  if (name == "content_block_delta") {
-    const auto delta = detail::member(doc, "delta");
-    if (!delta) {
-      fail(net::ErrorClass::protocol, "a content_block_delta event without `delta`");
-      return false;
-    }
-    const std::string_view type = detail::str(*delta, "type").value_or("");
-    if (type == "text_delta") {
-      if (auto text = detail::str(*delta, "text"); text && !text->empty()) {
-        content(ContentKind::text, *text, t_ns);
-      }
-    } else if (type == "thinking_delta") {
-      if (auto text = detail::str(*delta, "thinking"); text && !text->empty()) {
-        content(ContentKind::reasoning, *text, t_ns);
-      }
-    } else if (type == "input_json_delta") {
-      if (auto json = detail::str(*delta, "partial_json"); json && !json->empty()) {
-        content(ContentKind::tool_args, *json, t_ns);
-      }
-    }
-    // signature_delta and types yet to come carry no output.
-    return true;
+  if (!doc.is_object()) {
+    fail(net::ErrorClass::protocol, fmt::format("a `{}` event is not a JSON object", name));
+    return false;
   }
-  if (name == "message_start") {
-    if (auto message = detail::member(doc, "message")) {
-      if (auto usage = detail::member(*message, "usage")) {
-        read_input_usage(*usage, response());
-      }
-    }
-    return true;
+  detail::Fields f;
+  read_event(f, name, doc, response(),
+             [&](ContentKind kind, std::string_view text) { content(kind, text, t_ns); });
+  if (f.error()) {
+    fail(net::ErrorClass::protocol, fmt::format("a malformed `{}` event: {}", name, *f.error()));
+    return false;
   }
-  if (name == "message_delta") {
-    if (auto delta = detail::member(doc, "delta")) {
-      if (auto reason = detail::str(*delta, "stop_reason")) {
-        response().finish_reason = std::string(*reason);
-      }
-    }
-    if (auto usage = detail::member(doc, "usage")) {
-      if (auto out = detail::int64(*usage, "output_tokens")) {
-        response().output_tokens = out;  // cumulative: the last one is the total
-      }
-      if (detail::int64(*usage, "input_tokens")) {
-        read_input_usage(*usage, response());
-      }
-    }
-    return true;
+  if (name == "content_block_delta" && !f.object(doc, "delta")) {
+    fail(net::ErrorClass::protocol, "a content_block_delta event without `delta`");
+    return false;
   }
   return true;  // unknown events are allowed by the API's versioning policy
 }
@@ -166,31 +182,52 @@ void AnthropicParser::on_json_body(std::string_view body, std::int64_t t_ns) {
          fmt::format("malformed JSON response body ({})", simdjson::error_message(err)));
     return;
   }
+  if (!doc.is_object()) {
+    fail(net::ErrorClass::protocol, "the response body is not a JSON object");
+    return;
+  }
   if (detail::str(doc, "type") == std::optional<std::string_view>("error")) {
     fail_from_error_json(body, 0);
     return;
   }
-  simdjson::dom::array blocks;
-  if (doc["content"].get_array().get(blocks) != simdjson::SUCCESS) {
-    fail(net::ErrorClass::protocol, "the response has no `content`");
+  detail::Fields f;
+  const auto blocks = f.array(doc, "content");
+  if (!blocks) {
+    fail(net::ErrorClass::protocol, f.error()
+                                        ? fmt::format("a malformed response body: {}", *f.error())
+                                        : "the response has no `content`");
     return;
   }
-  for (simdjson::dom::element block : blocks) {
-    const std::string_view type = detail::str(block, "type").value_or("");
+  for (simdjson::dom::element block : *blocks) {
+    if (!f.is_object(block, "content[]")) {
+      break;
+    }
+    const std::string_view type = f.str(block, "type").value_or("");
     if (type == "text") {
-      content(ContentKind::text, detail::str(block, "text").value_or(""), t_ns);
+      content(ContentKind::text, f.str(block, "text").value_or(""), t_ns);
     } else if (type == "thinking") {
-      content(ContentKind::reasoning, detail::str(block, "thinking").value_or(""), t_ns);
+      content(ContentKind::reasoning, f.str(block, "thinking").value_or(""), t_ns);
     } else if (type == "tool_use") {
-      content(ContentKind::tool_args, simdjson::minify(block["input"]), t_ns);
+      const auto input = f.object(block, "input");
+      if (!input) {
+        fail(net::ErrorClass::protocol,
+             f.error() ? fmt::format("a malformed response body: {}", *f.error())
+                       : "a `tool_use` block without `input`");
+        return;
+      }
+      content(ContentKind::tool_args, simdjson::minify(*input), t_ns);
     }
   }
-  if (auto reason = detail::str(doc, "stop_reason")) {
+  if (auto reason = f.str(doc, "stop_reason")) {
     response().finish_reason = std::string(*reason);
   }
-  if (auto usage = detail::member(doc, "usage")) {
-    read_input_usage(*usage, response());
-    response().output_tokens = detail::int64(*usage, "output_tokens");
+  if (auto usage = f.object(doc, "usage")) {
+    read_input_usage(f, *usage, response());
+    response().output_tokens = f.count(*usage, "output_tokens");
+  }
+  if (f.error()) {
+    fail(net::ErrorClass::protocol, fmt::format("a malformed response body: {}", *f.error()));
+    return;
   }
   response().terminated = true;
 }

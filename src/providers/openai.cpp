@@ -9,56 +9,70 @@ namespace llmbench::providers {
 
 namespace {
 
-void read_usage(simdjson::dom::element usage, Response& r) {
-  r.input_tokens = detail::int64(usage, "prompt_tokens");
-  r.output_tokens = detail::int64(usage, "completion_tokens");
-  if (auto details = detail::member(usage, "prompt_tokens_details")) {
-    r.cached_input_tokens = detail::int64(*details, "cached_tokens");
+void read_usage(detail::Fields& f, simdjson::dom::element usage, Response& r) {
+  r.input_tokens = f.count(usage, "prompt_tokens");
+  r.output_tokens = f.count(usage, "completion_tokens");
+  if (auto details = f.object(usage, "prompt_tokens_details")) {
+    r.cached_input_tokens = f.count(*details, "cached_tokens");
   }
-  if (auto details = detail::member(usage, "completion_tokens_details")) {
-    r.reasoning_tokens = detail::int64(*details, "reasoning_tokens");
+  if (auto details = f.object(usage, "completion_tokens_details")) {
+    r.reasoning_tokens = f.count(*details, "reasoning_tokens");
   }
 }
 
 // Reads each of `choices[]`: its `part` (the stream's `delta` or a whole `message`) gives
 // reasoning (`reasoning_content`, or `reasoning` on some servers), text and tool-call
-// argument output to `emit`, then its finish_reason; then the document's usage. False when
-// there is no `choices` array.
+// argument output to `emit`, then its finish_reason; then the document's usage. Returns
+// whether the document had a `choices` array or a `usage` object; a field of the wrong type
+// is left in `f.error()`.
+struct Seen {
+  bool choices = false;
+  bool usage = false;
+};
 template <typename Emit>
-bool read_choices(simdjson::dom::element doc, std::string_view part, Response& r, Emit&& emit) {
-  simdjson::dom::array choices;
-  const bool has_choices = doc["choices"].get_array().get(choices) == simdjson::SUCCESS;
-  for (simdjson::dom::element choice : choices) {
-    if (auto m = detail::member(choice, part)) {
-      std::optional<std::string_view> reasoning = detail::str(*m, "reasoning_content");
-      if (!reasoning) {
-        reasoning = detail::str(*m, "reasoning");
+Seen read_choices(detail::Fields& f, simdjson::dom::element doc, std::string_view part, Response& r,
+                  Emit&& emit) {
+  Seen seen;
+  if (const auto choices = f.array(doc, "choices")) {
+    seen.choices = true;
+    for (simdjson::dom::element choice : *choices) {
+      if (!f.is_object(choice, "choices[]")) {
+        break;
       }
-      if (reasoning && !reasoning->empty()) {
-        emit(ContentKind::reasoning, *reasoning);
-      }
-      if (auto text = detail::str(*m, "content"); text && !text->empty()) {
-        emit(ContentKind::text, *text);
-      }
-      simdjson::dom::array calls;
-      if ((*m)["tool_calls"].get_array().get(calls) == simdjson::SUCCESS) {
-        for (simdjson::dom::element call : calls) {
-          if (auto fn = detail::member(call, "function")) {
-            if (auto args = detail::str(*fn, "arguments"); args && !args->empty()) {
-              emit(ContentKind::tool_args, *args);
+      if (auto m = f.object(choice, part)) {
+        std::optional<std::string_view> reasoning = f.str(*m, "reasoning_content");
+        if (!reasoning) {
+          reasoning = f.str(*m, "reasoning");
+        }
+        if (reasoning && !reasoning->empty()) {
+          emit(ContentKind::reasoning, *reasoning);
+        }
+        if (auto text = f.str(*m, "content"); text && !text->empty()) {
+          emit(ContentKind::text, *text);
+        }
+        if (auto calls = f.array(*m, "tool_calls")) {
+          for (simdjson::dom::element call : *calls) {
+            if (!f.is_object(call, "tool_calls[]")) {
+              break;
+            }
+            if (auto fn = f.object(call, "function")) {
+              if (auto args = f.str(*fn, "arguments"); args && !args->empty()) {
+                emit(ContentKind::tool_args, *args);
+              }
             }
           }
         }
       }
-    }
-    if (auto reason = detail::str(choice, "finish_reason")) {
-      r.finish_reason = std::string(*reason);
+      if (auto reason = f.str(choice, "finish_reason")) {
+        r.finish_reason = std::string(*reason);
+      }
     }
   }
-  if (auto usage = detail::member(doc, "usage"); usage && usage->is_object()) {
-    read_usage(*usage, r);
+  if (auto usage = f.object(doc, "usage")) {
+    seen.usage = true;
+    read_usage(f, *usage, r);
   }
-  return has_choices;
+  return seen;
 }
 
 }  // namespace
@@ -132,12 +146,26 @@ bool OpenAiParser::on_event(const net::SseEvent& event, std::int64_t t_ns) {
          fmt::format("malformed JSON in a stream event ({})", simdjson::error_message(err)));
     return false;
   }
-  if (auto error = detail::member(doc, "error")) {
+  if (!doc.is_object()) {
+    fail(net::ErrorClass::protocol, "a stream event is not a JSON object");
+    return false;
+  }
+  if (detail::member(doc, "error")) {
     fail_from_error_json(event.data, 0);
     return false;
   }
-  read_choices(doc, "delta", response(),
-               [&](ContentKind kind, std::string_view text) { content(kind, text, t_ns); });
+  detail::Fields f;
+  const Seen seen =
+      read_choices(f, doc, "delta", response(),
+                   [&](ContentKind kind, std::string_view text) { content(kind, text, t_ns); });
+  if (f.error()) {
+    fail(net::ErrorClass::protocol, fmt::format("a malformed stream event: {}", *f.error()));
+    return false;
+  }
+  if (!seen.choices && !seen.usage) {
+    fail(net::ErrorClass::protocol, "a stream event with neither `choices` nor `usage`");
+    return false;
+  }
   return true;
 }
 
@@ -148,12 +176,23 @@ void OpenAiParser::on_json_body(std::string_view body, std::int64_t t_ns) {
          fmt::format("malformed JSON response body ({})", simdjson::error_message(err)));
     return;
   }
+  if (!doc.is_object()) {
+    fail(net::ErrorClass::protocol, "the response body is not a JSON object");
+    return;
+  }
   if (detail::member(doc, "error")) {
     fail_from_error_json(body, 0);
     return;
   }
-  if (!read_choices(doc, "message", response(),
-                    [&](ContentKind kind, std::string_view text) { content(kind, text, t_ns); })) {
+  detail::Fields f;
+  const Seen seen =
+      read_choices(f, doc, "message", response(),
+                   [&](ContentKind kind, std::string_view text) { content(kind, text, t_ns); });
+  if (f.error()) {
+    fail(net::ErrorClass::protocol, fmt::format("a malformed response body: {}", *f.error()));
+    return;
+  }
+  if (!seen.choices) {
     fail(net::ErrorClass::protocol, "the response has no `choices`");
     return;
   }

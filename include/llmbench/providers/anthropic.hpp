@@ -26,9 +26,6 @@ class AnthropicParser final : public ResponseParser {
   bool on_event(const net::SseEvent& event, std::int64_t t_ns) override;
   void on_json_body(std::string_view body, std::int64_t t_ns) override;
   net::ErrorClass error_class_for_type(std::string_view type, long status) const override;
-
- private:
-  std::int64_t m_input_tokens = 0;  // message_start's counts, summed with cache reads
 };
 
 }  // namespace llmbench::providers

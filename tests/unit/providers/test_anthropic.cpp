@@ -140,3 +140,44 @@ TEST(Anthropic, BuildsTheRequest) {
   simdjson::dom::parser parser;
   EXPECT_EQ(parser.parse(simdjson::padded_string(http.body)).error(), simdjson::SUCCESS);
 }
+
+// A tool_use block without `input` used to abort the run with an uncaught simdjson exception
+// (issue 11); any missing or wrong-typed field is a `protocol` row instead.
+TEST(Anthropic, AWholeMessageWithMissingOrWrongFieldsIsAProtocolError) {
+  providers::ParserOptions options;
+  options.stream = false;
+  const auto body = [&](const std::string& json) {
+    return feed(codec(), 200, json, {}, {{"content-type", "application/json"}}, options).r();
+  };
+  EXPECT_EQ(body(R"({"content":[{"type":"tool_use","id":"t","name":"f"}]})").error,
+            ErrorClass::protocol);
+  EXPECT_EQ(body(R"({"content":[{"type":"tool_use","input":"{}"}]})").error, ErrorClass::protocol);
+  EXPECT_EQ(body(R"({"content":[{"type":"text","text":7}]})").error, ErrorClass::protocol);
+  EXPECT_EQ(body(R"({"content":[3]})").error, ErrorClass::protocol);
+  EXPECT_EQ(body(R"({"content":{}})").error, ErrorClass::protocol);
+  EXPECT_EQ(body("{}").error, ErrorClass::protocol);
+  EXPECT_EQ(body("[]").error, ErrorClass::protocol);
+  EXPECT_EQ(body(R"({"content":[],"usage":{"output_tokens":"3"}})").error, ErrorClass::protocol);
+  const auto& ok =
+      body(R"({"content":[{"type":"tool_use","input":{"a":1}}],"stop_reason":null,"usage":null})");
+  EXPECT_TRUE(ok.ok()) << ok.error_message;
+  EXPECT_EQ(ok.tool_events, 1);
+}
+
+TEST(Anthropic, StreamEventsWithWrongTypesAreProtocolErrors) {
+  const auto stream = [&](const std::string& name, const std::string& data) {
+    return feed(codec(), 200,
+                "event: " + name + "\ndata: " + data +
+                    "\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
+        .r();
+  };
+  EXPECT_EQ(stream("content_block_delta", R"({"delta":"x"})").error, ErrorClass::protocol);
+  EXPECT_EQ(stream("content_block_delta", R"({"delta":{"type":"text_delta","text":1}})").error,
+            ErrorClass::protocol);
+  EXPECT_EQ(stream("message_start", R"({"message":{"usage":{"input_tokens":-1}}})").error,
+            ErrorClass::protocol);
+  EXPECT_EQ(stream("message_delta", R"({"usage":{"output_tokens":[]}})").error,
+            ErrorClass::protocol);
+  EXPECT_EQ(stream("message_delta", "[]").error, ErrorClass::protocol);
+  EXPECT_TRUE(stream("message_delta", R"({"delta":{"stop_reason":null},"usage":null})").ok());
+}

@@ -211,3 +211,48 @@ TEST(OpenAi, BuildsTheRequest) {
     EXPECT_NE(k, "Authorization");  // no key, no header (local servers)
   }
 }
+
+// Servers are outside input: a missing or wrong-typed field is a `protocol` row, never a
+// crash (`data: {}` used to crash the run with SIGSEGV: issue 11).
+TEST(OpenAi, AnEventWithoutChoicesIsAProtocolError) {
+  for (const std::string event :
+       {"{}", R"({"choices":{"0":{}}})", R"({"choices":null})", "[1]", R"("text")", "17"}) {
+    const auto fed = feed(codec(), 200, "data: " + event + "\n\ndata: [DONE]\n\n");
+    EXPECT_EQ(fed.r().error, ErrorClass::protocol) << event;
+    EXPECT_FALSE(fed.r().error_message.empty()) << event;
+  }
+}
+
+TEST(OpenAi, AWholeBodyWithoutChoicesIsAProtocolError) {
+  for (const std::string body :
+       {"{}", R"({"choices":{"message":{}}})", R"({"choices":"x"})", "[]", "null"}) {
+    providers::ParserOptions options;
+    options.stream = false;
+    const auto fed = feed(codec(), 200, body, {}, {{"content-type", "application/json"}}, options);
+    EXPECT_EQ(fed.r().error, ErrorClass::protocol) << body;
+  }
+}
+
+TEST(OpenAi, FieldsOfTheWrongTypeAreProtocolErrorsAndNullsAreAbsent) {
+  const auto wrong = [&](const std::string& chunk) {
+    return feed(codec(), 200, "data: " + chunk + "\n\ndata: [DONE]\n\n").r();
+  };
+  EXPECT_EQ(wrong(R"({"choices":[7]})").error, ErrorClass::protocol);
+  EXPECT_EQ(wrong(R"({"choices":[{"delta":"hi"}]})").error, ErrorClass::protocol);
+  EXPECT_EQ(wrong(R"({"choices":[{"delta":{"content":5}}]})").error, ErrorClass::protocol);
+  EXPECT_EQ(wrong(R"({"choices":[{"delta":{"tool_calls":{}}}]})").error, ErrorClass::protocol);
+  EXPECT_EQ(wrong(R"({"choices":[],"usage":{"prompt_tokens":"19"}})").error, ErrorClass::protocol);
+  EXPECT_EQ(wrong(R"({"choices":[],"usage":{"completion_tokens":-3}})").error,
+            ErrorClass::protocol);
+  EXPECT_NE(wrong(R"({"choices":[],"usage":{"completion_tokens":1.5}})")
+                .error_message.find("completion_tokens"),
+            std::string::npos);
+  // null means "not sent", as the API's own chunks say ("usage": null).
+  const auto& ok = wrong(
+      R"({"choices":[{"delta":{"content":"hi","tool_calls":null},"finish_reason":null}],"usage":null})");
+  EXPECT_TRUE(ok.ok()) << ok.error_message;
+  EXPECT_EQ(ok.text, "hi");
+  EXPECT_FALSE(ok.output_tokens.has_value());
+  // The final usage chunk has an empty `choices` array, or none at all on some servers.
+  EXPECT_TRUE(wrong(R"({"usage":{"prompt_tokens":3,"completion_tokens":1}})").ok());
+}
