@@ -334,7 +334,8 @@ int replay(Globals& g, ReplayFlags f) {
     std::cerr << fmt::format("replaying {} rows from {} to {} ({}), {} at a time\n", rows.size(),
                              f.source, target.name, target.model(), concurrency);
   }
-  auto responses = load::send_all(codec, requests, concurrency);
+  const auto redactor = util::Redactor::for_credentials(api_key, target.headers);
+  auto responses = load::send_all(codec, requests, concurrency, true, &redactor);
   if (mock) {
     mock->stop();
   }

@@ -35,6 +35,7 @@ struct TargetCtx {
   const providers::Codec* codec = nullptr;
   std::optional<pricing::Price> price;
   bool free = false;
+  util::Redactor redactor;          // the target's key, masked in what its server sends back
   std::vector<Template> templates;  // one per prompt, in suite order
 };
 
@@ -179,6 +180,7 @@ class Runner::Impl {
         }
         api_key = value;
       }
+      ctx.redactor = util::Redactor::for_credentials(api_key, target.headers);
       if (ctx.free && m_options.mock_base_url.empty()) {
         throw InputError(
             fmt::format("target \"{}\" is a mock, but no mock server was started", target.name));
@@ -511,6 +513,7 @@ class Runner::Impl {
     const bool caching = m_options.cache != nullptr && mode != suite::CacheMode::off;
     options.keep_text = m_suite.store_content || caching;  // a recording assembles the text
     options.expected_events = tmpl.expected_events;
+    options.redactor = &target.redactor;
     auto a = std::make_unique<Attempt>();
     a->work = work;
     a->parser = target.codec->parser(options);

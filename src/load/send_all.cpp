@@ -7,7 +7,8 @@ namespace llmbench::load {
 
 std::vector<providers::Response> send_all(const providers::Codec& codec,
                                           const std::vector<net::HttpRequest>& requests,
-                                          std::int64_t concurrency, bool stream) {
+                                          std::int64_t concurrency, bool stream,
+                                          const util::Redactor* redactor) {
   net::Engine engine;
   std::vector<std::unique_ptr<providers::ResponseParser>> parsers(requests.size());
   std::vector<providers::Response> out(requests.size());
@@ -21,6 +22,7 @@ std::vector<providers::Response> send_all(const providers::Codec& codec,
       providers::ParserOptions options;
       options.stream = stream;
       options.keep_text = true;
+      options.redactor = redactor;
       parsers[next] = codec.parser(options);
       const std::size_t i = next;
       parsers[i]->set_on_done([&, i](providers::ResponseParser& p) {

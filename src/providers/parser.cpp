@@ -13,28 +13,6 @@ namespace llmbench::providers {
 
 namespace {
 
-// Error messages can quote the key that was refused ("Incorrect API key provided: sk-...").
-// Keys never reach disk or logs, so anything shaped like one is masked.
-std::string redact_secrets(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const bool at_word_start = i == 0 || text[i - 1] == ' ' || text[i - 1] == '"' ||
-                               text[i - 1] == ':' || text[i - 1] == '\'';
-    if (at_word_start && text.substr(i).starts_with("sk-")) {
-      out += "sk-***";
-      while (i < text.size() && text[i] != ' ' && text[i] != '"' && text[i] != '\'' &&
-             text[i] != ',' && text[i] != '.') {
-        ++i;
-      }
-      continue;
-    }
-    out.push_back(text[i++]);
-  }
-  return out;
-}
-
 std::optional<std::int64_t> parse_seconds_ms(std::string_view v) {
   double seconds = 0;
   const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
@@ -140,7 +118,7 @@ void ResponseParser::content(ContentKind kind, std::string_view text, std::int64
 void ResponseParser::fail(net::ErrorClass error, std::string message) {
   if (m_response.error == net::ErrorClass::none) {
     m_response.error = error;
-    m_response.error_message = redact_secrets(message);
+    m_response.error_message = util::mask_key_shaped(redacted(message));
   }
 }
 
@@ -148,7 +126,10 @@ void ResponseParser::fail_from_error_json(std::string_view json, long status) {
   const std::string prefix = status != 0 ? fmt::format("HTTP {}", status) : "error event";
   simdjson::dom::element doc;
   if (detail::parse_json(json).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
-    std::string_view shown = json.substr(0, std::min<std::size_t>(json.size(), 300));
+    // Masked before it is cut, so a key across the cut is still found whole.
+    const std::string whole = redacted(json);
+    std::string_view shown =
+        std::string_view(whole).substr(0, std::min<std::size_t>(whole.size(), 300));
     while (!shown.empty() && (shown.back() == '\n' || shown.back() == '\r')) {
       shown.remove_suffix(1);
     }
@@ -172,6 +153,10 @@ void ResponseParser::fail_from_error_json(std::string_view json, long status) {
   const auto cls = error_class_for_type(type, status);
   fail(cls, type.empty() ? fmt::format("{}: {}", prefix, message)
                          : fmt::format("{} ({}): {}", prefix, type, message));
+}
+
+std::string ResponseParser::redacted(std::string_view text) const {
+  return m_options.redactor != nullptr ? m_options.redactor->redact(text) : std::string(text);
 }
 
 void ResponseParser::finish_stream() {
@@ -208,6 +193,12 @@ void ResponseParser::on_complete(const net::TransferResult& result) {
          fmt::format("the response body passed {} bytes and was cut", m_options.max_body));
   } else {
     on_json_body(m_body, r.t_done_ns);
+  }
+  if (m_options.redactor != nullptr) {
+    m_options.redactor->redact_in_place(r.text);
+    for (auto& header : r.headers) {
+      m_options.redactor->redact_in_place(header.second);
+    }
   }
   if (m_on_done) {
     m_on_done(*this);

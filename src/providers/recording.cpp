@@ -187,6 +187,13 @@ std::optional<Recording> Recorder::take() {
   }
   rec.ttft_us = r.t_first_token_ns >= 0 ? us(r.t_first_token_ns) : -1;
   rec.duration_us = us(r.t_done_ns);
+  // What the server sent is stored: the request's key never is, even when echoed.
+  if (const util::Redactor* redactor = m_parser.options().redactor) {
+    redactor->redact_in_place(rec.body);
+    for (auto& event : rec.events) {
+      redactor->redact_in_place(event.text);
+    }
+  }
   return rec;
 }
 

@@ -13,6 +13,7 @@
 #include "llmbench/net/engine.hpp"
 #include "llmbench/net/sse_decoder.hpp"
 #include "llmbench/providers/response.hpp"
+#include "llmbench/util/redact.hpp"
 
 namespace llmbench::providers {
 
@@ -23,6 +24,9 @@ struct ParserOptions {
   std::size_t expected_events = 0;  // reserve room for this many content events
   std::size_t max_line = net::SseDecoder::k_default_max_line;
   std::size_t max_body = 8u << 20;  // a non-streaming or error body larger than this is cut
+  // Masks the request's key in what the server sends back (error messages, kept text and
+  // headers); the owner keeps it alive while the parser runs.
+  const util::Redactor* redactor = nullptr;
 };
 
 class ResponseParser : public net::ResponseHandler {
@@ -69,6 +73,7 @@ class ResponseParser : public net::ResponseHandler {
 
  private:
   void finish_stream();
+  std::string redacted(std::string_view text) const;
 
   ParserOptions m_options;
   Response m_response;

@@ -74,3 +74,39 @@ TEST(ResponseParser, TokenSourceNames) {
   EXPECT_EQ(providers::to_string(providers::TokenSource::usage), "usage");
   EXPECT_EQ(providers::to_string(providers::TokenSource::estimated), "estimated");
 }
+
+// A server that echoes the key it refused must not get it stored (issue 11): the parser
+// masks the actual key in any form, not only words starting with "sk-".
+TEST(ResponseParser, MasksTheRequestsKeyInWhatTheServerSendsBack) {
+  const std::string key = "gsk_live_0123456789abcdefXYZ";
+  const auto redactor = util::Redactor::for_credentials(key, {});
+  providers::ParserOptions options;
+  options.redactor = &redactor;
+  const auto error_of = [&](long status, const std::string& body) {
+    return llmbench::testing::feed(providers::openai_codec(), status, body, {}, {}, options)
+        .r()
+        .error_message;
+  };
+  const std::string plain =
+      error_of(401, R"({"error":{"message":"Incorrect API key provided: Bearer )" + key + R"("}})");
+  EXPECT_EQ(plain.find(key), std::string::npos) << plain;
+  EXPECT_NE(plain.find("***"), std::string::npos) << plain;
+  // Not JSON, with the key across the 300-character cut of a shown body.
+  const std::string cut = error_of(502, std::string(290, 'x') + " " + key + " tail");
+  EXPECT_EQ(cut.find("gsk_live"), std::string::npos) << cut;
+  EXPECT_EQ(cut.find("0123456789"), std::string::npos) << cut;
+  // Percent-encoded and base64 forms.
+  const std::string encoded = error_of(400,
+                                       "bad key in url: key=gsk_live_0123456789abcdefXYZ%20 and "
+                                       "basic Z3NrX2xpdmVfMDEyMzQ1Njc4OWFiY2RlZlhZWg==");
+  EXPECT_EQ(encoded.find("Z3NrX2xpdmVfMDEyMzQ1Njc4OWFiY2RlZlhZWg"), std::string::npos) << encoded;
+  EXPECT_EQ(encoded.find(key), std::string::npos) << encoded;
+  // Mid-stream error events and kept output text too.
+  auto streamed = llmbench::testing::feed(
+      providers::openai_codec(), 200,
+      "data: {\"choices\":[{\"delta\":{\"content\":\"your key is " + key +
+          "\"}}]}\n\ndata: {\"error\":{\"message\":\"revoked: " + key + "\"}}\n\n",
+      {}, {}, options);
+  EXPECT_EQ(streamed.r().text.find(key), std::string::npos) << streamed.r().text;
+  EXPECT_EQ(streamed.r().error_message.find(key), std::string::npos) << streamed.r().error_message;
+}
