@@ -76,6 +76,8 @@ struct Transfer {
   ResponseHandler* handler = nullptr;
   std::int64_t t_send = 0;
   std::int64_t t_first_byte = -1;
+  int sends = 0;  // times curl was about to send the request (see on_prereq)
+  bool refused_resend = false;
   char errbuf[CURL_ERROR_SIZE] = {};
 
   Engine::RequestId id() const { return (std::uint64_t{generation} << 32) | slot; }
@@ -126,6 +128,8 @@ class Engine::Impl {
     t.request = std::move(request);
     t.handler = &handler;
     t.t_first_byte = -1;
+    t.sends = 0;
+    t.refused_resend = false;
     t.errbuf[0] = '\0';
     configure(t);
     t.active = true;
@@ -259,6 +263,21 @@ class Engine::Impl {
     return n;
   }
 
+  // Called by curl right before it sends the request on a (new or reused) connection. When a
+  // reused connection dies before the first response byte, curl would silently send the
+  // same request again on a new one: the provider may bill twice and we would time the
+  // second try as if it were the first. A benchmark sends each request once, so the second
+  // send is refused and the transfer ends as a `connection` error.
+  static int on_prereq(void* ud, char* /*conn_primary_ip*/, char* /*conn_local_ip*/,
+                       int /*conn_primary_port*/, int /*conn_local_port*/) {
+    auto* t = static_cast<Transfer*>(ud);
+    if (++t->sends > 1) {
+      t->refused_resend = true;
+      return CURL_PREREQFUNC_ABORT;
+    }
+    return CURL_PREREQFUNC_OK;
+  }
+
   Transfer& acquire() {
     if (m_free.empty()) {
       auto t = std::make_unique<Transfer>();
@@ -307,6 +326,8 @@ class Engine::Impl {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Impl::on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, &t);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, std::max(1L, to_ms_ceil(r.connect_timeout)));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, to_ms_ceil(r.total_timeout));
     curl_easy_setopt(e, CURLOPT_USERAGENT, m_options.user_agent.c_str());
@@ -403,6 +424,12 @@ class Engine::Impl {
                               : fmt::format("no connection within {} ms ({})",
                                             to_ms_ceil(t->request.connect_timeout), message);
         }
+      }
+      if (t->refused_resend) {
+        finish(*t, ErrorClass::connection,
+               "the reused connection closed before any response byte; the request is not "
+               "re-sent (it may have reached the server)");
+        continue;
       }
       finish(*t, classify(code, connected), std::move(message));
     }

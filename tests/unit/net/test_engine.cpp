@@ -316,3 +316,20 @@ TEST_F(EngineTest, ErrorBodiesFromTheServerAreRead) {
   EXPECT_NE(bad->r().error_message.find("x-mock-ttft"), std::string::npos)
       << bad->r().error_message;
 }
+
+// libcurl re-sends a request whose reused connection dies before the first response byte;
+// a provider would bill it twice and we would time the second try. It is sent once and
+// recorded as a `connection` error instead (issue 11: 400 requests with reset=0.1 made the
+// mock serve 439).
+TEST_F(EngineTest, ARequestIsNeverSentTwice) {
+  for (const bool stream : {false, true}) {
+    const auto served_before = m_mock->requests_served();
+    const auto first = run_one(m_engine, providers::openai_codec(), request(stream));
+    ASSERT_TRUE(first->r().ok()) << first->r().error_message;
+    // On the same (reused) connection, a request the server resets before answering.
+    const auto reset = run_one(m_engine, providers::openai_codec(),
+                               with_header(request(false), "x-mock-fault", "reset"));
+    EXPECT_EQ(reset->r().error, ErrorClass::connection) << reset->r().error_message;
+    EXPECT_EQ(m_mock->requests_served() - served_before, 2u) << "stream " << stream;
+  }
+}
