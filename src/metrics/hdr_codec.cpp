@@ -174,6 +174,9 @@ Result<HdrHistogram> decode_v2(const std::vector<std::uint8_t>& bytes) {
     if (rc != Z_STREAM_END) {
       return R::failure("compressed histogram payload is not a complete zlib stream");
     }
+    if (raw.size() >= 4 && get_be(raw.data(), 4) != k_v2_cookie) {
+      return R::failure("compressed histogram payload is not an uncompressed V2 histogram");
+    }
     return decode_v2(raw);
   }
   if (cookie != k_v2_cookie) {
@@ -194,9 +197,10 @@ Result<HdrHistogram> decode_v2(const std::vector<std::uint8_t>& bytes) {
   // Bytes 8..11 (normalizing index offset) and 32..39 (integer-to-double ratio) are not read:
   // writers disagree on them (the JavaScript port writes 1 and integer 1) and, as in
   // HdrHistogram_c, they do not change the recorded counts.
-  if (lowest < 1 || highest < 2 * lowest || digits < 1 || digits > 5) {
-    return R::failure(fmt::format("histogram header is invalid (lowest {}, highest {}, digits {})",
-                                  lowest, highest, digits));
+  if (const auto why = HdrHistogram::layout_error(lowest, highest, digits)) {
+    return R::failure(
+        fmt::format("histogram header is invalid (lowest {}, highest {}, digits {}): {}", lowest,
+                    highest, digits, *why));
   }
   HdrHistogram h(lowest, highest, digits);
   const std::uint8_t* p = bytes.data() + k_header_size;
@@ -208,13 +212,19 @@ Result<HdrHistogram> decode_v2(const std::vector<std::uint8_t>& bytes) {
       return R::failure("histogram payload ends inside a count");
     }
     if (v < 0) {
+      // A run of -v empty counts; INT64_MIN has no positive counterpart.
+      if (v == INT64_MIN || static_cast<std::uint64_t>(-v) > h.counts_length() - index) {
+        return R::failure("histogram payload has more counts than its header allows");
+      }
       index += static_cast<std::size_t>(-v);
       continue;
     }
     if (index >= h.counts_length()) {
       return R::failure("histogram payload has more counts than its header allows");
     }
-    h.add_at_index(index++, v);
+    if (!h.add_at_index(index++, v)) {
+      return R::failure("histogram payload's counts add up past 2^63");
+    }
   }
   return h;
 }

@@ -6,17 +6,46 @@
 
 namespace llmbench::metrics {
 
+namespace {
+
+int sub_bucket_half_magnitude(int digits) {
+  const double largest_single_unit = 2.0 * std::pow(10.0, digits);
+  return static_cast<int>(std::ceil(std::log2(largest_single_unit))) - 1;
+}
+
+int unit_magnitude(std::int64_t lowest) {
+  return static_cast<int>(std::floor(std::log2(static_cast<double>(lowest))));
+}
+
+}  // namespace
+
+std::optional<std::string> HdrHistogram::layout_error(std::int64_t lowest, std::int64_t highest,
+                                                      int digits) {
+  if (lowest < 1) {
+    return "the lowest discernible value must be at least 1";
+  }
+  if (highest / 2 < lowest) {
+    return "the highest trackable value must be at least twice the lowest";
+  }
+  if (digits < 1 || digits > 5) {
+    return "significant digits must be 1 to 5";
+  }
+  // As in HdrHistogram_c: the first bucket's top must fit in 63 bits, or the bucket
+  // arithmetic overflows.
+  if (unit_magnitude(lowest) + sub_bucket_half_magnitude(digits) > 61) {
+    return "the lowest discernible value is too large for that many significant digits";
+  }
+  return std::nullopt;
+}
+
 HdrHistogram::HdrHistogram(std::int64_t lowest_discernible, std::int64_t highest_trackable,
                            int significant_digits)
     : m_lowest(lowest_discernible), m_highest(highest_trackable), m_digits(significant_digits) {
-  if (lowest_discernible < 1 || highest_trackable < 2 * lowest_discernible ||
-      significant_digits < 1 || significant_digits > 5) {
-    throw std::invalid_argument("HdrHistogram: need lowest >= 1, highest >= 2*lowest, digits 1..5");
+  if (const auto why = layout_error(lowest_discernible, highest_trackable, significant_digits)) {
+    throw std::invalid_argument("HdrHistogram: " + *why);
   }
-  const std::int64_t largest_single_unit = 2 * static_cast<std::int64_t>(std::pow(10, m_digits));
-  m_unit_magnitude = static_cast<int>(std::floor(std::log2(static_cast<double>(m_lowest))));
-  m_sub_bucket_half_magnitude =
-      static_cast<int>(std::ceil(std::log2(static_cast<double>(largest_single_unit)))) - 1;
+  m_unit_magnitude = unit_magnitude(m_lowest);
+  m_sub_bucket_half_magnitude = sub_bucket_half_magnitude(m_digits);
   m_sub_bucket_count = 1 << (m_sub_bucket_half_magnitude + 1);
   m_sub_bucket_half_count = m_sub_bucket_count / 2;
   m_sub_bucket_mask = static_cast<std::uint64_t>(m_sub_bucket_count - 1) << m_unit_magnitude;
@@ -58,18 +87,20 @@ void HdrHistogram::reset() {
   m_max = 0;
 }
 
-void HdrHistogram::add_at_index(std::size_t i, std::int64_t count) {
-  if (i >= m_counts.size()) {
-    throw std::out_of_range("HdrHistogram: counts index out of range");
+bool HdrHistogram::add_at_index(std::size_t i, std::int64_t count) {
+  if (i >= m_counts.size() || count < 0 || count > INT64_MAX - m_counts[i] ||
+      count > INT64_MAX - m_total) {
+    return false;
   }
   if (count == 0) {
-    return;
+    return true;
   }
   m_counts[i] += count;
   m_total += count;
   const std::int64_t v = value_from_index(i);
   m_min = std::min(m_min, v);
   m_max = std::max(m_max, v);
+  return true;
 }
 
 std::int64_t HdrHistogram::value_from_index(std::size_t index) const {

@@ -6,15 +6,23 @@
 #include <bit>
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace llmbench::metrics {
 
 class HdrHistogram {
  public:
-  // lowest >= 1, highest >= 2 * lowest, significant digits 1..5.
+  // lowest >= 1, highest >= 2 * lowest, significant digits 1..5, and a layout whose values
+  // fit in 63 bits (layout_error); throws std::invalid_argument otherwise.
   HdrHistogram(std::int64_t lowest_discernible, std::int64_t highest_trackable,
                int significant_digits = 3);
+  // Why these parameters make no histogram, or nullopt when they do (the decoder checks a
+  // header with this before building one).
+  static std::optional<std::string> layout_error(std::int64_t lowest_discernible,
+                                                 std::int64_t highest_trackable,
+                                                 int significant_digits);
 
   // Latency in nanoseconds up to one hour, 3 significant digits.
   static HdrHistogram for_latency_ns() { return {1, 3'600'000'000'000, 3}; }
@@ -67,7 +75,9 @@ class HdrHistogram {
   // Layout access for the codec.
   std::size_t counts_length() const { return m_counts.size(); }
   std::int64_t count_at_index(std::size_t i) const { return m_counts[i]; }
-  void add_at_index(std::size_t i, std::int64_t count);
+  // Adds a non-negative count; false (and nothing added) when `i` is out of range or a
+  // count or the total would overflow.
+  [[nodiscard]] bool add_at_index(std::size_t i, std::int64_t count);
   std::int64_t value_from_index(std::size_t index) const;
   std::int64_t counts_index(std::int64_t value) const {
     const int bucket = m_leading_zero_base -

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <random>
+#include <tuple>
 
 #include "llmbench/util/base64.hpp"
 
@@ -117,4 +118,81 @@ TEST(HdrCodec, RejectsGarbageAndTruncation) {
   auto bad_header = encode_v2(h);
   bad_header[15] = 9;  // 9 significant digits
   EXPECT_FALSE(decode_v2(bad_header).ok());
+}
+
+namespace {
+
+// An uncompressed V2 histogram with this header and payload.
+std::vector<std::uint8_t> v2(std::int64_t lowest, std::int64_t highest, std::uint32_t digits,
+                             const std::vector<std::uint8_t>& payload) {
+  std::vector<std::uint8_t> out;
+  const auto put = [&](std::uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) {
+      out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+  };
+  put(0x1c849313, 4);  // the V2 cookie
+  put(payload.size(), 4);
+  put(0, 4);
+  put(digits, 4);
+  put(static_cast<std::uint64_t>(lowest), 8);
+  put(static_cast<std::uint64_t>(highest), 8);
+  put(0x3ff0000000000000ull, 8);
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+
+// The LEB128 zigzag bytes of one count (9 bytes for any 64-bit value).
+std::vector<std::uint8_t> zigzag(std::int64_t v) {
+  auto z = (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+  std::vector<std::uint8_t> out;
+  for (int i = 0; i < 8 && z >= 0x80; ++i) {
+    out.push_back(static_cast<std::uint8_t>((z & 0x7f) | 0x80));
+    z >>= 7;
+  }
+  out.push_back(static_cast<std::uint8_t>(z));
+  return out;
+}
+
+}  // namespace
+
+// Headers an encoder cannot produce used to hang the decoder (a bucket loop that never ended)
+// or overflow signed arithmetic (issue 11); each is a located failure now.
+TEST(HdrCodec, RefusesHeadersNoEncoderCanProduce) {
+  const std::int64_t p52 = std::int64_t{1} << 52;
+  const std::int64_t p62 = std::int64_t{1} << 62;
+  for (const auto& [lowest, highest, digits] :
+       std::vector<std::tuple<std::int64_t, std::int64_t, std::uint32_t>>{
+           {p52, p62, 3},              // 2048 << 52 wraps: the decoder used to spin forever
+           {p62, INT64_MAX, 1},        // 2 * lowest overflows
+           {INT64_MAX, INT64_MAX, 3},  //
+           {0, 100, 3},                // lowest under 1
+           {-5, 100, 3},               //
+           {10, 15, 3},                // highest under 2 * lowest
+           {1, 100, 0},                // digits
+           {1, 100, 6},                //
+           {std::int64_t{1} << 59, p62, 2}}) {
+    const auto h = decode_v2(v2(lowest, highest, digits, {}));
+    ASSERT_FALSE(h.ok()) << lowest << " " << highest << " " << digits;
+    EXPECT_NE(h.error().find("header is invalid"), std::string::npos) << h.error();
+  }
+  EXPECT_TRUE(decode_v2(v2(1, INT64_MAX, 3, {})).ok());  // the widest real layout decodes
+}
+
+TEST(HdrCodec, RefusesPayloadsThatOverflow) {
+  // A run of INT64_MIN zeros: -v has no value.
+  auto h = decode_v2(v2(1, 1000, 3, zigzag(INT64_MIN)));
+  EXPECT_FALSE(h.ok());
+  // A run of zeros past the end of the counts, by wrapping the index.
+  auto skip = zigzag(-INT64_MAX);
+  auto one = zigzag(1);
+  skip.insert(skip.end(), one.begin(), one.end());
+  EXPECT_FALSE(decode_v2(v2(1, 1000, 3, skip)).ok());
+  // Counts whose total passes 2^63.
+  auto big = zigzag(INT64_MAX);
+  auto more = zigzag(INT64_MAX);
+  big.insert(big.end(), more.begin(), more.end());
+  h = decode_v2(v2(1, 1000, 3, big));
+  ASSERT_FALSE(h.ok());
+  EXPECT_NE(h.error().find("2^63"), std::string::npos) << h.error();
 }
