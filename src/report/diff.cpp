@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <regex>
 
 #include "llmbench/metrics/hdr_codec.hpp"
 #include "llmbench/store/runs.hpp"
@@ -247,52 +246,12 @@ Cell compare_samples(const std::string& metric, const std::string& stat, const s
 }
 
 Gate parse_gate(const std::string& text) {
-  static const std::regex k_gate(
-      R"(^\s*([a-z0-9_]+)(?:\.(p50|p95|p99|mean|rate|value))?\s*([<>])\s*([+-]?)([0-9]*\.?[0-9]+)\s*(%|pp|ms|s)?\s*$)");
-  std::smatch m;
-  const auto fail = [&](const std::string& why) {
-    return InputError(fmt::format(
-        "--fail-on \"{}\": {} (forms: \"ttft.p95>+10%\", \"errors>+1pp\", \"e2e.p50>+50ms\", "
-        "\"e2e.p99>2500ms\"; metrics ttft, e2e, itl, tpot, tps, throughput, errors, cost)",
-        text, why));
-  };
-  if (!std::regex_match(text, m, k_gate)) {
-    throw fail("not a gate");
+  auto spec = suite::parse_gate(text);
+  if (!spec) {
+    throw InputError("--fail-on " + spec.error());
   }
   Gate g;
-  g.text = text;
-  g.metric = m[1].str();
-  static const std::vector<std::string> metrics = {"ttft", "e2e",        "itl",    "tpot",
-                                                   "tps",  "throughput", "errors", "cost"};
-  if (std::find(metrics.begin(), metrics.end(), g.metric) == metrics.end()) {
-    throw fail(fmt::format("unknown metric \"{}\"", g.metric));
-  }
-  g.stat = m[2].matched               ? m[2].str()
-           : g.metric == "errors"     ? "rate"
-           : g.metric == "throughput" ? "value"
-           : g.metric == "cost"       ? "mean"
-                                      : "p95";
-  const bool less = m[3].str() == "<";
-  const std::string sign = m[4].str();
-  double value = std::stod(m[5].str());
-  const std::string unit = m[6].str();
-  if (sign == "-") {
-    value = -value;
-  }
-  if (unit == "%") {
-    if (sign.empty()) {
-      throw fail("a relative limit needs a sign, e.g. >+10%");
-    }
-    g.kind = Gate::Kind::relative;
-    g.limit = value / 100.0;
-  } else if (!sign.empty()) {
-    g.kind = Gate::Kind::change;
-    g.limit = unit == "s" ? value * 1000.0 : value;
-  } else {
-    g.kind = Gate::Kind::value;
-    g.limit = unit == "s" ? value * 1000.0 : value;
-  }
-  g.below = less;
+  static_cast<suite::GateSpec&>(g) = std::move(*spec);
   return g;
 }
 

@@ -1,8 +1,9 @@
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <map>
-#include <regex>
+#include <optional>
 
 #include "llmbench/metrics/hdr_codec.hpp"
 #include "llmbench/report/diff.hpp"
@@ -164,11 +165,24 @@ std::string over_time_chart(store::Database& db, const RunReport& r) {
   return out;
 }
 
+// The offered rate of a sweep step's phase ("rate=2.5"), or nullopt for other phases.
+std::optional<double> sweep_rate(std::string_view phase) {
+  if (!phase.starts_with("rate=")) {
+    return std::nullopt;
+  }
+  const std::string_view number = phase.substr(5);
+  double rate = 0;
+  const auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), rate);
+  if (number.empty() || ec != std::errc() || ptr != number.data() + number.size()) {
+    return std::nullopt;
+  }
+  return rate;
+}
+
 std::string sweep_charts(const RunReport& r) {
-  static const std::regex k_rate("rate=([0-9.]+)");
   std::map<std::string, std::vector<const TargetReport*>> by_target;
   for (const auto& t : r.targets) {
-    if (std::regex_match(t.phase, k_rate)) {
+    if (sweep_rate(t.phase)) {
       by_target[t.target].push_back(&t);
     }
   }
@@ -183,9 +197,7 @@ std::string sweep_charts(const RunReport& r) {
     svg::Series good{target + " goodput", {}, false};
     svg::Series achieved{target + " achieved", {}, false};
     for (const TargetReport* t : steps) {
-      std::smatch m;
-      std::regex_match(t->phase, m, k_rate);
-      const double offered = std::stod(m[1].str());
+      const double offered = *sweep_rate(t->phase);
       if (const MetricSummary* ttft = t->metric("ttft")) {
         p50.points.push_back({offered, ttft->p50 / 1e6});
         p95.points.push_back({offered, ttft->p95 / 1e6});

@@ -2,13 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <sstream>
 
+#include "llmbench/suite/gate.hpp"
 #include "llmbench/suite/prompt_file.hpp"
 #include "llmbench/util/env.hpp"
 #include "llmbench/util/sha256.hpp"
@@ -55,6 +56,53 @@ constexpr std::array k_modes = {"concurrency"sv, "rate"sv, "poisson"sv, "sweep"s
 constexpr std::array k_orders = {"sequential"sv, "interleaved"sv};
 constexpr std::array k_prompt_orders = {"round_robin"sv, "shuffle"sv};
 constexpr std::array k_roles = {"system"sv, "developer"sv, "user"sv, "assistant"sv, "tool"sv};
+
+// Long enough for any real endpoint; checked before the URL is looked at.
+constexpr std::size_t k_max_url_length = 2048;
+
+bool is_ascii_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// http:// or https://, a host (name, IPv4, or [IPv6]) with an optional port, then an
+// optional path without spaces. A scan, not a regex: outside input gets linear time.
+bool is_http_url(std::string_view url) {
+  std::string_view rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+  } else {
+    return false;
+  }
+  const std::size_t slash = rest.find('/');
+  const std::string_view host = rest.substr(0, slash);
+  if (host.empty()) {
+    return false;
+  }
+  for (const char c : host) {
+    if (!is_ascii_alnum(c) && std::string_view(".-_~[]:").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  if (slash != std::string_view::npos) {
+    for (const char c : rest.substr(slash)) {
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// A POSIX-shell variable name: a letter or underscore, then letters, digits, underscores.
+bool is_env_name(std::string_view name) {
+  if (name.empty() || name.size() > 255 || (name[0] >= '0' && name[0] <= '9')) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return is_ascii_alnum(c) || c == '_'; });
+}
 
 const std::vector<std::string_view>& slo_keys() {
   static const std::vector<std::string_view> keys = [] {
@@ -117,6 +165,9 @@ class Loader {
       if (const auto* a = r.array("fail_on")) {
         for (const auto& n : *a) {
           if (const auto v = n.value<std::string>()) {
+            if (const auto gate = parse_gate(*v); !gate) {
+              r.error("fail_on", "[gate] fail_on " + gate.error());
+            }
             suite.gates.fail_on.push_back(*v);
           } else {
             r.error("fail_on", "fail_on holds strings such as \"ttft.p95>+10%\"");
@@ -169,7 +220,7 @@ class Loader {
     if (auto model = r.string("model")) {
       p.model = detail::expand_env(*model, r.pos("model"), m_diags);
     }
-    p.max_tokens = r.integer("max_tokens", 1, 10'000'000);
+    p.max_tokens = r.integer("max_tokens", 1, k_max_tokens_limit);
     p.temperature = r.number("temperature", 0.0, 2.0);
     p.top_p = r.number("top_p", 0.0, 1.0);
     p.system = r.string("system");
@@ -424,8 +475,12 @@ class Loader {
     if (!expanded) {
       return;
     }
-    static const std::regex k_url(R"(^https?://[A-Za-z0-9.\-_~\[\]:]+(:[0-9]{1,5})?(/[^\s]*)?$)");
-    if (!std::regex_match(*expanded, k_url)) {
+    if (expanded->size() > k_max_url_length) {
+      r.error("base_url", fmt::format("base_url is {} characters long; at most {} are allowed",
+                                      expanded->size(), k_max_url_length));
+      return;
+    }
+    if (!is_http_url(*expanded)) {
       r.error("base_url", fmt::format("base_url \"{}\" is not an http:// or https:// URL with a "
                                       "host (e.g. \"https://api.openai.com/v1\")",
                                       *expanded));
@@ -442,8 +497,7 @@ class Loader {
     if (!name) {
       return;
     }
-    static const std::regex k_env_name("^[A-Za-z_][A-Za-z0-9_]*$");
-    if (!std::regex_match(*name, k_env_name)) {
+    if (!is_env_name(*name)) {
       r.error("api_key_env", fmt::format("api_key_env names an environment variable (e.g. "
                                          "\"OPENAI_API_KEY\"), not \"{}\"",
                                          name->size() > 12 ? name->substr(0, 4) + "..." : *name));

@@ -20,6 +20,7 @@
 #include "llmbench/metrics/sample_stats.hpp"
 #include "llmbench/store/database.hpp"
 #include "llmbench/store/records.hpp"
+#include "llmbench/suite/gate.hpp"
 
 namespace llmbench::report {
 
@@ -76,18 +77,10 @@ struct TargetDiff {
   std::vector<Cell> cells;
 };
 
-// A gate: "ttft.p95>+10%" (relative), "errors>+1pp" or "e2e.p50>+50ms" (change), or
-// "e2e.p99>2500ms" (the candidate's value). A relative or change gate fails only when the
-// cell's change is also credible (its verdict is `regressed`), so noise alone never fails CI;
-// a value gate fails whenever the candidate is over.
-struct Gate {
-  enum class Kind { relative, change, value };
-  std::string text;
-  std::string metric;
-  std::string stat;
-  Kind kind = Kind::relative;
-  bool below = false;  // "<": fails when the quantity falls under the limit (tps, throughput)
-  double limit = 0;    // fraction for relative; ms, pp or the metric's unit otherwise
+// A gate (syntax in suite/gate.hpp) and its verdict. A relative or change gate fails only
+// when the cell's change is also credible (its verdict is `regressed`), so noise alone never
+// fails CI; a value gate fails whenever the candidate is over.
+struct Gate : suite::GateSpec {
   bool failed = false;
   std::vector<std::string> failures;  // "fast: ttft p95 +23.1% (312 -> 384 ms)"
 };

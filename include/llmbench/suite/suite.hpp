@@ -22,6 +22,9 @@ struct Message {
   std::string content_json;  // the content as JSON when it is structured (parts); else empty
 };
 
+// The largest max_tokens a suite, prompt file or trace bundle may ask for.
+inline constexpr std::int64_t k_max_tokens_limit = 10'000'000;
+
 // Request fields; any may be unset. Layered: [defaults] < prompt < target.
 struct RequestParams {
   std::optional<std::string> model;

@@ -500,3 +500,50 @@ TEST(Loader, CacheAndBeaconTables) {
   expect_one_error(k_valid + "[beacon]\nsample = 2\n",
                    "s.toml:17:10: sample in [beacon] must be between 0 and 1, not 2");
 }
+
+// std::regex_match recursed once per character and overflowed the stack on 30,000+
+// characters (issue 11); lengths are bounded first and the checks are linear scans.
+TEST(SuiteLoader, VeryLongUrlsAndVariableNamesAreErrorsNotCrashes) {
+  std::string text = k_valid;
+  text.replace(text.find("provider = \"mock\""), 17,
+               "provider = \"openai\"\nmodel = \"x\"\nbase_url = \"https://h/" +
+                   std::string(100'000, 'a') + "\"\napi_key_env = \"" + std::string(60'000, 'K') +
+                   "\"");
+  const auto r = load_suite_text(text, "s.toml");
+  EXPECT_FALSE(r.suite.has_value());
+  const auto lines = lines_of(r);
+  ASSERT_EQ(r.diagnostics.error_count(), 2U) << ::testing::PrintToString(lines);
+  EXPECT_NE(lines[0].find("base_url is 100010 characters long; at most 2048"), std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[1].find("api_key_env names an environment variable"), std::string::npos)
+      << lines[1];
+}
+
+TEST(SuiteLoader, UrlShapes) {
+  const auto url_error = [](const std::string& url) {
+    std::string text = k_valid;
+    text.replace(text.find("provider = \"mock\""), 17,
+                 "provider = \"openai\"\nmodel = \"x\"\nbase_url = \"" + url + "\"");
+    return load_suite_text(text, "s.toml").diagnostics.error_count();
+  };
+  for (const std::string ok : {"http://127.0.0.1:8080/v1", "https://api.openai.com/v1",
+                               "http://[::1]:9/v1", "https://h", "http://h/v1/"}) {
+    EXPECT_EQ(url_error(ok), 0U) << ok;
+  }
+  for (const std::string bad : {"ftp://h/v1", "https://", "https:///v1", "http://h h/v1",
+                                "http://h/v 1", "http://h\t/v1", "h/v1"}) {
+    EXPECT_EQ(url_error(bad), 1U) << bad;
+  }
+}
+
+// `validate` used to pass a [gate] that `run` then refused.
+TEST(SuiteLoader, GatesAreChecked) {
+  expect_one_error(k_valid + "\n[gate]\nfail_on = [\"ttft.p95>+10%\", \"nonsense\"]\n",
+                   "s.toml:18:11: [gate] fail_on \"nonsense\": unknown metric \"nonsense\" "
+                   "(forms: \"ttft.p95>+10%\", \"errors>+1pp\", \"e2e.p50>+50ms\", "
+                   "\"e2e.p99>2500ms\"; metrics ttft, e2e, itl, tpot, tps, throughput, errors, "
+                   "cost)");
+  const auto r = load_suite_text(
+      k_valid + "\n[gate]\nfail_on = [\"" + std::string(50'000, 'e') + "\"]\n", "s.toml");
+  EXPECT_EQ(r.diagnostics.error_count(), 1U);
+}
