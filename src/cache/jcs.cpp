@@ -506,6 +506,47 @@ std::string es_number(double value) {
   return out;
 }
 
+std::string widen_big_integers(std::string_view json) {
+  std::string out;
+  out.reserve(json.size() + 8);
+  std::size_t i = 0;
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  while (i < json.size()) {
+    const char c = json[i];
+    if (c == '"') {  // copy a string whole, escapes included
+      const std::size_t start = i++;
+      while (i < json.size() && json[i] != '"') {
+        i += json[i] == '\\' ? 2 : 1;
+      }
+      i = std::min(i + 1, json.size());
+      out.append(json.substr(start, i - start));
+      continue;
+    }
+    if (c != '-' && !is_digit(c)) {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    const std::size_t start = i;
+    const bool negative = c == '-';
+    i += negative ? 1 : 0;
+    const std::size_t digits_at = i;
+    while (i < json.size() && is_digit(json[i])) {
+      ++i;
+    }
+    const std::string_view digits = json.substr(digits_at, i - digits_at);
+    const bool integer = i >= json.size() || (json[i] != '.' && json[i] != 'e' && json[i] != 'E');
+    out.append(json.substr(start, i - start));
+    // Same length: compare as text. Longer: too big.
+    const std::string_view limit = negative ? "9223372036854775808" : "18446744073709551615";
+    if (integer &&
+        (digits.size() > limit.size() || (digits.size() == limit.size() && digits > limit))) {
+      out += ".0";
+    }
+  }
+  return out;
+}
+
 Result<std::string> canonicalize(std::string_view json, std::span<const std::string_view> drop) {
   Parser parser(json);
   const auto root = parser.parse_document();

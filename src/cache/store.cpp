@@ -557,8 +557,11 @@ ImportResult CacheStore::import_jsonl(std::istream& in, const std::string& sourc
                       source, line_no, why));
     };
     simdjson::dom::element doc;
-    if (parser.parse(simdjson::padded_string(text)).get(doc) != simdjson::SUCCESS ||
-        !doc.is_object()) {
+    auto err = parser.parse(simdjson::padded_string(text)).get(doc);
+    if (err == simdjson::NUMBER_ERROR) {  // a request with integers past 64 bits
+      err = parser.parse(simdjson::padded_string(widen_big_integers(text))).get(doc);
+    }
+    if (err != simdjson::SUCCESS || !doc.is_object()) {
       throw bad("not a JSON object");
     }
     CachedResponse r;

@@ -9,6 +9,7 @@
 #include <unicode/unistr.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 
 #include "llmbench/cache/jcs.hpp"
@@ -19,6 +20,16 @@ namespace llmbench::cache {
 namespace {
 
 using simdjson::dom::element;
+
+// Parses JSON text; integers beyond 64 bits (which canonical text may hold) are read as the
+// doubles they stand for instead of failing.
+simdjson::error_code parse_doc(simdjson::dom::parser& parser, std::string_view text, element& doc) {
+  auto err = parser.parse(simdjson::padded_string(text)).get(doc);
+  if (err == simdjson::NUMBER_ERROR) {
+    err = parser.parse(simdjson::padded_string(widen_big_integers(text))).get(doc);
+  }
+  return err;
+}
 
 std::optional<std::string> get_str(element e, std::string_view key) {
   std::string_view v;
@@ -56,11 +67,19 @@ Result<TraceRow> read_request(std::string_view provider, element doc) {
   TraceRow row;
   auto& p = row.params;
   p.model = get_str(doc, "model");
-  double number = 0;
-  if (doc["max_tokens"].get_double().get(number) == simdjson::SUCCESS) {
+  for (const std::string_view key : {"max_tokens", "max_completion_tokens"}) {
+    double number = 0;
+    if (doc[key].get_double().get(number) != simdjson::SUCCESS) {
+      continue;
+    }
+    // A whole number of tokens that fits the suite's own limit; anything else (1e300, -1,
+    // 2.5) is refused here rather than cast out of range.
+    if (!(number >= 1 && number <= suite::k_max_tokens_limit) || number != std::floor(number)) {
+      return R::failure(fmt::format("`{}` is {}; it must be a whole number from 1 to {}", key,
+                                    number, suite::k_max_tokens_limit));
+    }
     p.max_tokens = static_cast<std::int64_t>(number);
-  } else if (doc["max_completion_tokens"].get_double().get(number) == simdjson::SUCCESS) {
-    p.max_tokens = static_cast<std::int64_t>(number);
+    break;
   }
   p.temperature = get_num(doc, "temperature");
   p.top_p = get_num(doc, "top_p");
@@ -178,7 +197,7 @@ std::string first_difference(std::string_view a, std::string_view b, std::string
 Result<TraceRow> trace_from_request(std::string_view provider, std::string_view body) {
   simdjson::dom::parser parser;
   element doc;
-  if (parser.parse(simdjson::padded_string(body)).get(doc) != simdjson::SUCCESS) {
+  if (parse_doc(parser, body, doc) != simdjson::SUCCESS) {
     return Result<TraceRow>::failure("the request body is not JSON");
   }
   return read_request(provider, doc);
@@ -187,13 +206,13 @@ Result<TraceRow> trace_from_request(std::string_view provider, std::string_view 
 std::optional<std::string> output_text(std::string_view body) {
   simdjson::dom::parser parser;
   element doc;
-  if (parser.parse(simdjson::padded_string(body)).get(doc) != simdjson::SUCCESS) {
+  if (parse_doc(parser, body, doc) != simdjson::SUCCESS) {
     return std::nullopt;
   }
   return read_output(doc);
 }
 
-std::vector<TraceRow> traces_from_cache(CacheStore& store) {
+std::vector<TraceRow> traces_from_cache(CacheStore& store, std::vector<Unreadable>* unreadable) {
   std::vector<TraceRow> rows;
   simdjson::dom::parser parser;
   auto entries = store.list();
@@ -202,15 +221,21 @@ std::vector<TraceRow> traces_from_cache(CacheStore& store) {
     const auto cached = store.peek(entry.fingerprint);
     element doc;
     element body;
-    if (!cached ||
-        parser.parse(simdjson::padded_string(cached->canonical_request)).get(doc) !=
-            simdjson::SUCCESS ||
+    if (!cached || parse_doc(parser, cached->canonical_request, doc) != simdjson::SUCCESS ||
         doc["body"].get(body) != simdjson::SUCCESS) {
+      if (unreadable != nullptr) {
+        unreadable->push_back({entry.fingerprint, "its request is not JSON with a `body`"});
+        continue;
+      }
       throw InputError(fmt::format("cache entry {} is unreadable (run `llmbench cache verify`)",
                                    entry.fingerprint));
     }
     auto row = read_request(cached->provider, body);
     if (!row) {
+      if (unreadable != nullptr) {
+        unreadable->push_back({entry.fingerprint, row.error()});
+        continue;
+      }
       throw InputError(
           fmt::format("cache entry {}: {}", entry.fingerprint.substr(0, 16), row.error()));
     }
@@ -278,8 +303,7 @@ std::vector<TraceRow> read_trace_bundle(const std::string& path) {
                       path, line_no, why));
     };
     element doc;
-    if (parser.parse(simdjson::padded_string(line)).get(doc) != simdjson::SUCCESS ||
-        !doc.is_object()) {
+    if (parse_doc(parser, line, doc) != simdjson::SUCCESS || !doc.is_object()) {
       throw bad("not a JSON object");
     }
     TraceRow row;

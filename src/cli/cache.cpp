@@ -3,12 +3,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "commands.hpp"
 #include "llmbench/cache/store.hpp"
+#include "llmbench/cache/traces.hpp"
 #include "llmbench/util/duration.hpp"
 #include "llmbench/util/size.hpp"
 #include "llmbench/util/table.hpp"
@@ -226,13 +228,25 @@ void register_cache(CLI::App& app, Globals& /*globals*/) {
   cmd->add_subcommand("verify", "Recompute every fingerprint; report corrupt entries (exit 1)")
       ->callback([] {
         auto store = open_existing(f);
-        const auto bad = store.verify();
-        for (const auto& fp : bad) {
-          std::cout << fmt::format("corrupt  {}\n", fp);
+        // Each entry's fingerprint and stream, then its request read the way replay reads it.
+        const auto corrupt = store.verify();
+        std::vector<cache::Unreadable> unreadable;
+        cache::traces_from_cache(store, &unreadable);
+        for (const auto& fp : corrupt) {
+          std::cout << fmt::format("corrupt     {}\n", fp);
         }
-        std::cout << fmt::format("{} of {} entries corrupt\n", bad.size(), store.stats().entries);
-        if (!bad.empty()) {
-          throw Error(ExitCode::gate_failed, fmt::format("{} corrupt cache entries", bad.size()));
+        std::size_t bad = corrupt.size();
+        for (const auto& u : unreadable) {
+          if (std::find(corrupt.begin(), corrupt.end(), u.fingerprint) == corrupt.end()) {
+            std::cout << fmt::format("unreadable  {}  ({})\n", u.fingerprint, u.why);
+            ++bad;
+          }
+        }
+        std::cout << fmt::format("{} of {} entries corrupt or unreadable\n", bad,
+                                 store.stats().entries);
+        if (bad > 0) {
+          throw Error(ExitCode::gate_failed,
+                      fmt::format("{} cache entries are corrupt or cannot be replayed", bad));
         }
       });
 }

@@ -129,8 +129,10 @@ bool parse_prompt_line(std::string_view line, const SourcePos& pos, const std::s
         out.params.system = std::string(value.get_string().value());
       }
     } else if (key == "max_tokens") {
-      if (!value.is_int64() || value.get_int64().value() < 1) {
-        diags.error(at(key), "\"max_tokens\" must be a positive integer");
+      if (!value.is_int64() || value.get_int64().value() < 1 ||
+          value.get_int64().value() > k_max_tokens_limit) {
+        diags.error(at(key), fmt::format("\"max_tokens\" must be a whole number from 1 to {}",
+                                         k_max_tokens_limit));
         ok = false;
       } else {
         out.params.max_tokens = value.get_int64().value();

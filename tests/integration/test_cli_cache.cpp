@@ -21,7 +21,8 @@ TEST(CliCache, StatsAndVerify) {
   {
     auto store = llmbench::cache::CacheStore::open(path);
     for (int i = 0; i < 3; ++i) {
-      const std::string body = R"({"model":"m","n":)" + std::to_string(i) + "}";
+      const std::string body = R"({"model":"m","messages":[{"role":"user","content":"hi"}],"n":)" +
+                               std::to_string(i) + "}";
       llmbench::cache::CachedResponse r;
       r.provider = "openai";
       r.fingerprint = *llmbench::cache::fingerprint("openai", body);
@@ -43,17 +44,23 @@ TEST(CliCache, StatsAndVerify) {
   }
   const auto verify = run_llmbench({"cache", "--cache", path, "verify"});
   EXPECT_EQ(verify.exit_code, 1);
-  EXPECT_NE(verify.out.find("1 of 3 entries corrupt"), std::string::npos) << verify.out;
+  EXPECT_NE(verify.out.find("1 of 3 entries corrupt or unreadable"), std::string::npos)
+      << verify.out;
 }
 
 namespace {
+
+// Entry i's request: a chat body for model m<i % 2> that `replay` (and `verify`) can read.
+std::string body_of(int i) {
+  return R"({"messages":[{"content":"hi","role":"user"}],"model":"m)" + std::to_string(i % 2) +
+         R"(","n":)" + std::to_string(i) + "}";
+}
 
 // Fills a cache with `n` entries, entry i made i days before `now_ms`, model m<i % 2>.
 void fill(const std::string& path, int n, std::int64_t now_ms) {
   auto store = llmbench::cache::CacheStore::open(path);
   for (int i = 0; i < n; ++i) {
-    const std::string body =
-        R"({"model":"m)" + std::to_string(i % 2) + R"(","n":)" + std::to_string(i) + "}";
+    const std::string body = body_of(i);
     llmbench::cache::CachedResponse r;
     r.provider = "openai";
     r.fingerprint = *llmbench::cache::fingerprint("openai", body);
@@ -83,11 +90,11 @@ TEST(CliCache, LsFiltersAndShowFindsByPrefix) {
   EXPECT_NE(recent.out.find("2 entries"), std::string::npos) << recent.out;
   EXPECT_EQ(run_llmbench({"cache", "--cache", path, "ls", "--since", "last week"}).exit_code, 2);
 
-  const std::string fp = *llmbench::cache::fingerprint("openai", R"({"model":"m1","n":3})");
+  const std::string fp = *llmbench::cache::fingerprint("openai", body_of(3));
   const auto shown = run_llmbench({"cache", "--cache", path, "show", fp.substr(0, 12), "--events"});
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
   EXPECT_NE(shown.out.find("fingerprint  " + fp), std::string::npos) << shown.out;
-  EXPECT_NE(shown.out.find(R"({"body":{"model":"m1","n":3},"provider":"openai"})"),
+  EXPECT_NE(shown.out.find(R"({"body":)" + body_of(3) + R"(,"provider":"openai"})"),
             std::string::npos);
   EXPECT_NE(shown.out.find("1.500 ms  data: {\"i\":3}"), std::string::npos) << shown.out;
   EXPECT_NE(shown.out.find("hits         0"), std::string::npos);  // looking is not a hit
@@ -117,7 +124,7 @@ TEST(CliCache, ExportImportRoundTripsAndRejectsEditedLines) {
   EXPECT_EQ(run_llmbench({"cache", "--cache", copy, "verify"}).exit_code, 0);
   {
     auto store = llmbench::cache::CacheStore::open(copy);
-    const auto r = store.get(*llmbench::cache::fingerprint("openai", R"({"model":"m0","n":2})"));
+    const auto r = store.get(*llmbench::cache::fingerprint("openai", body_of(2)));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->events.size(), 2u);
     EXPECT_EQ(r->events[0].offset_us, 1500);
@@ -155,8 +162,7 @@ TEST(CliCache, PruneByAgeAndSize) {
   auto store = llmbench::cache::CacheStore::open(path);
   const auto left = store.list();
   ASSERT_EQ(left.size(), 2u);
-  EXPECT_EQ(left[0].fingerprint,
-            *llmbench::cache::fingerprint("openai", R"({"model":"m0","n":0})"));
+  EXPECT_EQ(left[0].fingerprint, *llmbench::cache::fingerprint("openai", body_of(0)));
   EXPECT_EQ(run_llmbench({"cache", "--cache", path, "prune"}).exit_code, 2);
   EXPECT_EQ(run_llmbench({"cache", "--cache", path, "prune", "--max-size", "lots"}).exit_code, 2);
 }

@@ -18,6 +18,11 @@ namespace llmbench::cache {
 Result<std::string> canonicalize(std::string_view json,
                                  std::span<const std::string_view> drop = {});
 
+// `json` with each integer literal that a 64-bit reader cannot hold (above 2^64 - 1 or below
+// -2^63; canonical text has them up to 1e21) given a ".0", so simdjson reads it as the double
+// it stands for, as RFC 8785 means it. Other text is unchanged.
+std::string widen_big_integers(std::string_view json);
+
 // ECMAScript Number::toString for a finite double ("1e+21", "0.002", "-0" -> "0").
 std::string es_number(double value);
 

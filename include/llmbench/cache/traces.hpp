@@ -37,8 +37,14 @@ Result<TraceRow> trace_from_request(std::string_view provider, std::string_view 
 // JSON string; nothing if it is none of these.
 std::optional<std::string> output_text(std::string_view body);
 
-// Every entry of a cache file.
-std::vector<TraceRow> traces_from_cache(CacheStore& store);
+// Every entry of a cache file. An entry that cannot be read as a request throws InputError,
+// or, given `unreadable`, is listed there and skipped (`cache verify`).
+struct Unreadable {
+  std::string fingerprint;
+  std::string why;
+};
+std::vector<TraceRow> traces_from_cache(CacheStore& store,
+                                        std::vector<Unreadable>* unreadable = nullptr);
 // The final successful attempts of a stored run that kept content (store_content = true);
 // throws InputError if it kept none.
 std::vector<TraceRow> traces_from_run(store::Database& db, const std::string& run_id);

@@ -48,7 +48,8 @@ TEST(PromptFile, FieldErrorsPointAtTheKey) {
   Prompt p;
   Diagnostics d;
   EXPECT_FALSE(parse(R"({"id": "a", "max_tokens": -3, "prompt": "x"})", p, d));
-  EXPECT_EQ(only_error(d), "p.jsonl:4:13: \"max_tokens\" must be a positive integer");
+  EXPECT_EQ(only_error(d),
+            "p.jsonl:4:13: \"max_tokens\" must be a whole number from 1 to 10000000");
 
   Prompt q;
   Diagnostics e;
