@@ -30,7 +30,7 @@ Result<double> parse_value(std::string_view text, bool duration) {
   }
   double v = 0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) {
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || !std::isfinite(v)) {
     return Result<double>::failure(fmt::format("\"{}\" is not a number", text));
   }
   return v;
@@ -208,7 +208,7 @@ Result<FaultRates> FaultRates::parse(std::string_view text) {
         p = -1;
       }
     }
-    if (!fault || *fault == Fault::none || p < 0 || p > 1) {
+    if (!fault || *fault == Fault::none || !(p >= 0 && p <= 1)) {  // NaN fails too
       return Result<FaultRates>::failure(
           fmt::format("\"{}\": write NAME=PROBABILITY, NAME one of rate_limited, server_error, "
                       "unavailable, reset, malformed, stall, no_terminator",
@@ -245,14 +245,18 @@ MockScript make_script(const MockProfile& profile, const MockOverrides& override
   if (from_max && max_tokens) {
     s.output_tokens = *max_tokens;
   } else {
-    s.output_tokens = std::max<std::int64_t>(
-        1, std::llround(overrides.output_tokens.value_or(profile.output_tokens).sample(rng)));
+    // Clamped before rounding: a sample past 2^63 has no integer.
+    const double sampled = overrides.output_tokens.value_or(profile.output_tokens).sample(rng);
+    s.output_tokens = std::max<std::int64_t>(1, std::llround(std::min(sampled, 1e15)));
   }
   if (max_tokens) {
     s.output_tokens = std::min(s.output_tokens, std::max<std::int64_t>(*max_tokens, 1));
   }
   s.tokens_per_chunk =
       std::max<std::int64_t>(1, overrides.tokens_per_chunk.value_or(profile.tokens_per_chunk));
+  if (s.output_tokens > k_max_mock_output_tokens) {
+    return s;  // refused by the server; not worth scripting
+  }
   const Distribution& itl = overrides.itl.value_or(profile.itl);
   const std::int64_t events = s.events();
   s.gaps.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, events - 1)));
@@ -349,7 +353,7 @@ MockProfile MockProfile::load(const std::string& path) {
                           "no_terminator)",
                           where(fnode), fname.str()));
         }
-        if (!prob || *prob < 0 || *prob > 1) {
+        if (!prob || !(*prob >= 0 && *prob <= 1)) {  // NaN fails too
           throw InputError(fmt::format("{}: fault `{}` needs a probability between 0 and 1",
                                        where(fnode), fname.str()));
         }

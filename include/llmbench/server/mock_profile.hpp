@@ -82,11 +82,16 @@ struct MockProfile {
   static MockProfile load(const std::string& path);
 };
 
+// The longest answer the mock scripts (each token costs the script 8 bytes up front); a
+// request asking for more gets a 400.
+inline constexpr std::int64_t k_max_mock_output_tokens = 1'000'000;
+
 // One request's script: every delay decided before the first byte is sent, so the response
 // headers can report them as ground truth.
 struct MockScript {
   Nanos ttft{0};
-  std::vector<Nanos> gaps;  // between consecutive content events (events - 1 of them)
+  std::vector<Nanos> gaps;  // between consecutive content events (events - 1 of them);
+                            // none when output_tokens passes k_max_mock_output_tokens
   std::int64_t output_tokens = 0;
   std::int64_t tokens_per_chunk = 1;
   Fault fault = Fault::none;
