@@ -2,6 +2,10 @@
 
 #include "llmbench/cache/traces.hpp"
 
+#include "llmbench/cache/fingerprint.hpp"
+#include "llmbench/cache/jcs.hpp"
+#include "llmbench/cache/store.hpp"
+
 #include <gtest/gtest.h>
 
 #include "llmbench/util/error.hpp"
@@ -103,4 +107,65 @@ TEST(Traces, TextModeNormalizesWhitespaceAndUnicode) {
   const auto v = compare_outputs(DiffMode::text, "Hello world", "Hello World");
   EXPECT_FALSE(v.pass);  // case is content
   EXPECT_NE(v.note.find("differs at normalized byte 6"), std::string::npos) << v.note;
+}
+
+// 1e300 was cast to an integer out of range (undefined behaviour): a located error now.
+TEST(Traces, MaxTokensOutOfRangeIsRefusedWithItsLine) {
+  for (const std::string v : {"1e300", "-1", "0", "2.5", "1e8"}) {
+    const auto r = llmbench::cache::trace_from_request(
+        "openai",
+        R"({"model":"m","max_tokens":)" + v + R"(,"messages":[{"role":"user","content":"x"}]})");
+    EXPECT_FALSE(r.ok()) << v;
+  }
+  EXPECT_EQ(
+      *llmbench::cache::trace_from_request(
+           "openai", R"({"model":"m","max_tokens":64,"messages":[{"role":"user","content":"x"}]})")
+           ->params.max_tokens,
+      64);
+  llmbench::testing::TempDir dir;
+  const auto path = dir.write(
+      "b.jsonl",
+      R"({"request":{"model":"m","messages":[{"role":"user","content":"x"}]},"response":"a"})"
+      "\n"
+      R"({"request":{"model":"m","max_tokens":1e300,"messages":[{"role":"user","content":"x"}]},"response":"a"})"
+      "\n");
+  try {
+    llmbench::cache::read_trace_bundle(path);
+    FAIL() << "accepted max_tokens 1e300";
+  } catch (const llmbench::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("b.jsonl:2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("max_tokens"), std::string::npos) << e.what();
+  }
+}
+
+// Integers past 64 bits are canonicalized as RFC 8785 says ("18446744073709551616"), which
+// simdjson cannot read as an integer; replay then failed on the entry while `cache verify`
+// called it sound (issue 11).
+TEST(Traces, CanonicalRequestsWithBigIntegersReadBack) {
+  const std::string body =
+      R"({"model":"m","seed":18446744073709551616,"n":-9223372036854775809,"s":"18446744073709551616","messages":[{"role":"user","content":"x"}]})";
+  const auto canonical = llmbench::cache::canonicalize(body);
+  ASSERT_TRUE(canonical.ok()) << canonical.error();
+  // As ECMAScript prints the double 2^64: past what a 64-bit integer holds.
+  EXPECT_NE(canonical->find(R"("seed":18446744073709552000)"), std::string::npos) << *canonical;
+  EXPECT_EQ(llmbench::cache::widen_big_integers(*canonical).find(R"("s":"18446744073709551616.0")"),
+            std::string::npos);
+  const auto row = llmbench::cache::trace_from_request("openai", *canonical);
+  ASSERT_TRUE(row.ok()) << row.error();
+  EXPECT_EQ(row->messages.size(), 1U);
+  // Through a cache file, as replay and verify read it.
+  llmbench::testing::TempDir dir;
+  auto store = llmbench::cache::CacheStore::open(dir.file("c.db"));
+  llmbench::cache::CachedResponse r;
+  r.provider = "openai";
+  r.fingerprint = *llmbench::cache::fingerprint("openai", body);
+  r.canonical_request = *llmbench::cache::fingerprint_input("openai", body);
+  r.body = R"({"choices":[{"message":{"content":"a"}}]})";
+  r.created_at_ms = 1;
+  store.put(r);
+  std::vector<llmbench::cache::Unreadable> unreadable;
+  const auto rows = llmbench::cache::traces_from_cache(store, &unreadable);
+  EXPECT_TRUE(unreadable.empty());
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0].recorded_output, "a");
 }

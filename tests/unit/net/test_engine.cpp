@@ -131,14 +131,18 @@ TEST_F(EngineTest, EachFaultMapsToItsErrorClass) {
       {"unavailable", ErrorClass::http_5xx},      {"reset", ErrorClass::connection},
       {"malformed", ErrorClass::protocol},        {"no_terminator", ErrorClass::protocol},
   };
-  for (const providers::Codec* codec :
-       {&providers::openai_codec(), &providers::anthropic_codec()}) {
-    for (const auto& c : cases) {
-      const auto ex = run_one(m_engine, *codec, with_header(request(), "x-mock-fault", c.fault));
-      EXPECT_EQ(ex->r().error, c.expected)
-          << codec->name() << " " << c.fault << ": " << net::to_string(ex->r().error) << " "
-          << ex->r().error_message;
-      EXPECT_FALSE(ex->r().error_message.empty());
+  // Streaming and whole bodies alike (no_terminator used to do nothing for stream = false).
+  for (const bool stream : {true, false}) {
+    for (const providers::Codec* codec :
+         {&providers::openai_codec(), &providers::anthropic_codec()}) {
+      for (const auto& c : cases) {
+        const auto ex =
+            run_one(m_engine, *codec, with_header(request(stream), "x-mock-fault", c.fault));
+        EXPECT_EQ(ex->r().error, c.expected)
+            << codec->name() << " " << c.fault << " stream " << stream << ": "
+            << net::to_string(ex->r().error) << " " << ex->r().error_message;
+        EXPECT_FALSE(ex->r().error_message.empty());
+      }
     }
   }
   const auto limited = run_one(m_engine, providers::openai_codec(),

@@ -169,3 +169,13 @@ TEST(Faults, TheSuiteKnowsEveryFaultTheServerInjects) {
     EXPECT_EQ(names[i], to_string(all_faults()[i]));
   }
 }
+
+// NaN compares false both ways, so `p < 0 || p > 1` let it through (issue 11).
+TEST(Faults, NotANumberIsRefused) {
+  EXPECT_FALSE(FaultRates::parse("reset=nan").ok());
+  EXPECT_FALSE(FaultRates::parse("reset=-nan").ok());
+  EXPECT_FALSE(FaultRates::parse("reset=inf").ok());
+  EXPECT_FALSE(Distribution::parse("nan", false).ok());
+  EXPECT_FALSE(Distribution::parse("uniform:1..inf", false).ok());
+  EXPECT_TRUE(FaultRates::parse("reset=0.5").ok());
+}

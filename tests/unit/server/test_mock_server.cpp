@@ -232,6 +232,20 @@ TEST_F(MockServerTest, BadRequestsGetProviderShapedErrors) {
   const auto bad_fault = http_exchange("POST", url("/v1/chat/completions"),
                                        R"({"model":"m","messages":[]})", {"x-mock-fault: boom"});
   EXPECT_EQ(bad_fault.status, 400);
+  // Output past the mock's cap is refused before anything is allocated for it (20M tokens
+  // used to take 196 MB; 1e15 dropped the connection).
+  for (const std::string tokens : {"20000000", "1e15"}) {
+    const auto huge = http_exchange("POST", url("/v1/chat/completions"),
+                                    R"({"model":"m","messages":[],"stream":true})",
+                                    {"x-mock-output-tokens: " + tokens});
+    EXPECT_EQ(huge.status, 400) << tokens;
+    EXPECT_NE(huge.body.find("at most 1000000 output tokens"), std::string::npos) << huge.body;
+  }
+  const auto big_max = http_exchange("POST", url("/v1/chat/completions"),
+                                     R"({"model":"m","max_tokens":20000000,"messages":[]})",
+                                     {"x-mock-output-tokens: max_tokens"});
+  EXPECT_EQ(big_max.status, 400);
+  EXPECT_EQ(http_exchange("GET", url("/health")).status, 200);
 }
 
 TEST_F(MockServerTest, FaultsInjectedByProbability) {
