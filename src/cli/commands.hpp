@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "llmbench/store/database.hpp"
 #include "llmbench/util/error.hpp"
 
 namespace llmbench::cli {
@@ -34,5 +35,8 @@ void add_pending_subcommand(CLI::App& parent, const std::string& name,
                             const std::string& description, const std::string& command_line);
 
 std::string version_text();
+
+// The run history (--db), with runs whose process died marked interrupted (load/recover.hpp).
+store::Database open_history(const Globals& g);
 
 }  // namespace llmbench::cli

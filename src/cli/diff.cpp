@@ -42,7 +42,7 @@ int run_diff(Globals& g, const std::string& base_ref, const std::string& cand_re
   for (const auto& text : f.fail_on) {
     gates.push_back(report::parse_gate(text));
   }
-  auto db = store::Database::open(g.db_path);
+  auto db = open_history(g);
   const auto base = report::load_samples(db, store::resolve_run(db, base_ref));
   const auto cand = report::load_samples(db, store::resolve_run(db, cand_ref));
   const auto d = report::diff_runs(base, cand, options, std::move(gates), f.allow_suite_change);

@@ -53,7 +53,7 @@ void register_report(CLI::App& app, Globals& globals) {
       throw InputError("llmbench report takes one RUN (an id, a unique prefix, or latest)");
     }
     const auto formats = report::parse_formats(f.formats);
-    auto db = store::Database::open(globals.db_path);
+    auto db = open_history(globals);
     const std::string id = store::resolve_run(db, f.args.front());
     const auto r = report::build_report(db, id);
     if (f.out == "-") {

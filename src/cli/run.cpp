@@ -29,6 +29,7 @@
 #include "llmbench/util/duration.hpp"
 #include "llmbench/util/env.hpp"
 #include "llmbench/util/json_writer.hpp"
+#include "llmbench/util/process.hpp"
 #include "llmbench/util/sha256.hpp"
 #include "llmbench/util/strings.hpp"
 #include "llmbench/util/time.hpp"
@@ -237,17 +238,8 @@ int run_suite(Globals& g, const RunFlags& f) {
   const auto formats = report::parse_formats(f.formats);
   // Gates from the suite's [gate] and from --fail-on are checked before anything is sent.
   DiffFlags diff = f.diff;
-  for (const auto& text : s.gates.fail_on) {
-    try {
-      report::parse_gate(text);
-    } catch (const InputError& e) {
-      throw InputError(fmt::format(
-          "{}: [gate] {}",
-          fmt::format("{}:{}:{}", s.gates.pos.file, s.gates.pos.line, s.gates.pos.column),
-          e.what()));
-    }
-    diff.fail_on.push_back(text);
-  }
+  // (The loader has checked the suite's gates.)
+  diff.fail_on.insert(diff.fail_on.end(), s.gates.fail_on.begin(), s.gates.fail_on.end());
   diff.fail_on_regression |= s.gates.fail_on_regression;
   for (const auto& text : f.diff.fail_on) {
     report::parse_gate(text);
@@ -293,7 +285,7 @@ int run_suite(Globals& g, const RunFlags& f) {
     };
   }
   store::BatchWriter writer(g.db_path, writer_options);
-  auto db = store::Database::open(g.db_path);
+  auto db = open_history(g);
   if (beacons) {
     auto st = db.prepare(
         "INSERT INTO beacon_state (key, value) VALUES ('attestation', ?) "
@@ -347,6 +339,9 @@ int run_suite(Globals& g, const RunFlags& f) {
   run.suite_text = s.text;
   run.llmbench_version = build_info::k_version;
   run.host = util::hostname();
+  const util::ProcessId self = util::this_process();
+  run.pid = self.pid;
+  run.process_start = self.start;
   run.git_commit = util::git_commit_of(std::filesystem::current_path().string());
   run.tags_json = tags;
   run.load_json = load_json(s, plan.load_summary);

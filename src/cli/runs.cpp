@@ -15,7 +15,7 @@ namespace {
 using Align = util::TextTable::Align;
 
 void list(Globals& g, std::size_t limit) {
-  auto db = store::Database::open(g.db_path);
+  auto db = open_history(g);
   const auto runs = store::list_runs(db, limit);
   if (runs.empty()) {
     std::cout << fmt::format("no runs in {} yet (llmbench run SUITE.toml)\n", g.db_path);
@@ -38,7 +38,7 @@ void list(Globals& g, std::size_t limit) {
 }
 
 void show(Globals& g, const std::string& reference) {
-  auto db = store::Database::open(g.db_path);
+  auto db = open_history(g);
   const std::string id = store::resolve_run(db, reference);
   const auto run = store::get_run(db, id);
   if (!run) {
@@ -79,7 +79,7 @@ void show(Globals& g, const std::string& reference) {
 }
 
 void remove(Globals& g, const std::vector<std::string>& references) {
-  auto db = store::Database::open(g.db_path);
+  auto db = open_history(g);
   // Resolve all first: a typo in the third reference must not leave two runs already gone.
   std::vector<std::string> ids;
   for (const auto& ref : references) {
@@ -94,7 +94,7 @@ void remove(Globals& g, const std::vector<std::string>& references) {
 }
 
 void list_baselines(Globals& g) {
-  auto db = store::Database::open(g.db_path);
+  auto db = open_history(g);
   const auto all = store::list_baselines(db);
   if (all.empty()) {
     std::cout << "no baselines yet (llmbench run SUITE.toml --save-baseline NAME)\n";
@@ -145,7 +145,7 @@ void register_runs(CLI::App& app, Globals& globals) {
   ex->add_option("run", export_ref, "Run id, prefix, latest, or baseline name")->required();
   ex->add_option("-o,--output", export_path, "The file to write (e.g. run.json.gz)")->required();
   ex->callback([&globals] {
-    auto db = store::Database::open(globals.db_path);
+    auto db = open_history(globals);
     const std::string id = store::resolve_run(db, export_ref);
     store::export_run(db, id, export_path);
     std::cout << fmt::format("exported run {} to {}\n", id, export_path);
@@ -157,7 +157,7 @@ void register_runs(CLI::App& app, Globals& globals) {
   im->add_option("file", import_path, "The .json.gz file")->required()->check(CLI::ExistingFile);
   im->add_option("--save-baseline", import_baseline, "Name the imported run as a baseline");
   im->callback([&globals] {
-    auto db = store::Database::open(globals.db_path);
+    auto db = open_history(globals);
     const std::string id = store::import_run(db, import_path);
     if (!import_baseline.empty()) {
       store::save_baseline(db, import_baseline, id, util::unix_ms_now());

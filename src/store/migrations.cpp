@@ -119,10 +119,17 @@ CREATE TABLE beacon_state (
 );
 )sql";
 
+// v5: which process runs a run (host is in v1), so a run whose process died can be told
+// from one still going and be marked interrupted.
+constexpr std::string_view k_v5 = R"sql(
+ALTER TABLE runs ADD COLUMN pid INTEGER;
+ALTER TABLE runs ADD COLUMN process_start TEXT;
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& migrations() {
-  static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3, k_v4};
+  static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3, k_v4, k_v5};
   return all;
 }
 

@@ -11,13 +11,61 @@ namespace llmbench::store {
 void insert_run(Database& db, const RunRow& r) {
   auto st = db.prepare(
       "INSERT INTO runs (id, suite_name, suite_path, suite_hash, suite_text, llmbench_version, "
-      "host, git_commit, tags_json, load_json, started_at_ms, ended_at_ms, status) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+      "host, git_commit, tags_json, load_json, started_at_ms, ended_at_ms, status, pid, "
+      "process_start) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
   st.bind(1, r.id).bind(2, r.suite_name).bind(3, r.suite_path).bind(4, r.suite_hash);
   st.bind(5, r.suite_text).bind(6, r.llmbench_version).bind(7, r.host).bind(8, r.git_commit);
   st.bind(9, r.tags_json).bind(10, r.load_json).bind(11, r.started_at_ms).bind(12, r.ended_at_ms);
-  st.bind(13, r.status);
+  st.bind(13, r.status).bind(14, r.pid).bind(15, r.process_start);
   st.step();
+}
+
+std::vector<RunRow> running_runs(Database& db) {
+  auto st = db.prepare(
+      "SELECT id, host, pid, process_start, started_at_ms FROM runs WHERE status = 'running' "
+      "ORDER BY started_at_ms");
+  std::vector<RunRow> out;
+  while (st.step()) {
+    RunRow r;
+    r.id = st.text(0);
+    r.host = st.text(1);
+    r.pid = st.opt_int64(2);
+    r.process_start = st.opt_text(3);
+    r.started_at_ms = st.int64(4);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<RequestRow> final_attempts(Database& db, const std::string& run_id) {
+  auto st = db.prepare(
+      "SELECT seq, target, phase, attempt, warmup, t_sched_ns, t_send_ns, t_first_byte_ns, "
+      "t_first_token_ns, t_done_ns, error_class, input_tokens, output_tokens, content_events, "
+      "cost_usd FROM requests r WHERE run_id = ?1 AND attempt = (SELECT MAX(attempt) FROM "
+      "requests q WHERE q.run_id = r.run_id AND q.seq = r.seq) ORDER BY seq");
+  st.bind(1, run_id);
+  std::vector<RequestRow> out;
+  while (st.step()) {
+    RequestRow r;
+    r.run_id = run_id;
+    r.seq = st.int64(0);
+    r.target = st.text(1);
+    r.phase = st.text(2);
+    r.attempt = static_cast<int>(st.int64(3));
+    r.warmup = st.int64(4) != 0;
+    r.t_sched_ns = st.opt_int64(5);
+    r.t_send_ns = st.opt_int64(6);
+    r.t_first_byte_ns = st.opt_int64(7);
+    r.t_first_token_ns = st.opt_int64(8);
+    r.t_done_ns = st.opt_int64(9);
+    r.error_class = st.opt_text(10);
+    r.input_tokens = st.opt_int64(11);
+    r.output_tokens = st.opt_int64(12);
+    r.content_events = st.int64(13);
+    r.cost_usd = st.opt_real(14);
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 void insert_run_target(Database& db, const RunTargetRow& t) {

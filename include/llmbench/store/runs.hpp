@@ -15,6 +15,11 @@ void insert_run_target(Database& db, const RunTargetRow& target);
 void finish_run(Database& db, const std::string& run_id, const std::string& status,
                 std::int64_t ended_at_ms);
 void insert_histogram(Database& db, const HistogramRow& row);
+// Runs still marked `running` (id, host, pid, process_start, started_at_ms only).
+std::vector<RunRow> running_runs(Database& db);
+// The last attempt of each request of a run, in order, with the columns the aggregator reads
+// (no text).
+std::vector<RequestRow> final_attempts(Database& db, const std::string& run_id);
 
 struct RunSummary {
   RunRow run;  // suite_text left empty in listings
