@@ -109,7 +109,9 @@ struct Collector::Impl {
   std::atomic<std::uint64_t> all_requests{0};
 
   explicit Impl(CollectorOptions o)
-      : options(std::move(o)), listener("collect", options.host, options.port, options.threads) {}
+      : options(std::move(o)),
+        listener("collect", options.host, options.port, options.threads, options.limits,
+                 options.log) {}
 
   struct Answer {
     http::status status = http::status::ok;
@@ -333,36 +335,33 @@ struct Collector::Impl {
 
   // -- the server ---------------------------------------------------------------------------
 
-  asio::awaitable<void> session(tcp::socket socket) {
-    beast::flat_buffer buffer;
+  asio::awaitable<void> session(net::Connection& conn) {
     for (;;) {
-      error_code ec;
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(4u << 20);
-      co_await http::async_read(socket, buffer, parser,
-                                asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        break;
+      auto req = co_await conn.read_request();
+      if (!req) {
+        break;  // closed, idle, or not HTTP (answered)
       }
-      http::request<http::string_body> req = parser.release();
       all_requests.fetch_add(1);
-      const Answer answer = handle(req);
-      http::response<http::string_body> res{answer.status, req.version()};
+      const Answer answer = handle(*req);
+      http::response<http::string_body> res{answer.status, req->version()};
       res.set(http::field::server, "llmbench-collect");
       res.set(http::field::content_type, "application/json");
       if (answer.retry_after_s) {
         res.set(http::field::retry_after, std::to_string(*answer.retry_after_s));
       }
-      res.keep_alive(req.keep_alive());
+      res.keep_alive(req->keep_alive());
       res.body() = answer.body;
       res.prepare_payload();
-      co_await http::async_write(socket, res, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec || !req.keep_alive()) {
+      error_code ec;
+      {
+        const auto deadline = conn.write_deadline();
+        co_await http::async_write(conn.socket(), res,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
+      if (ec || !req->keep_alive()) {
         break;
       }
     }
-    error_code ignored;
-    socket.shutdown(tcp::socket::shutdown_send, ignored);
   }
 };
 
@@ -376,7 +375,7 @@ Collector::~Collector() {
 void Collector::start() {
   Impl& s = *m_impl;
   s.db.emplace(open_db(s.options.db_path));
-  s.listener.start([&s](tcp::socket socket) { return s.session(std::move(socket)); });
+  s.listener.start([&s](net::Connection& conn) { return s.session(conn); });
 }
 
 void Collector::stop() {

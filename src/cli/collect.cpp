@@ -14,6 +14,7 @@
 #include "llmbench/report/svg.hpp"
 #include "llmbench/util/strings.hpp"
 #include "llmbench/util/xml.hpp"
+#include "server_flags.hpp"
 
 namespace llmbench::cli {
 
@@ -29,6 +30,7 @@ struct CollectFlags {
   std::int64_t k = 50;
   std::string out = "dashboard";
   std::string formats = "md,csv,html";
+  ServerLimitFlags limits;
 };
 
 std::string dashboard_html(const beacon::Dashboard& d) {
@@ -156,6 +158,8 @@ void serve(const Globals& g, const CollectFlags& f) {
   options.threads = f.threads;
   options.rate_limit = f.rate_limit;
   options.attestation = *beacon::attestation_from_string(f.attestation);
+  options.limits = server_limits(f.limits, options.limits);
+  options.log = log_to_stderr;
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
@@ -203,6 +207,7 @@ void register_collect(CLI::App& app, Globals& globals) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--threads", f.threads, "Server threads")->check(CLI::Range(1, 64));
+  add_server_limit_flags(*cmd, f.limits);
   auto* rep = cmd->add_subcommand("report", "Write the dashboard from the collector's database");
   rep->add_option("--k", f.k,
                   "Suppress (model, provider, region, hour) buckets with fewer "

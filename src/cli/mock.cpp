@@ -10,6 +10,7 @@
 #include "llmbench/server/mock_server.hpp"
 #include "llmbench/util/duration.hpp"
 #include "run_cache.hpp"
+#include "server_flags.hpp"
 
 namespace llmbench::cli {
 
@@ -30,6 +31,7 @@ struct MockFlags {
   std::string model;
   std::string from_cache;
   std::string cache_key = "semantic";
+  ServerLimitFlags limits;
 };
 
 server::Distribution parse_flag(const std::string& flag, const std::string& spec, bool duration) {
@@ -153,6 +155,7 @@ void register_mock(CLI::App& app, Globals& globals) {
   cmd->add_option("--cache-key", f.cache_key, "With --from-cache: semantic or full")
       ->check(CLI::IsMember({"semantic", "full"}))
       ->capture_default_str();
+  add_server_limit_flags(*cmd, f.limits);
   cmd->callback([&globals] {
     const server::MockProfile profile = build_profile(f);
     // Block the stop signals before any server thread exists, then wait for one here.
@@ -162,6 +165,8 @@ void register_mock(CLI::App& app, Globals& globals) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     server::MockServerOptions options;
+    options.limits = server_limits(f.limits, options.limits);
+    options.log = log_to_stderr;
     // The cache is opened before the server threads exist; lookups share one connection.
     std::optional<RunCache> recorded;
     std::mutex recorded_mutex;

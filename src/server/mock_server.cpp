@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "llmbench/net/connection.hpp"
 #include "llmbench/net/listener.hpp"
 #include "llmbench/util/error.hpp"
 #include "llmbench/util/json_writer.hpp"
@@ -38,6 +39,7 @@ using boost::system::error_code;
 namespace {
 
 constexpr std::size_t k_max_reported_gaps = 4096;
+constexpr std::chrono::minutes k_max_hold{10};
 constexpr std::array<std::string_view, 16> k_words = {
     " the", " quick", " brown", " fox",    " jumps",  " over",  " a",     " lazy",
     " dog", " while", " seven", " models", " stream", " their", " words", " back"};
@@ -378,32 +380,25 @@ struct MockServer::Impl {
   Impl(MockProfile p, MockServerOptions o)
       : profile(std::move(p)),
         options(std::move(o)),
-        listener("mock", options.host, options.port, options.threads) {}
+        listener("mock", options.host, options.port, options.threads, options.limits, options.log) {
+  }
 
-  asio::awaitable<void> session(tcp::socket socket) {
-    beast::flat_buffer buffer;
+  asio::awaitable<void> session(net::Connection& conn) {
     for (;;) {
-      error_code ec;
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(64u << 20);
-      co_await http::async_read(socket, buffer, parser,
-                                asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        break;  // closed, or not HTTP
+      auto req = co_await conn.read_request();
+      if (!req) {
+        break;  // closed, idle, or not HTTP (answered)
       }
       const Clock::time_point t_recv = Clock::now();
-      http::request<http::string_body> req = parser.release();
       served.fetch_add(1, std::memory_order_relaxed);  // counted before the answer is seen
-      const bool keep = co_await handle(socket, req, t_recv);
+      const bool keep = co_await handle(conn, *req, t_recv);
       if (!keep) {
         break;
       }
     }
-    error_code ignored;
-    socket.shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  asio::awaitable<bool> send(tcp::socket& socket, const http::request<http::string_body>& req,
+  asio::awaitable<bool> send(net::Connection& conn, const http::request<http::string_body>& req,
                              http::status status, std::string body,
                              std::string_view content_type = "application/json",
                              http::fields extra = {}) {
@@ -418,24 +413,25 @@ struct MockServer::Impl {
     res.body() = std::move(body);
     res.prepare_payload();
     error_code ec;
-    co_await http::async_write(socket, res, asio::redirect_error(asio::use_awaitable, ec));
+    const auto deadline = conn.write_deadline();
+    co_await http::async_write(conn.socket(), res, asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec && req.keep_alive();
   }
 
-  asio::awaitable<bool> handle(tcp::socket& socket, http::request<http::string_body>& req,
+  asio::awaitable<bool> handle(net::Connection& conn, http::request<http::string_body>& req,
                                Clock::time_point t_recv) {
     std::string_view target(req.target().data(), req.target().size());
     target = target.substr(0, target.find('?'));
     const bool post = req.method() == http::verb::post;
     const bool get = req.method() == http::verb::get;
     if (target == "/health" && get) {
-      co_return co_await send(socket, req, http::status::ok, R"({"status":"ok"})");
+      co_return co_await send(conn, req, http::status::ok, R"({"status":"ok"})");
     }
     if (target == "/v1/models" && get) {
       std::string body = R"({"object":"list","data":[{"id":)";
       util::append_json_string(body, profile.model);
       body += R"(,"object":"model","created":0,"owned_by":"llmbench-mock"}]})";
-      co_return co_await send(socket, req, http::status::ok, std::move(body));
+      co_return co_await send(conn, req, http::status::ok, std::move(body));
     }
     Protocol protocol;
     if (target == "/v1/chat/completions") {
@@ -444,19 +440,19 @@ struct MockServer::Impl {
       protocol = Protocol::anthropic;
     } else {
       co_return co_await send(
-          socket, req, http::status::not_found,
+          conn, req, http::status::not_found,
           error_body(Protocol::openai, "not_found_error",
                      fmt::format("the mock serves POST /v1/chat/completions, POST /v1/messages, "
                                  "GET /v1/models and GET /health, not {}",
                                  target)));
     }
     if (!post) {
-      co_return co_await send(socket, req, http::status::method_not_allowed,
+      co_return co_await send(conn, req, http::status::method_not_allowed,
                               error_body(protocol, "invalid_request_error", "use POST"));
     }
     auto in = read_chat(req.body(), protocol);
     if (!in) {
-      co_return co_await send(socket, req, http::status::bad_request,
+      co_return co_await send(conn, req, http::status::bad_request,
                               error_body(protocol, "invalid_request_error", in.error()));
     }
     if (options.recorded) {
@@ -464,20 +460,28 @@ struct MockServer::Impl {
       auto recording = options.recorded(name, req.body());
       if (!recording) {
         co_return co_await send(
-            socket, req, http::status::not_found,
+            conn, req, http::status::not_found,
             error_body(protocol, "not_found_error",
                        "no recorded response for this request in the cache (record it with "
                        "`llmbench run --cache-mode record`)"));
       }
-      co_return co_await respond_recorded(socket, req, *recording, in->stream, t_recv);
+      co_return co_await respond_recorded(conn, req, *recording, in->stream, t_recv);
     }
     auto overrides = read_overrides(req);
     if (!overrides) {
-      co_return co_await send(socket, req, http::status::bad_request,
+      co_return co_await send(conn, req, http::status::bad_request,
                               error_body(protocol, "invalid_request_error", overrides.error()));
     }
     const std::uint64_t index = counter.fetch_add(1, std::memory_order_relaxed);
     const MockScript script = make_script(profile, *overrides, index, in->max_tokens);
+    if (script.output_tokens > k_max_mock_output_tokens) {
+      co_return co_await send(
+          conn, req, http::status::bad_request,
+          error_body(protocol, "invalid_request_error",
+                     fmt::format("the mock answers at most {} output tokens, not {} (lower "
+                                 "max_tokens or x-mock-output-tokens)",
+                                 k_max_mock_output_tokens, script.output_tokens)));
+    }
 
     http::fields script_headers;
     script_headers.set("x-mock-request", std::to_string(index));
@@ -520,21 +524,20 @@ struct MockServer::Impl {
         script_headers.set(http::field::retry_after, std::to_string(seconds));
       }
       co_return co_await send(
-          socket, req, f.status,
+          conn, req, f.status,
           error_body(protocol, protocol == Protocol::openai ? f.openai_type : f.anthropic_type,
                      f.message),
           "application/json", std::move(script_headers));
     }
     EventWriter writer(protocol, *in, script, index);
     if (!in->stream) {
-      co_return co_await respond_whole(socket, req, writer, script, t_recv,
+      co_return co_await respond_whole(conn, req, writer, script, t_recv,
                                        std::move(script_headers));
     }
-    co_return co_await respond_stream(socket, req, writer, script, t_recv,
-                                      std::move(script_headers));
+    co_return co_await respond_stream(conn, req, writer, script, t_recv, std::move(script_headers));
   }
 
-  asio::awaitable<bool> respond_whole(tcp::socket& socket,
+  asio::awaitable<bool> respond_whole(net::Connection& conn,
                                       const http::request<http::string_body>& req,
                                       const EventWriter& writer, const MockScript& script,
                                       Clock::time_point t_recv, http::fields headers) {
@@ -543,65 +546,65 @@ struct MockServer::Impl {
       due += gap;
     }
     error_code ec;
-    asio::steady_timer timer(socket.get_executor(), due);
+    asio::steady_timer timer(conn.socket().get_executor(), due);
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     std::string text;
     for (std::int64_t e = 0; e < script.events(); ++e) {
       text += event_text(e, script.tokens_per_chunk, script.output_tokens);
     }
     if (script.fault == Fault::reset) {
-      reset(socket);
+      reset(conn);
       co_return false;
     }
     if (script.fault == Fault::stall) {
-      co_await wait_for_close(socket);
+      co_await wait_for_close(conn);
       co_return false;
     }
     std::string body = writer.whole_body(text);
     if (script.fault == Fault::malformed) {
       body.resize(body.size() / 2);
+    } else if (script.fault == Fault::no_terminator && !body.empty()) {
+      body.pop_back();  // every byte but the closing brace: the whole-body analogue
     }
-    const bool keep = co_await send(socket, req, http::status::ok, std::move(body),
-                                    "application/json", std::move(headers));
-    co_return keep&& script.fault != Fault::no_terminator;
+    co_return co_await send(conn, req, http::status::ok, std::move(body), "application/json",
+                            std::move(headers));
   }
 
-  asio::awaitable<bool> respond_stream(tcp::socket& socket,
+  asio::awaitable<bool> respond_stream(net::Connection& conn,
                                        const http::request<http::string_body>& req,
                                        const EventWriter& writer, const MockScript& script,
                                        Clock::time_point t_recv, http::fields headers) {
-    if (!co_await start_stream(socket, req, http::status::ok, headers)) {
+    if (!co_await start_stream(conn, req, http::status::ok, headers)) {
       co_return false;
     }
-    error_code ec;
     std::string pending;
     writer.preamble(pending);
-    if (!co_await write_chunk(socket, pending)) {
+    if (!co_await write_chunk(conn, pending)) {
       co_return false;
     }
     const std::int64_t events = script.events();
     const std::int64_t half = events / 2;
-    asio::steady_timer timer(socket.get_executor());
+    asio::steady_timer timer(conn.socket().get_executor());
     Clock::time_point due = t_recv + script.ttft;
     for (std::int64_t e = 0; e < events; ++e) {
       if (e > 0) {
         due += script.gaps[static_cast<std::size_t>(e - 1)];
       }
       // (Checked here too: a coroutine frame per event is not free when nothing waits.)
-      if (due > Clock::now() && !co_await send_then_wait(socket, pending, timer, due)) {
+      if (due > Clock::now() && !co_await send_then_wait(conn, pending, timer, due)) {
         co_return false;
       }
       if (e == half && script.fault != Fault::none && script.fault != Fault::no_terminator) {
         if (script.fault == Fault::malformed) {
           writer.malformed(pending);
         } else {
-          if (!pending.empty() && !co_await write_chunk(socket, pending)) {
+          if (!pending.empty() && !co_await write_chunk(conn, pending)) {
             co_return false;
           }
           if (script.fault == Fault::reset) {
-            reset(socket);
+            reset(conn);
           } else {
-            co_await wait_for_close(socket);
+            co_await wait_for_close(conn);
           }
           co_return false;
         }
@@ -609,11 +612,11 @@ struct MockServer::Impl {
       writer.content(pending, event_text(e, script.tokens_per_chunk, script.output_tokens));
     }
     writer.finish(pending, script.fault != Fault::no_terminator);
-    co_return co_await end_stream(socket, req, pending);
+    co_return co_await end_stream(conn, req, pending);
   }
 
   // A recorded response, at its recorded pace from the moment the request was read.
-  asio::awaitable<bool> respond_recorded(tcp::socket& socket,
+  asio::awaitable<bool> respond_recorded(net::Connection& conn,
                                          const http::request<http::string_body>& req,
                                          const providers::Recording& rec, bool stream,
                                          Clock::time_point t_recv) {
@@ -621,31 +624,31 @@ struct MockServer::Impl {
       return t_recv + std::chrono::microseconds(std::max<std::int64_t>(0, offset_us));
     };
     error_code ec;
-    asio::steady_timer timer(socket.get_executor());
+    asio::steady_timer timer(conn.socket().get_executor());
     http::fields headers;
     headers.set("x-llmbench-recorded", "1");
     if (!stream || !rec.stream) {
       timer.expires_at(at(rec.duration_us));
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      co_return co_await send(socket, req, static_cast<http::status>(rec.status), rec.body,
+      co_return co_await send(conn, req, static_cast<http::status>(rec.status), rec.body,
                               "application/json", std::move(headers));
     }
-    if (!co_await start_stream(socket, req, static_cast<http::status>(rec.status), headers)) {
+    if (!co_await start_stream(conn, req, static_cast<http::status>(rec.status), headers)) {
       co_return false;
     }
     std::string pending;
     for (const auto& event : rec.events) {
       const auto due = at(event.offset_us);
-      if (due > Clock::now() && !co_await send_then_wait(socket, pending, timer, due)) {
+      if (due > Clock::now() && !co_await send_then_wait(conn, pending, timer, due)) {
         co_return false;
       }
       pending += providers::sse_frame(event.text);
     }
-    co_return co_await end_stream(socket, req, pending);
+    co_return co_await end_stream(conn, req, pending);
   }
 
   // The headers of a chunked event stream (`extra` added to ours).
-  static asio::awaitable<bool> start_stream(tcp::socket& socket,
+  static asio::awaitable<bool> start_stream(net::Connection& conn,
                                             const http::request<http::string_body>& req,
                                             http::status status, const http::fields& extra) {
     http::response<http::empty_body> res{status, req.version()};
@@ -659,18 +662,19 @@ struct MockServer::Impl {
     res.chunked(true);
     http::response_serializer<http::empty_body> serializer{res};
     error_code ec;
-    co_await http::async_write_header(socket, serializer,
+    const auto deadline = conn.write_deadline();
+    co_await http::async_write_header(conn.socket(), serializer,
                                       asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec;
   }
 
   // Before sleeping until `due`, sends what is ready (events due together go in one write).
-  static asio::awaitable<bool> send_then_wait(tcp::socket& socket, std::string& pending,
+  static asio::awaitable<bool> send_then_wait(net::Connection& conn, std::string& pending,
                                               asio::steady_timer& timer, Clock::time_point due) {
     if (due <= Clock::now()) {
       co_return true;
     }
-    if (!pending.empty() && !co_await write_chunk(socket, pending)) {
+    if (!pending.empty() && !co_await write_chunk(conn, pending)) {
       co_return false;
     }
     error_code ec;
@@ -680,44 +684,49 @@ struct MockServer::Impl {
   }
 
   // The last of the stream, then the empty chunk that ends the body.
-  static asio::awaitable<bool> end_stream(tcp::socket& socket,
+  static asio::awaitable<bool> end_stream(net::Connection& conn,
                                           const http::request<http::string_body>& req,
                                           std::string& pending) {
-    if (!pending.empty() && !co_await write_chunk(socket, pending)) {
+    if (!pending.empty() && !co_await write_chunk(conn, pending)) {
       co_return false;
     }
     static constexpr std::string_view k_last = "0\r\n\r\n";
     error_code ec;
-    co_await asio::async_write(socket, asio::buffer(k_last.data(), k_last.size()),
+    const auto deadline = conn.write_deadline();
+    co_await asio::async_write(conn.socket(), asio::buffer(k_last.data(), k_last.size()),
                                asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec && req.keep_alive();
   }
 
   // Writes `pending` as one HTTP chunk and clears it.
-  static asio::awaitable<bool> write_chunk(tcp::socket& socket, std::string& pending) {
+  static asio::awaitable<bool> write_chunk(net::Connection& conn, std::string& pending) {
     const std::string size_line = fmt::format("{:x}\r\n", pending.size());
     static constexpr std::string_view k_crlf = "\r\n";
     const std::array<asio::const_buffer, 3> buffers = {
         asio::buffer(size_line), asio::buffer(pending), asio::buffer(k_crlf.data(), 2)};
     error_code ec;
-    co_await asio::async_write(socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
+    const auto deadline = conn.write_deadline();
+    co_await asio::async_write(conn.socket(), buffers,
+                               asio::redirect_error(asio::use_awaitable, ec));
     pending.clear();
     co_return !ec;
   }
 
-  static void reset(tcp::socket& socket) {
+  static void reset(net::Connection& conn) {
     error_code ec;
-    socket.set_option(asio::socket_base::linger(true, 0), ec);
-    socket.close(ec);  // with linger 0: an RST, not a FIN
+    conn.socket().set_option(asio::socket_base::linger(true, 0), ec);
+    conn.socket().close(ec);  // with linger 0: an RST, not a FIN
   }
 
-  // A stalled stream: hold the connection, send nothing, until the client gives up.
-  static asio::awaitable<void> wait_for_close(tcp::socket& socket) {
+  // A stalled stream: hold the connection, send nothing, until the client gives up (or
+  // k_max_hold passes: a client that never does is not held forever).
+  static asio::awaitable<void> wait_for_close(net::Connection& conn) {
+    const net::Connection::Deadline hold(conn, k_max_hold);
     std::array<char, 256> sink{};
     for (;;) {
       error_code ec;
-      co_await socket.async_read_some(asio::buffer(sink),
-                                      asio::redirect_error(asio::use_awaitable, ec));
+      co_await conn.socket().async_read_some(asio::buffer(sink),
+                                             asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         co_return;
       }
@@ -734,11 +743,19 @@ MockServer::~MockServer() {
 
 void MockServer::start() {
   m_impl->listener.start(
-      [impl = m_impl.get()](tcp::socket socket) { return impl->session(std::move(socket)); });
+      [impl = m_impl.get()](net::Connection& conn) { return impl->session(conn); });
 }
 
 void MockServer::stop() {
   m_impl->listener.stop();
+}
+
+std::size_t MockServer::open_connections() const {
+  return m_impl->listener.open_connections();
+}
+
+std::size_t MockServer::idle_connections() const {
+  return m_impl->listener.idle_connections();
 }
 
 std::uint16_t MockServer::port() const {

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "llmbench/beacon/identity.hpp"
+#include "llmbench/net/connection.hpp"
 
 namespace llmbench::beacon {
 
@@ -40,6 +41,14 @@ struct CollectorOptions {
   std::int64_t rate_limit = 60;  // beacons per install per window
   std::chrono::milliseconds window{60'000};
   std::int64_t max_batch = 100;
+  // Request limits, timeouts for slow clients and the connection cap (the body limit is the
+  // ingest's 4 MiB).
+  net::HttpLimits limits = [] {
+    net::HttpLimits l;
+    l.body_limit = 4u << 20;
+    return l;
+  }();
+  std::function<void(const std::string&)> log;  // notable events (the connection cap), or none
   // Tests: an HTTP status to answer the n-th POST /v1/beacon with instead of handling it
   // (nothing is stored then), e.g. to script 503s and 429s.
   std::function<std::optional<int>(std::uint64_t n)> inject;

@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 
+#include "llmbench/net/connection.hpp"
 #include "llmbench/providers/recording.hpp"
 #include "llmbench/server/mock_profile.hpp"
 
@@ -40,6 +41,14 @@ struct MockServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0: the system picks a free port (see port())
   int threads = 0;         // 0: one per core
+  // Request size limits, timeouts for slow clients and the connection cap; request bodies
+  // (prompts) may be large.
+  net::HttpLimits limits = [] {
+    net::HttpLimits l;
+    l.body_limit = 64u << 20;
+    return l;
+  }();
+  std::function<void(const std::string&)> log;  // notable events (the connection cap), or none
   // The recorded response for (protocol "openai" | "anthropic", request body), if any.
   // Called from the server's threads.
   std::function<std::optional<providers::Recording>(std::string_view, std::string_view)> recorded;
@@ -59,6 +68,9 @@ class MockServer {
   std::uint16_t port() const;
   std::string base_url() const;           // http://HOST:PORT/v1
   std::uint64_t requests_served() const;  // requests read (each is answered or cut off)
+  // Connections open now, and how many of those wait for a request.
+  std::size_t open_connections() const;
+  std::size_t idle_connections() const;
 
  private:
   struct Impl;
