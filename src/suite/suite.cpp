@@ -18,13 +18,13 @@ void RequestParams::overlay(const RequestParams& over) {
   take(stop, over.stop);
   take(system, over.system);
   take(stream, over.stream);
-  for (const auto& [key, value] : over.extra) {
-    auto it =
-        std::find_if(extra.begin(), extra.end(), [&](const auto& kv) { return kv.first == key; });
+  for (const auto& field : over.extra) {
+    auto it = std::find_if(extra.begin(), extra.end(),
+                           [&](const auto& kv) { return kv.first == field.first; });
     if (it != extra.end()) {
-      it->second = value;
+      it->second = field.second;
     } else {
-      extra.emplace_back(key, value);
+      extra.push_back(field);
     }
   }
 }
