@@ -536,6 +536,11 @@ std::string widen_big_integers(std::string_view json) {
     }
     const std::string_view digits = json.substr(digits_at, i - digits_at);
     const bool integer = i >= json.size() || (json[i] != '.' && json[i] != 'e' && json[i] != 'E');
+    // The rest of the number (fraction, exponent) is part of this token, not another one.
+    while (i < json.size() && (is_digit(json[i]) || json[i] == '.' || json[i] == 'e' ||
+                               json[i] == 'E' || json[i] == '+' || json[i] == '-')) {
+      ++i;
+    }
     out.append(json.substr(start, i - start));
     // Same length: compare as text. Longer: too big.
     const std::string_view limit = negative ? "9223372036854775808" : "18446744073709551615";

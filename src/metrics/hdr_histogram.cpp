@@ -180,9 +180,11 @@ std::int64_t HdrHistogram::value_at_percentile(double percentile) const {
   }
   const double p = std::clamp(percentile, 0.0, 100.0);
   // The small epsilon keeps 99% of 100 values at the 99th, not the 100th, despite rounding.
-  auto wanted =
-      static_cast<std::int64_t>(std::ceil(p / 100.0 * static_cast<double>(m_total) - 1e-9));
-  wanted = std::max<std::int64_t>(wanted, 1);
+  // Compared as doubles first: near 2^63 the product may not fit an integer.
+  const double exact = std::ceil(p / 100.0 * static_cast<double>(m_total) - 1e-9);
+  const std::int64_t wanted = exact >= static_cast<double>(m_total)
+                                  ? m_total
+                                  : std::max<std::int64_t>(1, static_cast<std::int64_t>(exact));
   std::int64_t running = 0;
   for (std::size_t i = 0; i < m_counts.size(); ++i) {
     running += m_counts[i];

@@ -93,3 +93,17 @@ TEST(Jcs, SortsByUtf16CodeUnitsNotBytes) {
   EXPECT_EQ(*canonicalize(R"({"b":[{"z":1,"y":2}],"a":"\u000f\/"})"),
             R"({"a":"\u000f/","b":[{"y":2,"z":1}]})");
 }
+
+// Found by fuzz/jcs.cpp: the digits after a decimal point were taken for an integer of
+// their own and given a ".0", so the canonical text could not be read back.
+TEST(Jcs, WideningTouchesOnlyWholeIntegersPastSixtyFourBits) {
+  using llmbench::cache::widen_big_integers;
+  EXPECT_EQ(widen_big_integers("[0.0000037094467440737094,1e+301,2]"),
+            "[0.0000037094467440737094,1e+301,2]");
+  EXPECT_EQ(widen_big_integers("[18446744073709551616,-9223372036854775809]"),
+            "[18446744073709551616.0,-9223372036854775809.0]");
+  EXPECT_EQ(widen_big_integers("[18446744073709551615,-9223372036854775808]"),
+            "[18446744073709551615,-9223372036854775808]");
+  EXPECT_EQ(widen_big_integers(R"({"s":"18446744073709551616\"1"})"),
+            R"({"s":"18446744073709551616\"1"})");
+}

@@ -161,3 +161,14 @@ TEST(HdrHistogram, ResetClearsEverything) {
   EXPECT_EQ(h.count(), 0);
   EXPECT_EQ(h.max(), 0);
 }
+
+// Found by fuzz/hdr.cpp: with close to 2^63 values recorded, p100 of the total did not fit
+// an integer (a float-to-int cast out of range).
+TEST(HdrHistogram, PercentilesOfAHugeTotalStayInRange) {
+  llmbench::metrics::HdrHistogram h(1, 1000, 3);
+  ASSERT_TRUE(h.add_at_index(5, INT64_MAX - 10));
+  ASSERT_TRUE(h.add_at_index(7, 10));
+  EXPECT_EQ(h.value_at_percentile(100), 7);
+  EXPECT_EQ(h.value_at_percentile(50), 5);
+  EXPECT_FALSE(h.add_at_index(7, 1));  // the total would pass 2^63
+}
