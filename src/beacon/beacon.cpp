@@ -171,7 +171,9 @@ Result<Beacon> parse(std::string_view json) {
   std::vector<std::string_view> required = {
       "schema_version", "ts",          "install_id",       "install_hmac", "model",
       "provider",       "status_code", "latency_ms_total", "input_tokens", "output_tokens"};
-  for (auto [key, value] : obj) {
+  for (const auto field : obj) {
+    const std::string_view key = field.key;
+    const simdjson::dom::element value = field.value;
     std::erase(required, key);
     std::string_view s;
     const bool is_str = value.get_string().get(s) == simdjson::SUCCESS;

@@ -14,6 +14,9 @@ namespace llmbench::store {
 namespace {
 
 // The tables a run lives in, in insertion order (parents first).
+// Larger than any export of a million requests; a gzip bomb stops here.
+constexpr std::size_t k_max_import_bytes = std::size_t{1} << 30;
+
 constexpr std::array<std::string_view, 4> k_tables = {"runs", "run_targets", "requests",
                                                       "histograms"};
 
@@ -57,6 +60,32 @@ void dump_table(Database& db, std::string_view table, const std::string& run_id,
   out += ']';
 }
 
+// Inserts one row of an export (its columns already checked to be plain identifiers).
+void insert_row(Database& db, std::string_view table, const std::string& columns,
+                const std::string& marks, simdjson::dom::object obj, const std::string& path) {
+  auto st = db.prepare(fmt::format("INSERT INTO {} ({}) VALUES ({})", table, columns, marks));
+  int i = 1;
+  for (const auto field : obj) {
+    const simdjson::dom::element v = field.value;
+    std::int64_t n = 0;
+    double r = 0;
+    std::string_view s;
+    if (v.is_null()) {
+      st.bind_null(i);
+    } else if (v.get_int64().get(n) == simdjson::SUCCESS) {
+      st.bind(i, n);
+    } else if (v.get_double().get(r) == simdjson::SUCCESS) {
+      st.bind(i, r);
+    } else if (v.get_string().get(s) == simdjson::SUCCESS) {
+      st.bind(i, s);
+    } else {
+      throw InputError(fmt::format("{}: an unexpected value in `{}`", path, table));
+    }
+    ++i;
+  }
+  st.step();
+}
+
 }  // namespace
 
 void export_run(Database& db, const std::string& run_id, const std::string& path) {
@@ -98,6 +127,11 @@ std::string import_run(Database& db, const std::string& path) {
       break;
     }
     text.append(buf.data(), static_cast<std::size_t>(n));
+    if (text.size() > k_max_import_bytes) {
+      gzclose(f);
+      throw InputError(fmt::format("{} unpacks to more than {} MiB; no run export is that large",
+                                   path, k_max_import_bytes >> 20));
+    }
   }
   gzclose(f);
   simdjson::dom::parser parser;
@@ -148,27 +182,14 @@ std::string import_run(Database& db, const std::string& path) {
           columns += "\"" + std::string(field.key) + "\"";
           marks += marks.empty() ? "?" : ",?";
         }
-        auto st = db.prepare(fmt::format("INSERT INTO {} ({}) VALUES ({})", table, columns, marks));
-        int i = 1;
-        for (const auto field : obj) {
-          const simdjson::dom::element v = field.value;
-          std::int64_t n = 0;
-          double r = 0;
-          std::string_view s;
-          if (v.is_null()) {
-            st.bind_null(i);
-          } else if (v.get_int64().get(n) == simdjson::SUCCESS) {
-            st.bind(i, n);
-          } else if (v.get_double().get(r) == simdjson::SUCCESS) {
-            st.bind(i, r);
-          } else if (v.get_string().get(s) == simdjson::SUCCESS) {
-            st.bind(i, s);
-          } else {
-            throw InputError(fmt::format("{}: an unexpected value in `{}`", path, table));
-          }
-          ++i;
+        // A row that does not fit the schema (a column it lacks, a constraint) is the file's
+        // fault, not the database's.
+        try {
+          insert_row(db, table, columns, marks, obj, path);
+        } catch (const RunError& e) {
+          throw InputError(fmt::format("{}: a `{}` row does not fit this version's schema ({})",
+                                       path, table, e.what()));
         }
-        st.step();
       }
     }
   });

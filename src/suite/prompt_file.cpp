@@ -197,6 +197,11 @@ std::vector<Prompt> read_prompt_file(const std::string& path, const SourcePos& r
     diags.error(referenced_at, fmt::format("prompt file {} is a directory", path));
     return prompts;
   }
+  // A device or pipe (/dev/zero) would be read forever.
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    diags.error(referenced_at, fmt::format("prompt file {} is not a regular file", path));
+    return prompts;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diags.error(

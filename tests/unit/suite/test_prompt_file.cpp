@@ -103,3 +103,13 @@ TEST(PromptFile, DirectoryIsNotAFile) {
   read_prompt_file(dir.path().string(), SourcePos{"s.toml", 3, 8}, d, content);
   EXPECT_EQ(only_error(d), "s.toml:3:8: prompt file " + dir.path().string() + " is a directory");
 }
+
+TEST(PromptFile, DevicesAreRefusedNotReadForever) {
+  llmbench::suite::Diagnostics d;
+  std::string content;
+  const auto prompts = llmbench::suite::read_prompt_file(
+      "/dev/zero", llmbench::suite::SourcePos{"s.toml", 3, 1}, d, content);
+  EXPECT_TRUE(prompts.empty());
+  ASSERT_EQ(d.error_count(), 1U);
+  EXPECT_EQ(d.items()[0].to_string(), "s.toml:3:1: prompt file /dev/zero is not a regular file");
+}
