@@ -67,27 +67,12 @@ server::MockProfile build_profile(const MockFlags& f) {
     p.faults.rates.clear();
   }
   for (const auto& spec : f.faults) {
-    const auto eq = spec.find('=');
-    const auto fault = server::fault_from_string(spec.substr(0, eq));
-    double prob = -1;
-    if (eq != std::string::npos) {
-      try {
-        std::size_t used = 0;
-        prob = std::stod(spec.substr(eq + 1), &used);
-        if (used != spec.size() - eq - 1) {
-          prob = -1;
-        }
-      } catch (const std::exception&) {
-        prob = -1;
-      }
+    // The same reader as x-mock-faults and profile files (NaN and infinities refused).
+    const auto rates = server::FaultRates::parse(spec);
+    if (!rates) {
+      throw InputError(fmt::format("--fault {} (e.g. --fault rate_limited=0.05)", rates.error()));
     }
-    if (!fault || *fault == server::Fault::none || prob < 0 || prob > 1) {
-      throw InputError(fmt::format(
-          "--fault {}: write NAME=PROBABILITY, e.g. --fault rate_limited=0.05, with NAME one of "
-          "rate_limited, server_error, unavailable, reset, malformed, stall, no_terminator",
-          spec));
-    }
-    p.faults.rates.emplace_back(*fault, prob);
+    p.faults.rates.insert(p.faults.rates.end(), rates->rates.begin(), rates->rates.end());
   }
   if (p.faults.total() > 1.0 + 1e-9) {
     throw InputError(

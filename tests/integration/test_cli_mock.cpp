@@ -64,6 +64,15 @@ TEST(CliMock, BadScriptsAreUsageErrors) {
   EXPECT_NE(sum.err.find("more than 1"), std::string::npos) << sum.err;
   EXPECT_EQ(run_llmbench({"mock", "--profile", "/nonexistent/p.toml"}).exit_code, 2);
   EXPECT_EQ(run_llmbench({"mock", "--port", "70000"}).exit_code, 2);
+  // NaN compares false both ways and used to be accepted as a probability.
+  for (const std::string bad : {"reset=nan", "reset=inf", "reset=-0.1", "reset"}) {
+    const auto r = run_llmbench({"mock", "--fault", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("--fault"), std::string::npos) << r.err;
+  }
+  const auto slow = run_llmbench({"mock", "--idle-timeout", "soon"});
+  EXPECT_EQ(slow.exit_code, 2);
+  EXPECT_NE(slow.err.find("--idle-timeout \"soon\""), std::string::npos) << slow.err;
 }
 
 TEST(CliMock, APortInUseIsARunError) {
