@@ -1,11 +1,17 @@
 #include "llmbench/net/connection.hpp"
 
+#include <cerrno>
+
 // GCC 12 misreads Asio's coroutine frame allocator (operator new/delete pairs inside
 // awaitable_frame_base) as mismatched; the pairing is Asio's and correct.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 #include <fmt/format.h>
 
+#include <sys/socket.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
@@ -34,7 +40,8 @@ Connection::Connection(Socket socket, const HttpLimits& limits, Listener* owner)
     : m_socket(std::move(socket)),
       m_limits(limits),
       m_owner(owner),
-      m_timer(m_socket.get_executor(), Clock::time_point::max()) {}
+      m_timer(m_socket.get_executor(), Clock::time_point::max()),
+      m_wait(m_socket.get_executor()) {}
 
 Connection::~Connection() {
   if (m_owner != nullptr) {
@@ -90,8 +97,39 @@ void Connection::close() {
   m_idle_since.store(-1, std::memory_order_relaxed);
   error_code ec;
   m_timer.cancel();
+  m_wait.cancel();
   m_socket.shutdown(Socket::shutdown_both, ec);
   m_socket.close(ec);
+}
+
+asio::awaitable<bool> Connection::wait_until(Clock::time_point due) {
+  if (m_closed) {
+    co_return false;
+  }
+  if (!m_watching && m_buffer.size() == 0) {
+    m_watching = true;
+    asio::co_spawn(m_socket.get_executor(), watch_for_hangup(), asio::detached);
+  }
+  error_code ec;
+  m_wait.expires_at(due);
+  co_await m_wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_return !m_closed;
+}
+
+asio::awaitable<void> Connection::watch_for_hangup() {
+  const auto self = shared_from_this();
+  error_code ec;
+  co_await m_socket.async_wait(Socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+  m_watching = false;
+  if (ec || m_closed) {
+    co_return;
+  }
+  // Readable: the next request (pipelined; left for read_request), or the end of the client.
+  char byte = 0;
+  const auto n = ::recv(m_socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    close();
+  }
 }
 
 asio::awaitable<std::optional<Connection::Request>> Connection::read_request() {

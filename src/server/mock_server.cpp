@@ -545,9 +545,9 @@ struct MockServer::Impl {
     for (const auto gap : script.gaps) {
       due += gap;
     }
-    error_code ec;
-    asio::steady_timer timer(conn.socket().get_executor(), due);
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!co_await conn.wait_until(due)) {
+      co_return false;  // the client left while the answer was being "computed"
+    }
     std::string text;
     for (std::int64_t e = 0; e < script.events(); ++e) {
       text += event_text(e, script.tokens_per_chunk, script.output_tokens);
@@ -584,14 +584,13 @@ struct MockServer::Impl {
     }
     const std::int64_t events = script.events();
     const std::int64_t half = events / 2;
-    asio::steady_timer timer(conn.socket().get_executor());
     Clock::time_point due = t_recv + script.ttft;
     for (std::int64_t e = 0; e < events; ++e) {
       if (e > 0) {
         due += script.gaps[static_cast<std::size_t>(e - 1)];
       }
       // (Checked here too: a coroutine frame per event is not free when nothing waits.)
-      if (due > Clock::now() && !co_await send_then_wait(conn, pending, timer, due)) {
+      if (due > Clock::now() && !co_await send_then_wait(conn, pending, due)) {
         co_return false;
       }
       if (e == half && script.fault != Fault::none && script.fault != Fault::no_terminator) {
@@ -623,13 +622,12 @@ struct MockServer::Impl {
     const auto at = [&](std::int64_t offset_us) {
       return t_recv + std::chrono::microseconds(std::max<std::int64_t>(0, offset_us));
     };
-    error_code ec;
-    asio::steady_timer timer(conn.socket().get_executor());
     http::fields headers;
     headers.set("x-llmbench-recorded", "1");
     if (!stream || !rec.stream) {
-      timer.expires_at(at(rec.duration_us));
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (!co_await conn.wait_until(at(rec.duration_us))) {
+        co_return false;
+      }
       co_return co_await send(conn, req, static_cast<http::status>(rec.status), rec.body,
                               "application/json", std::move(headers));
     }
@@ -639,7 +637,7 @@ struct MockServer::Impl {
     std::string pending;
     for (const auto& event : rec.events) {
       const auto due = at(event.offset_us);
-      if (due > Clock::now() && !co_await send_then_wait(conn, pending, timer, due)) {
+      if (due > Clock::now() && !co_await send_then_wait(conn, pending, due)) {
         co_return false;
       }
       pending += providers::sse_frame(event.text);
@@ -670,17 +668,16 @@ struct MockServer::Impl {
 
   // Before sleeping until `due`, sends what is ready (events due together go in one write).
   static asio::awaitable<bool> send_then_wait(net::Connection& conn, std::string& pending,
-                                              asio::steady_timer& timer, Clock::time_point due) {
+                                              Clock::time_point due) {
     if (due <= Clock::now()) {
       co_return true;
     }
     if (!pending.empty() && !co_await write_chunk(conn, pending)) {
       co_return false;
     }
-    error_code ec;
-    timer.expires_at(due);
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    co_return !ec;
+    // (Not `co_return co_await`: GCC 12 destroys that awaitable twice here.)
+    const bool waited = co_await conn.wait_until(due);
+    co_return waited;
   }
 
   // The last of the stream, then the empty chunk that ends the body.

@@ -64,6 +64,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
    private:
     Connection& m_c;
   };
+  // Waits until `due` while the server prepares what comes next (a scripted delay). Returns
+  // false, early, when the client hangs up meanwhile (or the connection is closed): a client
+  // that leaves does not keep its connection held until the wait is over.
+  boost::asio::awaitable<bool> wait_until(Clock::time_point due);
+
   // A deadline for one write.
   Deadline write_deadline() { return Deadline(*this, m_limits.write_timeout); }
   bool timed_out() const { return m_timed_out; }
@@ -83,6 +88,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void set_deadline(Clock::time_point at);
+  // Closes the connection when the peer hangs up; stops at the first byte it could read.
+  boost::asio::awaitable<void> watch_for_hangup();
   boost::asio::awaitable<void> answer_and_close(unsigned status, std::string_view why);
 
   Socket m_socket;
@@ -90,6 +97,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Listener* m_owner;
   boost::beast::flat_buffer m_buffer;
   boost::asio::steady_timer m_timer;
+  boost::asio::steady_timer m_wait;  // wait_until's
+  bool m_watching = false;
   Clock::time_point m_deadline = Clock::time_point::max();
   std::atomic<std::int64_t> m_idle_since{-1};
   std::atomic<bool> m_leaving{false};

@@ -171,3 +171,26 @@ TEST_F(ListenerTest, AClientThatNeverReadsIsClosedAfterTheWriteTimeout) {
   EXPECT_EQ(got.find("[DONE]"), std::string::npos);  // cut off, not finished
   EXPECT_EQ(health(), 200);
 }
+
+// Found by fuzz/mock_http.cpp: a client that asked for an hour-long answer and left kept its
+// connection (and a slot under the cap) for the hour; thousands of them locked the mock.
+TEST_F(ListenerTest, AClientThatLeavesDuringADelayFreesItsConnection) {
+  start();
+  const std::string body =
+      R"({"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+  for (const char* header : {"x-mock-ttft: 1h", "x-mock-itl: 1h"}) {
+    {
+      RawSocket leaving(port());
+      leaving.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n" + std::string(header) +
+                   "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+      for (int i = 0; i < 400 && m_mock->open_connections() == 0; ++i) {
+        std::this_thread::sleep_for(5ms);
+      }
+      EXPECT_EQ(m_mock->open_connections(), 1U);
+    }  // closed here
+    for (int i = 0; i < 400 && m_mock->open_connections() > 0; ++i) {
+      std::this_thread::sleep_for(5ms);
+    }
+    EXPECT_EQ(m_mock->open_connections(), 0U) << header;
+  }
+}
