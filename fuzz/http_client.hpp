@@ -29,10 +29,10 @@ inline std::string exchange(std::uint16_t port, std::string_view bytes,
   // address they would use up the ephemeral ports within a minute and every connect would
   // fail. Each connection comes from another address of 127.0.0.0/8 instead.
   static std::atomic<std::uint32_t> next{0};
-  const std::uint32_t n = next.fetch_add(1) % (254u * 65536u);
+  const std::uint32_t k = next.fetch_add(1) % (254u * 65536u);
   sockaddr_in from{};
   from.sin_family = AF_INET;
-  from.sin_addr.s_addr = htonl((127u << 24) | ((1u + n / 65536u) << 16) | (n % 65536u));
+  from.sin_addr.s_addr = htonl((127u << 24) | ((1u + k / 65536u) << 16) | (k % 65536u));
   std::string out;
   if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||  // NOLINT
       ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {         // NOLINT
