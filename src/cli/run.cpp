@@ -222,6 +222,61 @@ void send_beacons(const Globals& g, const RunFlags& f, store::Database& db) {
   }
 }
 
+std::string key_env_of(const suite::Suite& s, const std::string& target) {
+  for (const auto& t : s.targets) {
+    if (t.name == target) {
+      return t.api_key_env;
+    }
+  }
+  return "";
+}
+
+// Why requests failed, on stderr: every target that measured nothing (always), and a short
+// account of the others' errors (unless --quiet).
+void explain_failures(const suite::Suite& s, const report::RunReport& r,
+                      const std::vector<load::TargetStop>& stopped, bool quiet) {
+  for (const auto& stop : stopped) {
+    std::cerr << fmt::format(
+        "llmbench: target \"{}\" stopped sending after its first {} requests all failed with "
+        "{} ([load] abort_after_errors = 0 never stops)\n",
+        stop.target, stop.failures, stop.failure);
+  }
+  for (const auto& t : r.targets) {
+    const bool dead = std::find(r.dead_targets.begin(), r.dead_targets.end(), t.target) !=
+                      r.dead_targets.end();
+    if (t.error_details.empty() || (quiet && !dead)) {
+      continue;
+    }
+    std::int64_t failed = 0;
+    for (const auto& d : t.error_details) {
+      failed += d.count;
+    }
+    std::cerr << fmt::format("llmbench: target \"{}\"{}: {} of {} requests failed{}\n", t.target,
+                             t.phase.empty() ? "" : " " + t.phase, failed,
+                             t.requests + t.warmup,
+                             dead ? ", none succeeded" : "");
+    std::cerr << report::explain_errors(t, key_env_of(s, t.target));
+  }
+  for (const auto& name : r.dead_targets) {
+    bool has_rows = false;
+    for (const auto& t : r.targets) {
+      has_rows |= t.target == name;
+    }
+    if (!has_rows) {
+      std::cerr << fmt::format("llmbench: target \"{}\" stored no request at all\n", name);
+    }
+  }
+  if (!r.dead_targets.empty()) {
+    std::cerr << fmt::format(
+        "llmbench: run failed: {} measured nothing; every row is stored and the reports are "
+        "written\n",
+        r.dead_targets.size() == 1
+            ? fmt::format("target \"{}\"", r.dead_targets.front())
+            : fmt::format("{} targets ({})", r.dead_targets.size(),
+                          util::join(r.dead_targets, ", ")));
+  }
+}
+
 int run_suite(Globals& g, const RunFlags& f) {
   suite::LoadOptions load_options;
   load_options.require_api_keys = true;
@@ -366,6 +421,7 @@ int run_suite(Globals& g, const RunFlags& f) {
   load::Aggregator aggregator;
   load::RunOutcome outcome = load::RunOutcome::completed;
   std::string status = "completed";
+  std::vector<load::TargetStop> stopped;
   {
     load::Runner runner(s, options, writer, aggregator);
     g_runner.store(&runner);
@@ -386,6 +442,7 @@ int run_suite(Globals& g, const RunFlags& f) {
       throw;
     }
     g_runner.store(nullptr);
+    stopped = runner.stopped_targets();
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
   }
@@ -416,8 +473,17 @@ int run_suite(Globals& g, const RunFlags& f) {
       store::insert_histogram(db, row);
     }
   });
-  store::finish_run(db, run_id, status, util::unix_ms_now());
-  if (!f.save_baseline.empty() && outcome == load::RunOutcome::completed) {
+  auto report = report::build_report(db, run_id);
+  // A target that measured nothing makes the run fail, whatever the others measured: a CI
+  // job must never pass on a benchmark that did not happen.
+  if (outcome == load::RunOutcome::completed && !report.dead_targets.empty()) {
+    status = "failed";
+  }
+  const std::int64_t ended_at_ms = util::unix_ms_now();
+  store::finish_run(db, run_id, status, ended_at_ms);
+  report.run.status = status;
+  report.run.ended_at_ms = ended_at_ms;
+  if (!f.save_baseline.empty() && status == "completed") {
     store::save_baseline(db, f.save_baseline, run_id, util::unix_ms_now());
     if (!g.quiet) {
       std::cerr << fmt::format("baseline \"{}\" now names run {}\n", f.save_baseline, run_id);
@@ -426,7 +492,7 @@ int run_suite(Globals& g, const RunFlags& f) {
   if (mock) {
     mock->stop();
   }
-  if (beacons && outcome == load::RunOutcome::completed) {
+  if (beacons && status == "completed") {
     try {
       send_beacons(g, f, db);
     } catch (const Error& e) {
@@ -443,7 +509,6 @@ int run_suite(Globals& g, const RunFlags& f) {
         beacon::outbox_counts(db).queued);
   }
 
-  const auto report = report::build_report(db, run_id);
   std::cout << fmt::format("run {} {} ({})\n", run_id, status, s.name);
   std::cout << report::render_summary_table(report);
   if (!f.no_report) {
@@ -456,6 +521,10 @@ int run_suite(Globals& g, const RunFlags& f) {
   if (outcome == load::RunOutcome::interrupted) {
     std::cerr << "llmbench: interrupted; what finished is stored and reported\n";
     return static_cast<int>(ExitCode::interrupted);
+  }
+  explain_failures(s, report, stopped, g.quiet);
+  if (status == "failed") {
+    return static_cast<int>(ExitCode::run_failed);
   }
   int code = 0;
   if (report.slo_enforced && report.slo_failed()) {

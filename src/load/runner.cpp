@@ -37,7 +37,30 @@ struct TargetCtx {
   bool free = false;
   util::Redactor redactor;          // the target's key, masked in what its server sends back
   std::vector<Template> templates;  // one per prompt, in suite order
+  // [load] abort_after_errors: the hard class every request so far failed with ("" once a
+  // request succeeded or failed otherwise), how many, and whether the target was stopped.
+  bool settled = false;
+  std::string leading_class;
+  std::int64_t leading_failures = 0;
+  bool stopped = false;
 };
+
+// The failures that will not go away by sending more of the same request: the server is not
+// there, or refuses the key, or the URL is wrong. "" for every other outcome.
+std::string hard_failure(const providers::Response& r) {
+  switch (r.error) {
+    case net::ErrorClass::connection:
+    case net::ErrorClass::timeout_connect:
+      return std::string(net::to_string(r.error));
+    case net::ErrorClass::http_4xx:
+      if (r.status_code == 401 || r.status_code == 403 || r.status_code == 404) {
+        return fmt::format("HTTP {}", r.status_code);
+      }
+      return "";
+    default:
+      return "";
+  }
+}
 
 // What one stage asks of one target.
 struct LaneSpec {
@@ -118,6 +141,8 @@ class Runner::Impl {
         m_engine(engine_options(m_options)) {
     build_targets();
   }
+
+  const std::vector<TargetStop>& stopped() const { return m_stopped; }
 
   void request_stop() {
     m_stop.fetch_add(1, std::memory_order_relaxed);
@@ -388,7 +413,7 @@ class Runner::Impl {
       bool busy = m_in_flight > 0 || !m_retries.empty();
       for (const Lane& lane : lanes) {
         busy |= !stopping() && lane_has_more(lane, t);
-        busy |= !lane.backlog.empty();
+        busy |= !lane.backlog.empty() && !m_targets[lane.spec.target].stopped;
       }
       if (!busy) {
         break;
@@ -423,6 +448,9 @@ class Runner::Impl {
   }
 
   bool lane_has_more(const Lane& lane, std::int64_t now) const {
+    if (m_targets[lane.spec.target].stopped) {
+      return false;
+    }
     if (lane.warmup_left > 0) {
       return true;
     }
@@ -452,6 +480,9 @@ class Runner::Impl {
         launch(lane, scheduled, now);
       }
       advance_arrival(lane);
+    }
+    if (m_targets[lane.spec.target].stopped) {
+      lane.backlog.clear();
     }
     while (!lane.backlog.empty() && (!lane.spec.cap || lane.in_flight < *lane.spec.cap)) {
       const auto [scheduled, warmup] = lane.backlog.front();
@@ -740,6 +771,7 @@ class Runner::Impl {
       ++lane.pending_retries;
       m_retries.push_back(next);
     } else {
+      note_outcome(lane.spec.target, r);
       m_aggregator.record(row, r.content_times_ns);
       if (!a.warmup && r.ok()) {
         ++lane.completed_measured;
@@ -753,6 +785,25 @@ class Runner::Impl {
       }
     }
     m_writer.push(std::move(row));
+  }
+
+  // [load] abort_after_errors, judged on final attempts in completion order.
+  void note_outcome(std::size_t index, const providers::Response& r) {
+    TargetCtx& target = m_targets[index];
+    const std::int64_t limit = m_suite.load.abort_after_errors;
+    if (target.settled || target.stopped || limit <= 0 || r.error == net::ErrorClass::cancelled) {
+      return;
+    }
+    const std::string hard = r.ok() ? "" : hard_failure(r);
+    if (hard.empty() || (target.leading_failures > 0 && hard != target.leading_class)) {
+      target.settled = true;
+      return;
+    }
+    target.leading_class = hard;
+    if (++target.leading_failures >= limit) {
+      target.stopped = true;
+      m_stopped.push_back(TargetStop{target.target->name, hard, target.leading_failures});
+    }
   }
 
   void emit_progress(bool final_call) {
@@ -806,6 +857,7 @@ class Runner::Impl {
   std::int64_t m_last_progress = 0;
   std::int64_t m_window_start = 0;
   std::int64_t m_window_done = 0;
+  std::vector<TargetStop> m_stopped;
 };
 
 Runner::Runner(const suite::Suite& suite, RunnerOptions options, store::BatchWriter& writer,
@@ -817,6 +869,9 @@ RunOutcome Runner::run() {
 }
 void Runner::request_stop() {
   m_impl->request_stop();
+}
+const std::vector<TargetStop>& Runner::stopped_targets() const {
+  return m_impl->stopped();
 }
 
 }  // namespace llmbench::load

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -269,6 +270,26 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
       }
     }
   }
+  {
+    auto st = db.prepare(fmt::format(
+        "SELECT target, phase, error_class, status_code, COUNT(*), MIN(rowid), error_message "
+        "FROM requests r WHERE run_id = ? AND error_class IS NOT NULL AND {} "
+        "GROUP BY target, phase, error_class, status_code ORDER BY COUNT(*) DESC, error_class",
+        k_final_attempt));
+    st.bind(1, run_id);
+    while (st.step()) {
+      if (auto it = by_key.find({st.text(0), st.text(1)}); it != by_key.end()) {
+        ErrorDetail d;
+        d.error_class = st.text(2);
+        if (!st.is_null(3)) {
+          d.status = st.int64(3);
+        }
+        d.count = st.int64(4);
+        d.first_message = st.is_null(6) ? "" : st.text(6);
+        it->second.error_details.push_back(std::move(d));
+      }
+    }
+  }
   for (const auto& h : store::histograms(db, run_id)) {
     if (auto it = by_key.find({h.target, h.phase}); it != by_key.end()) {
       it->second.metrics.push_back(MetricSummary{h.metric, h.unit, h.count, h.min, h.mean, h.p50,
@@ -292,7 +313,93 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
     }
     report.targets.push_back(std::move(t));
   }
+  // Every target of the run, in the order the run listed them, including one that never
+  // stored a row.
+  {
+    std::map<std::string, bool> measured;
+    for (const auto& t : report.targets) {
+      measured[t.target] = measured[t.target] || t.ok > 0;
+    }
+    auto st = db.prepare("SELECT target FROM run_targets WHERE run_id = ? ORDER BY rowid");
+    st.bind(1, run_id);
+    while (st.step()) {
+      if (!measured[st.text(0)]) {
+        report.dead_targets.push_back(st.text(0));
+      }
+    }
+  }
   return report;
+}
+
+std::string error_hint(std::string_view error_class, std::optional<std::int64_t> status,
+                       std::string_view message, std::string_view key_env) {
+  const auto contains = [&](std::string_view needle) {
+    return message.find(needle) != std::string_view::npos;
+  };
+  if (error_class == "connection") {
+    if (contains("resolve")) {
+      return "the host name did not resolve: check the host in base_url (and DNS or a proxy)";
+    }
+    if (contains("refused") || contains("Couldn't connect") || contains("Failed to connect")) {
+      return "is the server up on that port? check the host and port in base_url";
+    }
+    if (contains("SSL") || contains("TLS") || contains("certificate")) {
+      return "TLS failed: does base_url use https:// for a TLS server (and http:// otherwise)?";
+    }
+    return "the connection failed: is the server up, and is base_url right?";
+  }
+  if (error_class == "timeout_connect") {
+    return "no connection at all: is the host reachable from here (firewall, VPN, proxy)?";
+  }
+  if (error_class == "http_4xx" && status) {
+    if (*status == 404) {
+      return "does base_url end in /v1 (e.g. https://api.openai.com/v1)? is the model name "
+             "right?";
+    }
+    if (*status == 401 || *status == 403) {
+      return key_env.empty() ? std::string("is the target's api_key_env the right key?")
+                             : fmt::format("is ${} the right key?", key_env);
+    }
+    if (*status == 400 || *status == 422) {
+      return "the server refused the request: is provider right, and does the model accept "
+             "these parameters?";
+    }
+  }
+  if (error_class == "rate_limited") {
+    return "the server is rate limiting: lower concurrency or rate, or set [load] retry = true";
+  }
+  if (error_class == "http_5xx") {
+    return "the server failed or is overloaded: try again later, or lower the load";
+  }
+  if (error_class == "timeout_ttft" || error_class == "timeout_total") {
+    return "too slow for the timeouts: raise [load] timeout or ttft_timeout, or lower the load";
+  }
+  if (error_class == "protocol") {
+    return "the answer was not the expected protocol: is provider right for this server?";
+  }
+  return "";
+}
+
+std::string explain_errors(const TargetReport& t, std::string_view key_env, std::size_t width) {
+  std::string out;
+  for (const auto& d : t.error_details) {
+    std::string what = d.error_class;
+    if (d.status) {
+      what += fmt::format(" (HTTP {})", *d.status);
+    }
+    std::string message = d.first_message;
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    std::replace(message.begin(), message.end(), '\r', ' ');
+    if (message.size() > width) {
+      message = message.substr(0, width) + "...";
+    }
+    out += fmt::format("  {} x{}: {}\n", what, d.count, message.empty() ? "-" : message);
+    const std::string hint = error_hint(d.error_class, d.status, d.first_message, key_env);
+    if (!hint.empty()) {
+      out += fmt::format("    hint: {}\n", hint);
+    }
+  }
+  return out;
 }
 
 }  // namespace llmbench::report

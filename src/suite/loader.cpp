@@ -47,7 +47,7 @@ constexpr std::array k_load_keys = {"mode"sv,     "concurrency"sv,     "max_in_f
                                     "requests"sv, "duration"sv,        "warmup"sv,
                                     "timeout"sv,  "connect_timeout"sv, "ttft_timeout"sv,
                                     "order"sv,    "prompt_order"sv,    "seed"sv,
-                                    "retry"sv,    "max_retries"sv};
+                                    "retry"sv,    "max_retries"sv,     "abort_after_errors"sv};
 constexpr std::array k_message_keys = {"role"sv, "content"sv};
 constexpr std::array k_price_keys = {"input"sv, "cached_input"sv, "output"sv};
 constexpr std::array k_mock_keys = {"ttft"sv, "itl"sv, "output_tokens"sv, "seed"sv, "faults"sv};
@@ -286,6 +286,8 @@ class Loader {
     load.seed = static_cast<std::uint64_t>(r.integer("seed", 0, INT64_MAX).value_or(0));
     load.retry = r.boolean("retry").value_or(false);
     load.max_retries = r.integer("max_retries", 0, 100).value_or(3);
+    load.abort_after_errors =
+        r.integer("abort_after_errors", 0, 1'000'000).value_or(load.abort_after_errors);
 
     if (!r.has("requests") && !r.has("duration")) {
       m_diags.error(r.pos(), "[load] needs requests = N or duration = \"2m\" (when to stop)");

@@ -21,11 +21,13 @@
 #include "support/background_process.hpp"
 #include "support/http_client.hpp"
 #include "support/raw_socket.hpp"
+#include "support/scripted_server.hpp"
 #include "support/run_binary.hpp"
 #include "support/temp_dir.hpp"
 
 using llmbench::testing::http_exchange;
 using llmbench::testing::RawSocket;
+using llmbench::testing::ScriptedServer;
 using llmbench::testing::run_llmbench;
 using llmbench::testing::TempDir;
 using namespace std::chrono_literals;
@@ -76,83 +78,10 @@ const std::vector<Behaviour>& behaviours() {
   return all;
 }
 
-// One thread, one connection at a time: reads a request (headers and Content-Length body),
-// answers it as behaviour n % size, closes.
-class HostileServer {
- public:
-  HostileServer() {
-    m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(m_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(m_fd, 16);
-    socklen_t len = sizeof addr;
-    ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    m_port = ntohs(addr.sin_port);
-    m_thread = std::thread([this] { serve(); });
-  }
-  ~HostileServer() {
-    m_stop = true;
-    ::shutdown(m_fd, SHUT_RDWR);
-    ::close(m_fd);
-    m_thread.join();
-  }
-  std::uint16_t port() const { return m_port; }
-  int served() const { return m_served; }
-
- private:
-  void serve() {
-    while (!m_stop) {
-      const int c = ::accept(m_fd, nullptr, nullptr);
-      if (c < 0) {
-        return;
-      }
-      std::string req;
-      char buf[4096];
-      std::size_t want = std::string::npos;
-      while (want == std::string::npos || req.size() < want) {
-        const ssize_t n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) {
-          break;
-        }
-        req.append(buf, static_cast<std::size_t>(n));
-        const auto end = req.find("\r\n\r\n");
-        if (want == std::string::npos && end != std::string::npos) {
-          std::smatch m;
-          const std::string head = req.substr(0, end);
-          const bool has =
-              std::regex_search(head, m, std::regex("Content-Length: (\\d+)", std::regex::icase));
-          want = end + 4 + (has ? std::stoul(m[1].str()) : 0);
-        }
-      }
-      const Behaviour& b = behaviours()[static_cast<std::size_t>(m_served) % behaviours().size()];
-      ++m_served;
-      if (b.response == "RESET") {
-        linger l{1, 0};
-        ::setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-      } else {
-        std::string_view out = b.response;
-        while (!out.empty()) {
-          const ssize_t n = ::send(c, out.data(), out.size(), MSG_NOSIGNAL);
-          if (n <= 0) {
-            break;
-          }
-          out.remove_prefix(static_cast<std::size_t>(n));
-        }
-      }
-      ::close(c);
-    }
-  }
-
-  int m_fd = -1;
-  std::uint16_t m_port = 0;
-  std::atomic<bool> m_stop{false};
-  std::atomic<int> m_served{0};
-  std::thread m_thread;
-};
+// Answers the n-th request as behaviour n % size.
+std::string respond(int n) {
+  return behaviours()[static_cast<std::size_t>(n) % behaviours().size()].response;
+}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -164,7 +93,7 @@ std::string slurp(const std::string& path) {
 }  // namespace
 
 TEST(HostileServer, ARunCompletesAndClassifiesEveryBadResponse) {
-  HostileServer server;
+  ScriptedServer server(respond);
   TempDir dir;
   const int rounds = 2;
   const auto n = static_cast<int>(behaviours().size()) * rounds;

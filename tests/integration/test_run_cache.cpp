@@ -180,7 +180,9 @@ TEST(RunCache, ReplayMissIsAnErrorAndNeverOpensAConnection) {
   const std::string db = dir.file("runs.db");
   const auto r = run_llmbench(
       {"--db", db, "run", suite, "--no-report", "--cache-mode", "replay", "--cache", cache});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // Nothing was measured: the run is failed (exit 3), with every miss stored.
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("cache_miss x3"), std::string::npos) << r.err;
   EXPECT_EQ(mock.requests_served(), 0u);
   auto d = Database::open(db);
   auto st =

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "llmbench/load/aggregator.hpp"
 #include "llmbench/providers/recording.hpp"
@@ -76,6 +77,14 @@ struct RunnerOptions {
 
 enum class RunOutcome { completed, interrupted };
 
+// A target stopped early by [load] abort_after_errors: its first `failures` requests all
+// failed with `failure` ("connection", "timeout_connect", "HTTP 401", "HTTP 403", "HTTP 404").
+struct TargetStop {
+  std::string target;
+  std::string failure;
+  std::int64_t failures = 0;
+};
+
 class Runner {
  public:
   Runner(const suite::Suite& suite, RunnerOptions options, store::BatchWriter& writer,
@@ -86,6 +95,8 @@ class Runner {
   // Async-signal-safe. The first call stops scheduling and lets in-flight requests finish
   // within the grace period; the second cancels them at once.
   void request_stop();
+  // The targets [load] abort_after_errors stopped, in the order they were stopped.
+  const std::vector<TargetStop>& stopped_targets() const;
 
   class Impl;
 

@@ -31,6 +31,15 @@ struct SloCheck {
   bool pass = false;
 };
 
+// Failed requests of one target (and phase) with one error class and status, warmup
+// included: a run that failed during warmup still says why.
+struct ErrorDetail {
+  std::string error_class;
+  std::optional<std::int64_t> status;
+  std::int64_t count = 0;
+  std::string first_message;
+};
+
 struct TargetReport {
   std::string target;
   std::string phase;  // "" unless the load profile has phases (sweep)
@@ -43,6 +52,7 @@ struct TargetReport {
   std::int64_t replayed = 0;  // measured requests answered from the response cache
   std::int64_t attempts = 0;  // every stored attempt, retries and warmup included
   std::vector<std::pair<std::string, std::int64_t>> errors_by_class;
+  std::vector<ErrorDetail> error_details;  // most frequent first
   std::vector<MetricSummary> metrics;
   double wall_s = 0;  // first measured send to last measured completion
   std::int64_t input_tokens = 0;
@@ -70,9 +80,21 @@ struct RunReport {
   std::vector<TargetReport> targets;
   bool slo_enforced = false;
   bool slo_failed() const;
+  // Targets without one successful measured request (in any phase): a run with one of these
+  // measured nothing there and is `failed` (exit 3), whatever else it measured.
+  std::vector<std::string> dead_targets;
   // "N of M measured requests were replayed from the response cache ...", or "" if none.
   std::string replay_note() const;
 };
+
+// What to check first when requests fail this way ("" when there is nothing useful to say).
+// `key_env` names the target's API key variable when known.
+std::string error_hint(std::string_view error_class, std::optional<std::int64_t> status,
+                       std::string_view message, std::string_view key_env = {});
+// "  connection 40: Failed to connect to ... (hint: is the server up on that port?)" lines for
+// every error detail of a target, each first message cut to `width` characters.
+std::string explain_errors(const TargetReport& t, std::string_view key_env = {},
+                           std::size_t width = 200);
 
 // Reads run `run_id` (resolved already) from the store.
 RunReport build_report(store::Database& db, const std::string& run_id);

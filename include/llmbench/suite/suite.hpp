@@ -106,6 +106,9 @@ struct LoadProfile {
   std::uint64_t seed = 0;
   bool retry = false;  // honour Retry-After on 429 (off: a benchmark wants to see the 429s)
   std::int64_t max_retries = 3;
+  // A target whose first N requests all failed with one hard class (connection refused or
+  // unresolved, HTTP 401, 403, 404) stops sending; the rest of the run goes on. 0 = never.
+  std::int64_t abort_after_errors = 20;
 };
 
 struct SloThreshold {
