@@ -11,6 +11,7 @@
 
 #include "llmbench/report/diff.hpp"
 #include "llmbench/report/model.hpp"
+#include "llmbench/report/verdicts.hpp"
 #include "llmbench/store/runs.hpp"
 #include "llmbench/util/strings.hpp"
 
@@ -28,8 +29,18 @@ void add_diff_options(CLI::App& cmd, DiffFlags& f) {
                "Compare runs that sent different requests");
 }
 
+void write_junit(const std::string& path, const std::vector<report::VerdictCase>& cases,
+                 const store::RunRow& run) {
+  std::ofstream out(path, std::ios::binary);
+  out << report::render_junit(cases, run);
+  if (!out) {
+    throw InputError(fmt::format("--junit {}: cannot write the file", path));
+  }
+}
+
 int run_diff(Globals& g, const std::string& base_ref, const std::string& cand_ref,
-             const DiffFlags& f, const std::string& format) {
+             const DiffFlags& f, const std::string& format,
+             const std::vector<report::VerdictCase>& slo_cases) {
   report::DiffOptions options;
   for (const auto& m : f.map) {
     const auto eq = m.find('=');
@@ -45,7 +56,8 @@ int run_diff(Globals& g, const std::string& base_ref, const std::string& cand_re
   auto db = open_history(g);
   const auto base = report::load_samples(db, store::resolve_run(db, base_ref));
   const auto cand = report::load_samples(db, store::resolve_run(db, cand_ref));
-  const auto d = report::diff_runs(base, cand, options, std::move(gates), f.allow_suite_change);
+  auto d = report::diff_runs(base, cand, options, std::move(gates), f.allow_suite_change);
+  d.fail_on_regression = f.fail_on_regression;
   if (format == "json") {
     std::cout << report::render_diff_json(d);
   } else if (format == "html") {
@@ -62,21 +74,26 @@ int run_diff(Globals& g, const std::string& base_ref, const std::string& cand_re
     std::ofstream(summary, std::ios::app) << report::render_diff_markdown(d);
   }
   if (!f.junit.empty()) {
-    std::ofstream out(f.junit, std::ios::binary);
-    out << report::render_junit(d);
-    if (!out) {
-      throw InputError(fmt::format("--junit {}: cannot write the file", f.junit));
+    auto cases = slo_cases;
+    for (auto& c : report::diff_verdicts(d, f.fail_on_regression)) {
+      cases.push_back(std::move(c));
+    }
+    write_junit(f.junit, cases, d.cand);
+  }
+  int code = 0;
+  for (const auto& gate : d.gates) {
+    if (gate.failed) {
+      std::cerr << fmt::format("llmbench: gate {} failed: {}\n", gate.text,
+                               util::join(gate.failures, "; "));
+      code = static_cast<int>(ExitCode::gate_failed);
     }
   }
-  if (d.any_gate_failed()) {
-    std::cerr << "llmbench: a gate failed\n";
-    return static_cast<int>(ExitCode::gate_failed);
-  }
   if (f.fail_on_regression && d.any_regression()) {
-    std::cerr << "llmbench: a metric regressed (--fail-on-regression)\n";
-    return static_cast<int>(ExitCode::gate_failed);
+    std::cerr << fmt::format("llmbench: regressed (--fail-on-regression): {}\n",
+                             util::join(report::regression_messages(d), "; "));
+    code = static_cast<int>(ExitCode::gate_failed);
   }
-  return 0;
+  return code;
 }
 
 }  // namespace llmbench::cli

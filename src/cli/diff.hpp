@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "llmbench/report/verdicts.hpp"
 
 namespace llmbench::cli {
 
@@ -18,7 +19,12 @@ struct DiffFlags {
 
 void add_diff_options(CLI::App& cmd, DiffFlags& flags);
 // Prints the diff in `format` (text, md, json); returns the exit code (1 when a gate failed).
+// `slo_cases` (the candidate's SLO verdicts, from `run --baseline`) go into --junit too.
 int run_diff(Globals& g, const std::string& base_ref, const std::string& cand_ref,
-             const DiffFlags& flags, const std::string& format);
+             const DiffFlags& flags, const std::string& format,
+             const std::vector<report::VerdictCase>& slo_cases = {});
+// Writes the JUnit file of `cases` for `run` (throws InputError when it cannot).
+void write_junit(const std::string& path, const std::vector<report::VerdictCase>& cases,
+                 const store::RunRow& run);
 
 }  // namespace llmbench::cli

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "beacon_setup.hpp"
@@ -19,6 +20,7 @@
 #include "llmbench/providers/mock.hpp"
 #include "llmbench/report/diff.hpp"
 #include "llmbench/report/model.hpp"
+#include "llmbench/report/verdicts.hpp"
 #include "llmbench/report/writers.hpp"
 #include "llmbench/server/mock_server.hpp"
 #include "llmbench/store/batch_writer.hpp"
@@ -222,6 +224,20 @@ void send_beacons(const Globals& g, const RunFlags& f, store::Database& db) {
   }
 }
 
+// In a GitHub Actions job, the run's summary table and SLO verdicts go to the job's page.
+void append_step_summary(const report::RunReport& report) {
+  const char* path = std::getenv("GITHUB_STEP_SUMMARY");
+  if (path == nullptr || *path == '\0') {
+    return;
+  }
+  std::ofstream out(path, std::ios::app);
+  out << report::render_step_summary(report);
+  if (!out) {
+    std::cerr << fmt::format("llmbench: warning: cannot append to $GITHUB_STEP_SUMMARY ({})\n",
+                             path);
+  }
+}
+
 std::string key_env_of(const suite::Suite& s, const std::string& target) {
   for (const auto& t : s.targets) {
     if (t.name == target) {
@@ -242,8 +258,8 @@ void explain_failures(const suite::Suite& s, const report::RunReport& r,
         stop.target, stop.failures, stop.failure);
   }
   for (const auto& t : r.targets) {
-    const bool dead = std::find(r.dead_targets.begin(), r.dead_targets.end(), t.target) !=
-                      r.dead_targets.end();
+    const bool dead =
+        std::find(r.dead_targets.begin(), r.dead_targets.end(), t.target) != r.dead_targets.end();
     if (t.error_details.empty() || (quiet && !dead)) {
       continue;
     }
@@ -252,8 +268,7 @@ void explain_failures(const suite::Suite& s, const report::RunReport& r,
       failed += d.count;
     }
     std::cerr << fmt::format("llmbench: target \"{}\"{}: {} of {} requests failed{}\n", t.target,
-                             t.phase.empty() ? "" : " " + t.phase, failed,
-                             t.requests + t.warmup,
+                             t.phase.empty() ? "" : " " + t.phase, failed, t.requests + t.warmup,
                              dead ? ", none succeeded" : "");
     std::cerr << report::explain_errors(t, key_env_of(s, t.target));
   }
@@ -270,10 +285,9 @@ void explain_failures(const suite::Suite& s, const report::RunReport& r,
     std::cerr << fmt::format(
         "llmbench: run failed: {} measured nothing; every row is stored and the reports are "
         "written\n",
-        r.dead_targets.size() == 1
-            ? fmt::format("target \"{}\"", r.dead_targets.front())
-            : fmt::format("{} targets ({})", r.dead_targets.size(),
-                          util::join(r.dead_targets, ", ")));
+        r.dead_targets.size() == 1 ? fmt::format("target \"{}\"", r.dead_targets.front())
+                                   : fmt::format("{} targets ({})", r.dead_targets.size(),
+                                                 util::join(r.dead_targets, ", ")));
   }
 }
 
@@ -511,6 +525,13 @@ int run_suite(Globals& g, const RunFlags& f) {
 
   std::cout << fmt::format("run {} {} ({})\n", run_id, status, s.name);
   std::cout << report::render_summary_table(report);
+  if (const auto slo_cases = report::slo_verdicts(report); !slo_cases.empty()) {
+    std::cout << report::render_verdicts_text(slo_cases);
+    if (!report.slo_enforced && report.slo_failed()) {
+      std::cout << "(SLO misses are not enforced: [slo] enforce = true makes them exit 1)\n";
+    }
+  }
+  append_step_summary(report);
   if (!f.no_report) {
     const auto files = report::write_reports(db, report, out_dir, formats);
     const double seconds =
@@ -527,13 +548,23 @@ int run_suite(Globals& g, const RunFlags& f) {
     return static_cast<int>(ExitCode::run_failed);
   }
   int code = 0;
+  const auto slo_cases = report::slo_verdicts(report);
   if (report.slo_enforced && report.slo_failed()) {
-    std::cerr << "llmbench: an SLO failed ([slo] enforce = true)\n";
+    std::vector<std::string> missed;
+    for (const auto& c : slo_cases) {
+      if (c.failed) {
+        missed.push_back(c.messages.front());
+      }
+    }
+    std::cerr << fmt::format("llmbench: SLO failed ([slo] enforce = true): {}\n",
+                             util::join(missed, "; "));
     code = static_cast<int>(ExitCode::gate_failed);
   }
   if (!f.baseline.empty()) {
     std::cout << "\n";
-    code = std::max(code, run_diff(g, baseline_id, run_id, diff, "text"));
+    code = std::max(code, run_diff(g, baseline_id, run_id, diff, "text", slo_cases));
+  } else if (!f.diff.junit.empty()) {
+    write_junit(f.diff.junit, slo_cases, report.run);
   }
   return code;
 }

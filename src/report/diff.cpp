@@ -1,4 +1,5 @@
 #include "llmbench/report/diff.hpp"
+#include "llmbench/report/verdicts.hpp"
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -102,7 +103,80 @@ std::string fmt_p(const Cell& c) {
   return *c.p_value < 0.0001 ? "<0.0001" : fmt::format("{:.4f}", *c.p_value);
 }
 
+std::string where(const std::string& target, const std::string& phase) {
+  return phase.empty() ? target : target + " [" + phase + "]";
+}
+
+// A limit or value in the gate's own terms: "+10%", "+1 pp", "300 ms", "5.00%".
+std::string gate_quantity(const Gate& g, const Cell& c, double v) {
+  switch (g.kind) {
+    case Gate::Kind::relative:
+      return fmt::format("{:+.1f}%", v * 100.0);
+    case Gate::Kind::change:
+      return fmt::format("{}{} {}", v >= 0 ? "+" : "", fmt_value(v, c.unit),
+                         c.unit == "%" ? "pp" : c.unit);
+    case Gate::Kind::value:
+      break;
+  }
+  return c.unit == "%" ? fmt_value(v, c.unit) + "%" : fmt_value(v, c.unit) + " " + c.unit;
+}
+
+GateCheck judge_gate(const Gate& g, const TargetDiff& t, const Cell& c) {
+  GateCheck k;
+  k.target = t.cand_target;
+  k.phase = t.phase;
+  k.metric = c.metric;
+  k.stat = c.stat;
+  k.unit = c.unit;
+  k.limit = g.limit;
+  switch (g.kind) {
+    case Gate::Kind::relative:
+      k.value = c.rel_change.value_or(0);
+      k.credible = c.verdict == Verdict::regressed;
+      break;
+    case Gate::Kind::change:
+      k.value = c.abs_change;
+      k.credible = c.verdict == Verdict::regressed;
+      break;
+    case Gate::Kind::value:
+      k.value = c.cand;
+      break;
+  }
+  k.over = g.below ? k.value < k.limit : k.value > k.limit;
+  k.failed = k.over && k.credible;
+  const std::string cmp = k.over ? (g.below ? "<" : ">") : (g.below ? ">=" : "<=");
+  std::string detail;
+  if (g.kind == Gate::Kind::value) {
+    detail = fmt::format("base {}", gate_quantity(g, c, c.base));
+  } else {
+    detail = fmt::format("{} -> {} {}, p {}", fmt_value(c.base, c.unit), fmt_value(c.cand, c.unit),
+                         c.unit, fmt_p(c));
+    if (k.over && !k.credible) {
+      detail += ", within noise: not a credible change";
+    }
+  }
+  k.message =
+      fmt::format("{}: {} {} {} {} limit {} ({})", where(t.cand_target, t.phase), c.metric, c.stat,
+                  gate_quantity(g, c, k.value), cmp, gate_quantity(g, c, k.limit), detail);
+  return k;
+}
+
 }  // namespace
+
+std::vector<std::string> regression_messages(const DiffResult& d) {
+  std::vector<std::string> out;
+  for (const auto& t : d.targets) {
+    for (const auto& c : t.cells) {
+      if (c.verdict == Verdict::regressed) {
+        out.push_back(
+            fmt::format("{}: {} {} regressed {} ({} -> {} {}, p {})", where(t.cand_target, t.phase),
+                        c.metric, c.stat, c.rel_change ? fmt_rel(c) : fmt_change(c),
+                        fmt_value(c.base, c.unit), fmt_value(c.cand, c.unit), c.unit, fmt_p(c)));
+      }
+    }
+  }
+  return out;
+}
 
 std::string_view to_string(Verdict v) {
   switch (v) {
@@ -402,31 +476,12 @@ DiffResult diff_runs(const RunSamples& base, const RunSamples& cand, const DiffO
   for (Gate& g : gates) {
     for (const auto& t : d.targets) {
       for (const auto& c : t.cells) {
-        if (c.metric != g.metric || c.stat != g.stat) {
-          continue;
-        }
-        double quantity = 0;
-        bool credible = true;
-        switch (g.kind) {
-          case Gate::Kind::relative:
-            quantity = c.rel_change.value_or(0);
-            credible = c.verdict == Verdict::regressed;
-            break;
-          case Gate::Kind::change:
-            quantity = c.abs_change;
-            credible = c.verdict == Verdict::regressed;
-            break;
-          case Gate::Kind::value:
-            quantity = c.cand;
-            break;
-        }
-        const bool over = g.below ? quantity < g.limit : quantity > g.limit;
-        if (over && credible) {
-          g.failed = true;
-          g.failures.push_back(fmt::format("{}: {} {} {} ({} -> {} {}, {}){}", t.cand_target,
-                                           c.metric, c.stat, fmt_rel(c), fmt_value(c.base, c.unit),
-                                           fmt_value(c.cand, c.unit), c.unit, fmt_change(c),
-                                           t.phase.empty() ? "" : " [" + t.phase + "]"));
+        if (c.metric == g.metric && c.stat == g.stat) {
+          g.checks.push_back(judge_gate(g, t, c));
+          if (g.checks.back().failed) {
+            g.failed = true;
+            g.failures.push_back(g.checks.back().message);
+          }
         }
       }
     }
@@ -449,12 +504,10 @@ std::string render_diff_text(const DiffResult& d, bool color) {
     return s;
   };
   std::string out;
-  for (const auto& g : d.gates) {
-    if (g.failed) {
-      out += fmt::format("FAILED gate {}\n", g.text);
-      for (const auto& f : g.failures) {
-        out += "  " + f + "\n";
-      }
+  const auto verdicts = diff_verdicts(d, d.fail_on_regression);
+  for (const auto& v : verdicts) {
+    if (v.failed && v.binding) {
+      out += render_verdicts_text({v});
     }
   }
   out += fmt::format("base {} ({}), candidate {} ({})\n", d.base.id.substr(0, 8), d.base.suite_name,
@@ -477,9 +530,10 @@ std::string render_diff_text(const DiffResult& d, bool color) {
                          fmt_rel(c), fmt_p(c), paint(c.verdict, std::string(to_string(c.verdict))));
     }
   }
-  for (const auto& g : d.gates) {
-    if (!g.failed) {
-      out += fmt::format("passed gate {}\n", g.text);
+  out += "\n";
+  for (const auto& v : verdicts) {
+    if (!v.failed || !v.binding) {
+      out += render_verdicts_text({v});
     }
   }
   return out;
@@ -489,21 +543,13 @@ std::string render_diff_markdown(const DiffResult& d) {
   std::string out =
       fmt::format("## llmbench diff: {} vs {}\n\n", d.base.suite_name, d.cand.suite_name);
   out += fmt::format("Base `{}`, candidate `{}`.\n\n", d.base.id, d.cand.id);
-  if (!d.gates.empty()) {
-    for (const auto& g : d.gates) {
-      if (g.failed) {
-        out += fmt::format("- :x: gate `{}` failed\n", g.text);
-        for (const auto& f : g.failures) {
-          out += fmt::format("  - {}\n", f);
-        }
-      }
+  {
+    std::vector<VerdictCase> failed;
+    std::vector<VerdictCase> rest;
+    for (auto& v : diff_verdicts(d, d.fail_on_regression)) {
+      (v.failed && v.binding ? failed : rest).push_back(std::move(v));
     }
-    for (const auto& g : d.gates) {
-      if (!g.failed) {
-        out += fmt::format("- :white_check_mark: gate `{}` passed\n", g.text);
-      }
-    }
-    out += "\n";
+    out += render_verdicts_markdown(failed) + render_verdicts_markdown(rest) + "\n";
   }
   for (const auto& w : d.warnings) {
     out += fmt::format("> warning: {}\n", w);
@@ -557,9 +603,39 @@ std::string render_diff_json(const DiffResult& d) {
       out += k > 0 ? "," : "";
       util::append_json_string(out, d.gates[i].failures[k]);
     }
+    out += "],\"checks\":[";
+    for (std::size_t k = 0; k < d.gates[i].checks.size(); ++k) {
+      const GateCheck& c = d.gates[i].checks[k];
+      out += k > 0 ? "," : "";
+      out += "{\"target\":";
+      util::append_json_string(out, c.target);
+      out += ",\"phase\":";
+      util::append_json_string(out, c.phase);
+      out += fmt::format(",\"metric\":\"{}\",\"stat\":\"{}\",\"unit\":\"{}\",\"value\":", c.metric,
+                         c.stat, c.unit);
+      util::append_json_number(out, c.value);
+      out += ",\"limit\":";
+      util::append_json_number(out, c.limit);
+      out += fmt::format(
+          ",\"over\":{},\"credible\":{},\"failed\":{},\"message\":", c.over ? "true" : "false",
+          c.credible ? "true" : "false", c.failed ? "true" : "false");
+      util::append_json_string(out, c.message);
+      out += "}";
+    }
     out += "]}";
   }
-  out += "],\"targets\":[";
+  {
+    const auto regressions = regression_messages(d);
+    out += fmt::format("],\"regression\":{{\"binding\":{},\"failed\":{},\"messages\":[",
+                       d.fail_on_regression ? "true" : "false",
+                       regressions.empty() ? "false" : "true");
+    for (std::size_t k = 0; k < regressions.size(); ++k) {
+      out += k > 0 ? "," : "";
+      util::append_json_string(out, regressions[k]);
+    }
+    out += "]}";
+  }
+  out += ",\"targets\":[";
   for (std::size_t i = 0; i < d.targets.size(); ++i) {
     const auto& t = d.targets[i];
     out += i > 0 ? "," : "";
@@ -608,56 +684,6 @@ std::string render_diff_json(const DiffResult& d) {
     out += "]}";
   }
   out += "]}\n";
-  return out;
-}
-
-std::string render_junit(const DiffResult& d) {
-  const auto esc = [](const std::string& s) { return util::xml_escape(s); };
-  struct Case {
-    std::string name;
-    bool failed;
-    std::string detail;
-  };
-  std::vector<Case> cases;
-  for (const auto& g : d.gates) {
-    std::string detail;
-    for (const auto& f : g.failures) {
-      detail += f + "\n";
-    }
-    cases.push_back({"gate " + g.text, g.failed, detail});
-  }
-  if (d.gates.empty()) {
-    std::string detail;
-    for (const auto& t : d.targets) {
-      for (const auto& c : t.cells) {
-        if (c.verdict == Verdict::regressed) {
-          detail += fmt::format("{}: {} {} {}\n", t.cand_target, c.metric, c.stat, fmt_rel(c));
-        }
-      }
-    }
-    cases.push_back({"no regression", d.any_regression(), detail});
-  }
-  std::size_t failures = 0;
-  for (const auto& c : cases) {
-    failures += c.failed ? 1 : 0;
-  }
-  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += fmt::format("<testsuites name=\"llmbench diff\" tests=\"{}\" failures=\"{}\">\n",
-                     cases.size(), failures);
-  out += fmt::format(
-      "  <testsuite name=\"llmbench.gates\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
-      "skipped=\"0\">\n",
-      cases.size(), failures);
-  for (const auto& c : cases) {
-    out += fmt::format("    <testcase classname=\"llmbench.diff\" name=\"{}\"", esc(c.name));
-    if (c.failed) {
-      out += fmt::format(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                         esc(c.name + " failed"), esc(c.detail));
-    } else {
-      out += "/>\n";
-    }
-  }
-  out += "  </testsuite>\n</testsuites>\n";
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "llmbench/report/verdicts.hpp"
 #include "llmbench/report/writers.hpp"
 #include "llmbench/util/json_writer.hpp"
 #include "llmbench/util/time.hpp"
@@ -122,6 +123,8 @@ std::string render_json(const RunReport& r) {
       }
       Obj s(out);
       s.str("key", t.slo[k].key);
+      s.str("metric", t.slo[k].metric);
+      s.str("stat", t.slo[k].stat);
       s.num("limit", t.slo[k].limit);
       if (t.slo[k].actual) {
         s.num("actual", *t.slo[k].actual);
@@ -129,6 +132,7 @@ std::string render_json(const RunReport& r) {
         s.null("actual");
       }
       s.boolean("pass", t.slo[k].pass);
+      s.str("message", slo_message(t, t.slo[k]));
       s.close();
     }
     out += ']';

@@ -1,6 +1,10 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "llmbench/report/verdicts.hpp"
 #include "llmbench/report/writers.hpp"
+#include "llmbench/util/strings.hpp"
 #include "llmbench/util/time.hpp"
 
 namespace llmbench::report {
@@ -25,7 +29,90 @@ std::string money(double usd) {
   return usd >= 1 ? fmt::format("${:.2f}", usd) : fmt::format("${:.6f}", usd);
 }
 
+// A table cell's text: no pipes or line breaks.
+std::string cell(std::string text, std::size_t width = 160) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '|') {
+      out += "\\|";
+    } else {
+      out += (c == '\n' || c == '\r') ? ' ' : c;
+    }
+  }
+  if (out.size() > width) {
+    out = out.substr(0, width) + "...";
+  }
+  return out;
+}
+
+std::string slo_value(const SloCheck& s, std::optional<double> v) {
+  if (!v) {
+    return "not measured";
+  }
+  return s.metric == "errors" ? fmt::format("{:.2f}%", *v * 100.0) : fmt::format("{:.1f} ms", *v);
+}
+
+std::string error_table(const TargetReport& t) {
+  if (t.error_details.empty()) {
+    return "";
+  }
+  std::string out =
+      "\n| error class | HTTP | requests | first message | check |\n"
+      "| --- | ---: | ---: | --- | --- |\n";
+  for (const auto& d : t.error_details) {
+    out += fmt::format("| {} | {} | {} | {} | {} |\n", d.error_class,
+                       d.status ? std::to_string(*d.status) : "-", d.count, cell(d.first_message),
+                       cell(error_hint(d.error_class, d.status, d.first_message)));
+  }
+  return out + "\nFailed requests by class, warmup included; the first message of each.\n";
+}
+
+// Leads the report when the run failed: which targets measured nothing, and why.
+std::string failure_section(const RunReport& r) {
+  if (r.dead_targets.empty()) {
+    return "";
+  }
+  std::string out = "\n## Failures\n\n";
+  out += fmt::format("**No successful request** from {}: {} nothing there.\n",
+                     util::join(r.dead_targets, ", "),
+                     r.run.status == "failed" ? "the run failed, it measured" : "it measured");
+  for (const auto& t : r.targets) {
+    if (std::find(r.dead_targets.begin(), r.dead_targets.end(), t.target) == r.dead_targets.end()) {
+      continue;
+    }
+    out += fmt::format("\n### {} failures\n", t.label());
+    out += error_table(t);
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string render_step_summary(const RunReport& r) {
+  std::string out =
+      fmt::format("### llmbench run `{}` {} ({})\n\n", r.run.id, r.run.status, r.run.suite_name);
+  out +=
+      "| target | requests | errors | ttft p50 | ttft p95 | ttft p99 | e2e p50 | e2e p95 | "
+      "tok/s | req/s | cost |\n";
+  out += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const auto& t : r.targets) {
+    out += fmt::format(
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {:.0f} | {:.1f} | {} |\n", cell(t.label()),
+        t.requests, t.errors, ms_cell(t, "ttft", &MetricSummary::p50),
+        ms_cell(t, "ttft", &MetricSummary::p95), ms_cell(t, "ttft", &MetricSummary::p99),
+        ms_cell(t, "e2e", &MetricSummary::p50), ms_cell(t, "e2e", &MetricSummary::p95),
+        t.output_tokens_per_s, t.requests_per_s, t.cost_usd ? money(*t.cost_usd) : "unknown");
+  }
+  out += "\nLatencies in ms.\n";
+  if (const auto note = r.replay_note(); !note.empty()) {
+    out += fmt::format("\n> {}.\n", note);
+  }
+  out += failure_section(r);
+  if (const auto slo = slo_verdicts(r); !slo.empty()) {
+    out += "\n" + render_verdicts_markdown(slo);
+  }
+  return out + "\n";
+}
 
 std::string render_markdown(const RunReport& r) {
   const auto& run = r.run;
@@ -49,6 +136,7 @@ std::string render_markdown(const RunReport& r) {
   if (const auto note = r.replay_note(); !note.empty()) {
     out += fmt::format("\n> {}.\n", note);
   }
+  out += failure_section(r);
   for (const auto& t : r.targets) {
     out += fmt::format("\n## {}\n\n", t.phase.empty() ? t.target : t.target + " · " + t.phase);
     out += fmt::format("{} / {}. {} requests measured, {} errors ({:.2f}%)", t.provider, t.model,
@@ -92,22 +180,16 @@ std::string render_markdown(const RunReport& r) {
     out += fmt::format("| tokens in / out | {} / {} |\n", t.input_tokens, t.output_tokens);
     out += fmt::format("| token counts | {} from server usage, {} estimated from events |\n",
                        t.tokens_from_usage, t.tokens_estimated);
-    if (!t.errors_by_class.empty()) {
-      out += "\n| error class | requests |\n| --- | ---: |\n";
-      for (const auto& [cls, n] : t.errors_by_class) {
-        out += fmt::format("| {} | {} |\n", cls, n);
-      }
-    }
+    out += error_table(t);
     if (!t.slo.empty()) {
-      out += "\n| SLO | limit | actual | result |\n| --- | ---: | ---: | --- |\n";
+      out +=
+          "\n| SLO | metric | statistic | value | limit | result |\n"
+          "| --- | --- | --- | ---: | ---: | --- |\n";
       for (const auto& s : t.slo) {
-        const bool rate = s.key == "error_rate_max";
-        const std::string actual = !s.actual ? "no data"
-                                             : (rate ? fmt::format("{:.4f}", *s.actual)
-                                                     : fmt::format("{:.1f}", *s.actual));
-        out += fmt::format("| {} | {} | {} | {} |\n", s.key,
-                           rate ? fmt::format("{:.4f}", s.limit) : fmt::format("{}", s.limit),
-                           actual, s.pass ? "pass" : "**FAIL**");
+        out += fmt::format(
+            "| {} | {} | {} | {} | {} | {} |\n", s.key, s.metric, s.stat, slo_value(s, s.actual),
+            slo_value(s, s.limit),
+            s.pass ? "pass" : (r.slo_enforced ? "**FAIL**" : "**miss** (not enforced)"));
       }
     }
   }

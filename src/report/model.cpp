@@ -86,6 +86,10 @@ double percentile_of(const MetricSummary& m, double p) {
   return m.p50;
 }
 
+std::string stat_name(double p) {
+  return p >= 100 ? "max" : p >= 99 ? "p99" : p >= 95 ? "p95" : p >= 90 ? "p90" : "p50";
+}
+
 }  // namespace
 
 const MetricSummary* TargetReport::metric(std::string_view name) const {
@@ -299,7 +303,7 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
   for (const auto& key : order) {
     TargetReport t = std::move(by_key[key]);
     for (const auto& s : slo.latency) {
-      SloCheck check{s.key, s.limit_ms, std::nullopt, false};
+      SloCheck check{s.key, s.metric, stat_name(s.percentile), s.limit_ms, std::nullopt, false};
       if (const MetricSummary* m = t.metric(s.metric); m != nullptr && m->count > 0) {
         check.actual = to_ms(percentile_of(*m, s.percentile));
         check.pass = *check.actual <= s.limit_ms;
@@ -307,7 +311,8 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
       t.slo.push_back(check);
     }
     if (slo.error_rate_max) {
-      SloCheck check{"error_rate_max", *slo.error_rate_max, t.error_rate(), false};
+      SloCheck check{"error_rate_max",    "errors",       "rate",
+                     *slo.error_rate_max, t.error_rate(), false};
       check.pass = t.error_rate() <= *slo.error_rate_max;
       t.slo.push_back(check);
     }

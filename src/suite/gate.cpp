@@ -16,7 +16,25 @@ constexpr std::size_t k_max_gate_length = 200;
 constexpr std::array k_metrics = {"ttft"sv, "e2e"sv,        "itl"sv,    "tpot"sv,
                                   "tps"sv,  "throughput"sv, "errors"sv, "cost"sv};
 constexpr std::array k_stats = {"p50"sv, "p95"sv, "p99"sv, "mean"sv, "rate"sv, "value"sv};
-constexpr std::array k_units = {"%"sv, "pp"sv, "ms"sv, "s"sv};
+constexpr std::array k_units = {"%"sv, "pp"sv, "ms"sv, "s"sv, "tok/s"sv, "usd"sv};
+
+bool is_latency(std::string_view metric) {
+  return metric == "ttft" || metric == "e2e" || metric == "itl" || metric == "tpot";
+}
+
+// The units an absolute limit of `metric` may carry, for the error message.
+std::string_view absolute_units(std::string_view metric) {
+  if (is_latency(metric)) {
+    return "ms or s";
+  }
+  if (metric == "errors") {
+    return "pp (a change) or % without a sign (the rate)";
+  }
+  if (metric == "cost") {
+    return "usd";
+  }
+  return "tok/s";
+}
 
 // A left-to-right reader over the gate text (no regex: the text may come from anywhere).
 class Scanner {
@@ -114,16 +132,40 @@ Result<GateSpec> parse_gate(std::string_view text) {
     return fail("not a gate (expected a number after the comparison)");
   }
   in.skip_space();
-  const std::string_view unit = in.take([](char c) { return c == '%' || (c >= 'a' && c <= 'z'); });
+  const std::string_view unit =
+      in.take([](char c) { return c == '%' || c == '/' || (c >= 'a' && c <= 'z'); });
   in.skip_space();
   if (!in.done() || (!unit.empty() && !contains(k_units, unit))) {
-    return fail("not a gate (units are %, pp, ms and s)");
+    return fail("not a gate (units are %, pp, ms, s, tok/s and usd)");
   }
   if (minus) {
     value = -value;
   }
   const bool signed_limit = plus || minus;
-  if (unit == "%") {
+  // A bare number is refused: ">+10" could mean 10%, 10 ms or 10 pp, and a gate that guesses
+  // passes or fails for the wrong reason.
+  if (unit.empty()) {
+    return fail(fmt::format("the limit needs a unit: % for a relative change, or {} for {}",
+                            absolute_units(g.metric), g.metric));
+  }
+  if (unit != "%") {
+    const bool fits = is_latency(g.metric)   ? (unit == "ms" || unit == "s")
+                      : g.metric == "errors" ? unit == "pp"
+                                             : unit == (g.metric == "cost" ? "usd" : "tok/s");
+    if (!fits) {
+      return fail(fmt::format("{} is not a unit of {} (use % for a relative change, or {})", unit,
+                              g.metric, absolute_units(g.metric)));
+    }
+    if (unit == "pp" && !signed_limit) {
+      return fail(
+          "pp is a change in percentage points and needs a sign, e.g. errors>+1pp "
+          "(the rate itself: errors>5%)");
+    }
+  }
+  if (unit == "%" && !signed_limit && g.metric == "errors") {
+    g.kind = GateSpec::Kind::value;  // "errors>5%": the candidate's error rate, in percent
+    g.limit = value;
+  } else if (unit == "%") {
     if (!signed_limit) {
       return fail("a relative limit needs a sign, e.g. >+10%");
     }

@@ -80,9 +80,27 @@ struct TargetDiff {
 // A gate (syntax in suite/gate.hpp) and its verdict. A relative or change gate fails only
 // when the cell's change is also credible (its verdict is `regressed`), so noise alone never
 // fails CI; a value gate fails whenever the candidate is over.
+// One gate judged on one target (and phase): what it compared, against which limit, and the
+// verdict in words that name all of it:
+//   "fast: ttft p95 384 ms > limit 300 ms (base 312 ms)"                      value gate
+//   "fast: ttft p95 +23.1% > limit +10% (312 -> 384 ms, p<0.0001, credible)"  relative gate
+struct GateCheck {
+  std::string target;  // the candidate's target
+  std::string phase;
+  std::string metric;
+  std::string stat;
+  std::string unit;      // of the cell: ms, tok/s, %, USD
+  double value = 0;      // what the gate compares: the relative change, the change or the value
+  double limit = 0;      // in the same terms
+  bool over = false;     // the value is past the limit
+  bool credible = true;  // for relative and change gates: the cell's verdict is `regressed`
+  bool failed = false;   // over and credible
+  std::string message;
+};
 struct Gate : suite::GateSpec {
   bool failed = false;
-  std::vector<std::string> failures;  // "fast: ttft p95 +23.1% (312 -> 384 ms)"
+  std::vector<GateCheck> checks;      // one per target (and phase) the gate applies to
+  std::vector<std::string> failures;  // the messages of the failed checks
 };
 Gate parse_gate(const std::string& text);  // throws InputError naming the fix
 
@@ -93,6 +111,7 @@ struct DiffResult {
   std::vector<std::string> unpaired;  // targets present in one run only
   std::vector<std::string> warnings;  // load, host or version differ
   std::vector<Gate> gates;
+  bool fail_on_regression = false;  // a regressed cell fails the diff, gates or not
   bool any_regression() const;
   bool any_gate_failed() const;
 };
@@ -106,10 +125,12 @@ Cell compare_samples(const std::string& metric, const std::string& stat, const s
                      const std::vector<double>& base, const std::vector<double>& cand,
                      bool higher_is_better, const DiffOptions& options);
 
+// "fast: ttft p95 +23.1% (312 -> 384 ms, p<0.0001)" for every regressed cell.
+std::vector<std::string> regression_messages(const DiffResult& d);
+
 std::string render_diff_text(const DiffResult& d, bool color);
 std::string render_diff_markdown(const DiffResult& d);
 std::string render_diff_json(const DiffResult& d);
-std::string render_junit(const DiffResult& d);
 struct RunReport;
 // One self-contained page: both runs' percentile curves overlaid per target, and the diff
 // table with regressed cells marked (in words and weight, not only colour).

@@ -25,7 +25,9 @@ struct MetricSummary {
 };
 
 struct SloCheck {
-  std::string key;  // ttft_p95_ms, error_rate_max ...
+  std::string key;     // ttft_p95_ms, error_rate_max ...
+  std::string metric;  // ttft, e2e, itl, tpot, errors
+  std::string stat;    // p50, p90, p95, p99, max; "rate" for errors
   double limit = 0;
   std::optional<double> actual;  // nothing when there was no data
   bool pass = false;

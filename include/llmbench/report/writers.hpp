@@ -24,6 +24,8 @@ std::string render_hlog(const RunReport& report, const TargetReport& target,
                         const MetricSummary& metric);
 // Needs the store for the requests-over-time chart.
 std::string render_html(store::Database& db, const RunReport& report);
+// Markdown for $GITHUB_STEP_SUMMARY: the summary table, failures and SLO verdicts.
+std::string render_step_summary(const RunReport& report);
 // The table printed to the terminal after a run (and by `llmbench report`).
 std::string render_summary_table(const RunReport& report);
 void write_requests_csv(store::Database& db, const std::string& run_id, std::ostream& out);

@@ -8,7 +8,9 @@
 #include <random>
 #include <sstream>
 
+#include "llmbench/report/verdicts.hpp"
 #include "llmbench/util/error.hpp"
+#include "llmbench/util/xml.hpp"
 
 using namespace llmbench;
 using report::Verdict;
@@ -155,7 +157,71 @@ TEST(Diff, GatesParseAndFail) {
   EXPECT_FALSE(d.gates[2].failed);
   EXPECT_NE(d.gates[0].failures.at(0).find("fast: ttft p95 +"), std::string::npos);
   // A failing gate's lines come first in the text output.
-  EXPECT_EQ(report::render_diff_text(d, false).rfind("FAILED gate ttft.p95>+10%", 0), 0u);
+  EXPECT_EQ(report::render_diff_text(d, false).rfind("FAIL gate ttft.p95>+10%: fast: ttft p95", 0),
+            0u)
+      << report::render_diff_text(d, false);
+}
+
+// Every gate verdict names the target, metric, statistic, value and limit, in every output.
+TEST(Diff, GateVerdictsSayValueAndLimitInEveryFormat) {
+  const auto base = samples("base", 200, 0, 1);
+  const auto slow = samples("cand", 300, 30, 2);
+  const auto d =
+      report::diff_runs(base, slow, {},
+                        {report::parse_gate("ttft.p95>+10%"), report::parse_gate("ttft.p95>100ms"),
+                         report::parse_gate("errors>+1pp"), report::parse_gate("e2e.p50>100000ms")},
+                        false);
+  ASSERT_EQ(d.gates.size(), 4u);
+  ASSERT_EQ(d.gates[1].checks.size(), 1u);
+  const auto& value = d.gates[1].checks[0];
+  EXPECT_TRUE(value.failed);
+  EXPECT_EQ(value.target, "fast");
+  // Value vs limit, not a relative change.
+  EXPECT_EQ(value.message.rfind("fast: ttft p95 ", 0), 0u) << value.message;
+  EXPECT_NE(value.message.find(" ms > limit 100 ms (base "), std::string::npos) << value.message;
+  const auto& rel = d.gates[0].checks[0];
+  EXPECT_NE(rel.message.find("> limit +10.0% ("), std::string::npos) << rel.message;
+  EXPECT_NE(d.gates[2].checks[0].message.find("fast: errors rate +10.00 pp > limit +1.00 pp"),
+            std::string::npos)
+      << d.gates[2].checks[0].message;
+  const auto& passed = d.gates[3].checks[0];
+  EXPECT_FALSE(passed.failed);
+  EXPECT_NE(passed.message.find(" <= limit 100000 ms"), std::string::npos) << passed.message;
+
+  const std::string text = report::render_diff_text(d, false);
+  const std::string md = report::render_diff_markdown(d);
+  const std::string json = report::render_diff_json(d);
+  const std::string xml = report::render_junit(report::diff_verdicts(d, false), d.cand);
+  for (const auto* out : {&text, &md, &json}) {
+    EXPECT_NE(out->find(value.message), std::string::npos) << *out;
+    EXPECT_NE(out->find(passed.message), std::string::npos) << *out;
+  }
+  EXPECT_NE(xml.find(llmbench::util::xml_escape(value.message)), std::string::npos) << xml;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(simdjson::padded_string(json)).get(doc), simdjson::SUCCESS);
+  simdjson::dom::element check = doc["gates"].at(1)["checks"].at(0);
+  EXPECT_EQ(std::string_view(check["metric"]), "ttft");
+  EXPECT_EQ(std::string_view(check["stat"]), "p95");
+  EXPECT_DOUBLE_EQ(double(check["limit"]), 100.0);
+  EXPECT_GT(double(check["value"]), 100.0);
+  EXPECT_TRUE(bool(check["failed"]));
+}
+
+TEST(Diff, TheRegressionCheckNamesWhatRegressed) {
+  auto d = report::diff_runs(samples("b", 200, 0, 1), samples("c", 300, 0, 2), {}, {}, false);
+  d.fail_on_regression = true;
+  const auto cases = report::diff_verdicts(d, true);
+  ASSERT_EQ(cases.size(), 1u);
+  EXPECT_TRUE(cases[0].failed);
+  EXPECT_NE(cases[0].messages.at(0).find("fast: ttft p50 regressed +"), std::string::npos)
+      << cases[0].messages.at(0);
+  const std::string xml = report::render_junit(cases, d.cand);
+  EXPECT_EQ(xml.find("no regression"), std::string::npos);
+  EXPECT_NE(xml.find("name=\"regression any regression\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<failure message=\"fast: ttft p50 regressed +"), std::string::npos) << xml;
+  EXPECT_NE(report::render_diff_text(d, false).find("FAIL regression: fast: ttft p50 regressed"),
+            std::string::npos);
 }
 
 TEST(Diff, RefusesDifferentRequestsUnlessAllowedAndWarnsOnContext) {
@@ -209,19 +275,26 @@ TEST(Diff, JunitHasTheShapeCiReads) {
   const auto d = report::diff_runs(
       samples("b", 200, 0, 1), samples("c", 300, 0, 2), {},
       {report::parse_gate("ttft.p95>+10%"), report::parse_gate("errors>+1pp")}, false);
-  const std::string xml = report::render_junit(d);
+  auto cand = d.cand;
+  cand.started_at_ms = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+  cand.ended_at_ms = cand.started_at_ms + 12'500;
+  const std::string xml = report::render_junit(report::diff_verdicts(d, false), cand);
   EXPECT_EQ(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites ", 0), 0u);
-  EXPECT_NE(xml.find("<testsuites name=\"llmbench diff\" tests=\"2\" failures=\"1\">"),
+  EXPECT_NE(xml.find("<testsuites name=\"llmbench\" tests=\"2\" failures=\"1\" time=\"12.500\">"),
             std::string::npos)
       << xml;
-  EXPECT_NE(xml.find("<testcase classname=\"llmbench.diff\" name=\"gate ttft.p95&gt;+10%\">"),
+  EXPECT_NE(xml.find("time=\"12.500\" timestamp=\"2026-01-01T00:00:00.000\""), std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<testcase classname=\"llmbench.gate\" name=\"gate ttft.p95&gt;+10% · "
+                     "fast\" time=\"0\">"),
             std::string::npos)
       << xml;
-  EXPECT_NE(xml.find("<failure message="), std::string::npos);
-  EXPECT_NE(xml.find("name=\"gate errors&gt;+1pp\"/>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<failure message=\"fast: ttft p95 +"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("name=\"gate errors&gt;+1pp · fast\" time=\"0\">\n      <system-out>"),
+            std::string::npos)
+      << xml;
   EXPECT_NE(xml.find("</testsuite>\n</testsuites>\n"), std::string::npos);
-  // Balanced: every opened element is closed.
-  // Balanced: <testsuites>, <testsuite>, a failing <testcase> and its <failure> open and
-  // close; the passing <testcase/> closes itself; plus the XML declaration.
-  EXPECT_EQ(std::count(xml.begin(), xml.end(), '<'), 1 + 2 + 2 + 2 + 2 + 1);
+  // Balanced: <testsuites>, <testsuite>, both <testcase>s, one <failure> and one
+  // <system-out> open and close; plus the XML declaration.
+  EXPECT_EQ(std::count(xml.begin(), xml.end(), '<'), 1 + 2 + 2 + 2 + 2 + 2 + 2);
 }

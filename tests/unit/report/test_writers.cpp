@@ -56,6 +56,8 @@ report::RunReport fixed_report() {
   a.warmup = 5;
   a.attempts = 106;
   a.errors_by_class = {{"rate_limited", 2}, {"http_5xx", 1}};
+  a.error_details = {{"rate_limited", 429, 2, "Rate limit reached | retry later"},
+                     {"http_5xx", 500, 1, "upstream\nfailed"}};
   a.metrics = {ns_metric("ttft", 250, 97), ns_metric("e2e", 1200, 97), ns_metric("itl", 12, 9600),
                ns_metric("tpot", 11, 97)};
   report::MetricSummary tps;
@@ -74,7 +76,8 @@ report::RunReport fixed_report() {
   a.tokens_from_usage = 97;
   a.goodput_requests = 90;
   a.goodput_per_s = 9;
-  a.slo = {{"ttft_p95_ms", 400, 500, false}, {"error_rate_max", 0.05, 0.03, true}};
+  a.slo = {{"ttft_p95_ms", "ttft", "p95", 400, 500, false},
+           {"error_rate_max", "errors", "rate", 0.05, 0.03, true}};
 
   report::TargetReport b;
   b.target = "local, \"quoted\"";
@@ -153,6 +156,17 @@ TEST(ReportWriters, SummaryTableShowsEveryTarget) {
 TEST(ReportWriters, SloFailureIsVisible) {
   const auto r = fixed_report();
   EXPECT_TRUE(r.slo_failed());
-  EXPECT_NE(report::render_markdown(r).find("| ttft_p95_ms | 400 | 500.0 | **FAIL** |"),
+  EXPECT_NE(report::render_markdown(r).find(
+                "| ttft_p95_ms | ttft | p95 | 500.0 ms | 400.0 ms | **miss** (not enforced) |"),
             std::string::npos);
+  auto enforced = r;
+  enforced.slo_enforced = true;
+  EXPECT_NE(report::render_markdown(enforced).find(
+                "| ttft_p95_ms | ttft | p95 | 500.0 ms | 400.0 ms | **FAIL** |"),
+            std::string::npos);
+  // The error table escapes what the server wrote.
+  EXPECT_NE(report::render_markdown(r).find(
+                "| rate_limited | 429 | 2 | Rate limit reached \\| retry later | "),
+            std::string::npos)
+      << report::render_markdown(r);
 }
