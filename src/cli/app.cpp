@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
       std::cout << app.help("", CLI::AppFormatMode::All);
       return 0;
     } catch (const CLI::ParseError& e) {
-      std::cerr << "llmbench: error: " << e.what() << "\n"
+      const std::string near = cli::suggest_command(app, argc, argv);
+      std::cerr << "llmbench: error: " << (near.empty() ? std::string(e.what()) : near) << "\n"
                 << "Run `llmbench --help` (or `llmbench COMMAND --help`) for usage.\n";
       return static_cast<int>(ExitCode::usage);
     }

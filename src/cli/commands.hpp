@@ -36,7 +36,15 @@ void add_pending_subcommand(CLI::App& parent, const std::string& name,
 
 std::string version_text();
 
+// For a command line CLI11 refused: "\"lst\" is not a command of `llmbench runs`; did you mean
+// `llmbench runs list`? (commands: ...)", or "" when the mistake is elsewhere.
+std::string suggest_command(const CLI::App& root, int argc, const char* const* argv);
+
 // The run history (--db), with runs whose process died marked interrupted (load/recover.hpp).
-store::Database open_history(const Globals& g);
+// Commands that only read it ask for an `existing` one: a missing file is an InputError that
+// says where it looked, and no empty database is left behind.
+enum class History { create, existing };
+store::Database open_history(const Globals& g, History mode);
+bool history_exists(const Globals& g);
 
 }  // namespace llmbench::cli

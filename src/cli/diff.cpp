@@ -6,14 +6,17 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "llmbench/report/diff.hpp"
 #include "llmbench/report/model.hpp"
 #include "llmbench/report/verdicts.hpp"
+#include "llmbench/report/writers.hpp"
 #include "llmbench/store/runs.hpp"
 #include "llmbench/util/strings.hpp"
+#include "llmbench/util/terminal.hpp"
 
 namespace llmbench::cli {
 
@@ -27,6 +30,8 @@ void add_diff_options(CLI::App& cmd, DiffFlags& f) {
   cmd.add_option("--junit", f.junit, "Write a JUnit XML file (one test case per gate)");
   cmd.add_flag("--allow-suite-change", f.allow_suite_change,
                "Compare runs that sent different requests");
+  cmd.add_flag("--allow-replayed", f.allow_replayed,
+               "Compare a run answered from the response cache (marked REPLAYED in every output)");
 }
 
 void write_junit(const std::string& path, const std::vector<report::VerdictCase>& cases,
@@ -40,8 +45,12 @@ void write_junit(const std::string& path, const std::vector<report::VerdictCase>
 
 int run_diff(Globals& g, const std::string& base_ref, const std::string& cand_ref,
              const DiffFlags& f, const std::string& format,
-             const std::vector<report::VerdictCase>& slo_cases) {
+             const std::vector<report::VerdictCase>& slo_cases, const std::string& out_dir) {
+  if (!out_dir.empty()) {
+    report::check_writable_dir(out_dir);  // before anything is computed
+  }
   report::DiffOptions options;
+  options.allow_replayed = f.allow_replayed;
   for (const auto& m : f.map) {
     const auto eq = m.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
@@ -53,11 +62,13 @@ int run_diff(Globals& g, const std::string& base_ref, const std::string& cand_re
   for (const auto& text : f.fail_on) {
     gates.push_back(report::parse_gate(text));
   }
-  auto db = open_history(g);
+  auto db = open_history(g, History::existing);
   const auto base = report::load_samples(db, store::resolve_run(db, base_ref));
   const auto cand = report::load_samples(db, store::resolve_run(db, cand_ref));
   auto d = report::diff_runs(base, cand, options, std::move(gates), f.allow_suite_change);
   d.fail_on_regression = f.fail_on_regression;
+  d.base_short = store::short_id(db, d.base.id);
+  d.cand_short = store::short_id(db, d.cand.id);
   if (format == "json") {
     std::cout << report::render_diff_json(d);
   } else if (format == "html") {
@@ -66,9 +77,25 @@ int run_diff(Globals& g, const std::string& base_ref, const std::string& cand_re
   } else if (format == "md") {
     std::cout << report::render_diff_markdown(d);
   } else {
-    const bool color =
-        isatty(STDOUT_FILENO) == 1 && !g.no_color && std::getenv("NO_COLOR") == nullptr;
+    const bool color = util::use_color(stdout, g.no_color);
     std::cout << report::render_diff_text(d, color);
+  }
+  if (!out_dir.empty()) {
+    const auto base_report = report::build_report(db, base.run.id);
+    const auto cand_report = report::build_report(db, cand.run.id);
+    const std::vector<std::pair<std::string, std::string>> files = {
+        {"diff.md", report::render_diff_markdown(d)},
+        {"diff.json", report::render_diff_json(d)},
+        {"diff.html", report::render_diff_html(d, base_report, cand_report)}};
+    for (const auto& [name, text] : files) {
+      const std::string path = (std::filesystem::path(out_dir) / name).string();
+      std::ofstream file(path, std::ios::binary);
+      file << text;
+      if (!file) {
+        throw InputError(fmt::format("cannot write {}; choose another folder with --out", path));
+      }
+    }
+    std::cerr << fmt::format("diff: {}/ (diff.md, diff.json, diff.html)\n", out_dir);
   }
   if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary && *summary) {
     std::ofstream(summary, std::ios::app) << report::render_diff_markdown(d);

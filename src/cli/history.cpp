@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "commands.hpp"
@@ -7,7 +8,17 @@
 
 namespace llmbench::cli {
 
-store::Database open_history(const Globals& g) {
+bool history_exists(const Globals& g) {
+  return std::filesystem::exists(g.db_path);
+}
+
+store::Database open_history(const Globals& g, History mode) {
+  if (mode == History::existing && !history_exists(g)) {
+    throw InputError(fmt::format(
+        "no run history at {}: run a suite first (llmbench run SUITE.toml), or point --db or "
+        "$LLMBENCH_DB at the database that has the runs",
+        g.db_path));
+  }
   auto db = store::Database::open(g.db_path);
   for (const auto& r : load::recover_interrupted_runs(db)) {
     if (!g.quiet) {

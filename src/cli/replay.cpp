@@ -84,6 +84,14 @@ std::vector<cache::TraceRow> load_source(const Globals& g, const std::string& so
     auto store = cache::CacheStore::open(source);
     return cache::traces_from_cache(store);
   }
+  const bool looks_like_path =
+      source.find('/') != std::string::npos || source.find('.') != std::string::npos;
+  if (looks_like_path && !std::filesystem::exists(source)) {
+    throw InputError(fmt::format(
+        "{}: no such file (give a response cache, a JSONL trace bundle, or a run id or baseline "
+        "name from --db)",
+        source));
+  }
   if (!std::filesystem::exists(g.db_path)) {
     throw InputError(
         fmt::format("{} is neither a file (cache or JSONL bundle) nor a run: no run database at {}",

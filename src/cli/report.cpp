@@ -1,4 +1,4 @@
-// `llmbench report RUN`: re-render a stored run. (`report diff` arrives with its own issue.)
+// `llmbench report RUN`: re-render a stored run; `llmbench report diff BASE CAND`: compare two.
 
 #include <fmt/format.h>
 
@@ -35,7 +35,9 @@ void register_report(CLI::App& app, Globals& globals) {
                   "RUN: md,csv,json,hlog,html (default all; csv is summary.csv and requests.csv); "
                   "diff: text (default), md, json or html");
   add_diff_options(*cmd, f.diff);
-  cmd->add_option("--out", f.out, "Folder to write into (default reports/RUN-ID); - for stdout");
+  cmd->add_option("--out", f.out,
+                  "Folder to write into (RUN: default reports/RUN-ID; diff: writes diff.md, "
+                  "diff.json, diff.html there too); - for stdout");
   cmd->callback([&globals] {
     if (f.args.front() == "diff") {
       if (f.args.size() != 3) {
@@ -45,29 +47,19 @@ void register_report(CLI::App& app, Globals& globals) {
       if (format != "text" && format != "md" && format != "json" && format != "html") {
         throw InputError(fmt::format("--format {}: a diff is text, md, json or html", format));
       }
-      globals.exit_code =
-          static_cast<ExitCode>(run_diff(globals, f.args[1], f.args[2], f.diff, format));
+      globals.exit_code = static_cast<ExitCode>(
+          run_diff(globals, f.args[1], f.args[2], f.diff, format, {}, f.out == "-" ? "" : f.out));
       return;
     }
     if (f.args.size() != 1) {
       throw InputError("llmbench report takes one RUN (an id, a unique prefix, or latest)");
     }
     const auto formats = report::parse_formats(f.formats);
-    auto db = open_history(globals);
+    auto db = open_history(globals, History::existing);
     const std::string id = store::resolve_run(db, f.args.front());
     const auto r = report::build_report(db, id);
     if (f.out == "-") {
-      for (const auto& name : formats) {
-        if (name == "md") {
-          std::cout << report::render_markdown(r);
-        } else if (name == "csv") {
-          std::cout << report::render_summary_csv(r);
-        } else if (name == "json") {
-          std::cout << report::render_json(r);
-        } else if (name == "html") {
-          std::cout << report::render_html(db, r);
-        }  // hlog files are one per metric: they need a folder
-      }
+      report::print_reports(db, r, f.formats, std::cout);
       return;
     }
     const std::string dir =

@@ -26,6 +26,7 @@
 #include "llmbench/store/batch_writer.hpp"
 #include "llmbench/store/runs.hpp"
 #include "llmbench/suite/loader.hpp"
+#include "llmbench/suite/overrides.hpp"
 #include "llmbench/suite/plan.hpp"
 #include "llmbench/util/build_info.hpp"
 #include "llmbench/util/duration.hpp"
@@ -46,7 +47,7 @@ struct RunFlags {
   std::string suite_path;
   std::vector<std::string> tags;
   std::string out_dir;
-  std::string formats = "md,csv,json,hlog,html";
+  std::string formats;  // empty: every format (md only with --out -)
   std::string grace = "5s";
   bool no_report = false;
   std::string save_baseline;
@@ -57,6 +58,15 @@ struct RunFlags {
   std::string cache_key;
   BeaconFlags beacon;
   DiffFlags diff;
+  // Load overrides; each is set only when its flag was given (see register_run).
+  std::int64_t concurrency = 0;
+  double rate = 0;
+  std::int64_t requests = 0;
+  std::string duration;
+  std::int64_t warmup = 0;
+  std::vector<std::string> targets;
+  std::vector<std::string> prompts;
+  suite::LoadOverrides overrides;
 };
 
 // [cache] in the suite, then the flags over it.
@@ -126,7 +136,8 @@ std::string requests_hash(const suite::Suite& s) {
   return util::sha256_hex(parts);
 }
 
-std::string load_json(const suite::Suite& s, const std::string& summary) {
+std::string load_json(const suite::Suite& s, const std::string& summary,
+                      const suite::LoadOverrides& overrides) {
   const auto& l = s.load;
   std::string out = "{\"mode\":";
   util::append_json_string(out, suite::to_string(l.mode));
@@ -183,8 +194,11 @@ std::string load_json(const suite::Suite& s, const std::string& summary) {
     out += ",\"error_rate_max\":";
     util::append_json_number(out, *s.slo.error_rate_max);
   }
-  out += fmt::format(",\"enforce\":{}}}}}", s.slo.enforce ? "true" : "false");
-  return out;
+  out += fmt::format(",\"enforce\":{}}}", s.slo.enforce ? "true" : "false");
+  out += ",\"overrides\":" + overrides.to_json();
+  out += ",\"overrides_text\":";
+  util::append_json_string(out, overrides.describe());
+  return out + "}";
 }
 
 void print_progress(const load::Progress& p, bool final_line) {
@@ -293,7 +307,8 @@ void explain_failures(const suite::Suite& s, const report::RunReport& r,
 
 int run_suite(Globals& g, const RunFlags& f) {
   suite::LoadOptions load_options;
-  load_options.require_api_keys = true;
+  // With --target, only the chosen targets need their keys (the runner checks those).
+  load_options.require_api_keys = f.overrides.targets.empty();
   const auto loaded = suite::load_suite(f.suite_path, load_options);
   for (const auto& d : loaded.diagnostics.items()) {
     std::cerr << d.to_string() << "\n";
@@ -303,7 +318,8 @@ int run_suite(Globals& g, const RunFlags& f) {
                                  loaded.diagnostics.error_count(),
                                  loaded.diagnostics.error_count() == 1 ? "" : "s"));
   }
-  const suite::Suite& s = *loaded.suite;
+  suite::Suite s = *loaded.suite;
+  suite::apply_overrides(s, f.overrides);
   const auto formats = report::parse_formats(f.formats);
   // Gates from the suite's [gate] and from --fail-on are checked before anything is sent.
   DiffFlags diff = f.diff;
@@ -354,7 +370,7 @@ int run_suite(Globals& g, const RunFlags& f) {
     };
   }
   store::BatchWriter writer(g.db_path, writer_options);
-  auto db = open_history(g);
+  auto db = open_history(g, History::create);
   if (beacons) {
     auto st = db.prepare(
         "INSERT INTO beacon_state (key, value) VALUES ('attestation', ?) "
@@ -365,9 +381,10 @@ int run_suite(Globals& g, const RunFlags& f) {
   // A baseline to compare with must exist before anything is sent (and is resolved now, so
   // --save-baseline with the same name cannot make the run its own baseline).
   const std::string baseline_id = f.baseline.empty() ? "" : store::resolve_run(db, f.baseline);
+  const bool to_stdout = f.out_dir == "-";
   const std::string out_dir =
       f.out_dir.empty() ? (std::filesystem::path("reports") / run_id).string() : f.out_dir;
-  if (!f.no_report) {
+  if (!f.no_report && !to_stdout) {
     report::check_writable_dir(out_dir);
   }
 
@@ -413,7 +430,7 @@ int run_suite(Globals& g, const RunFlags& f) {
   run.process_start = self.start;
   run.git_commit = util::git_commit_of(std::filesystem::current_path().string());
   run.tags_json = tags;
-  run.load_json = load_json(s, plan.load_summary);
+  run.load_json = load_json(s, plan.load_summary, f.overrides);
   run.started_at_ms = started_at_ms;
   db.transaction([&] {
     store::insert_run(db, run);
@@ -429,7 +446,8 @@ int run_suite(Globals& g, const RunFlags& f) {
     }
   });
   if (!g.quiet) {
-    std::cerr << fmt::format("run {}: suite \"{}\", {}\n", run_id, s.name, plan.load_summary);
+    std::cerr << fmt::format("run {}: suite \"{}\", {}{}\n", run_id, s.name, plan.load_summary,
+                             f.overrides.empty() ? "" : " (" + f.overrides.describe() + ")");
   }
 
   load::Aggregator aggregator;
@@ -532,7 +550,10 @@ int run_suite(Globals& g, const RunFlags& f) {
     }
   }
   append_step_summary(report);
-  if (!f.no_report) {
+  if (!f.no_report && to_stdout) {
+    std::cout << "\n";
+    report::print_reports(db, report, f.formats, std::cout);
+  } else if (!f.no_report) {
     const auto files = report::write_reports(db, report, out_dir, formats);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - last_request).count();
@@ -562,7 +583,8 @@ int run_suite(Globals& g, const RunFlags& f) {
   }
   if (!f.baseline.empty()) {
     std::cout << "\n";
-    code = std::max(code, run_diff(g, baseline_id, run_id, diff, "text", slo_cases));
+    code = std::max(code, run_diff(g, baseline_id, run_id, diff, "text", slo_cases,
+                                   f.no_report || to_stdout ? "" : out_dir));
   } else if (!f.diff.junit.empty()) {
     write_junit(f.diff.junit, slo_cases, report.run);
   }
@@ -577,9 +599,10 @@ void register_run(CLI::App& app, Globals& globals) {
   static RunFlags f;
   cmd->add_option("suite", f.suite_path, "The suite file (TOML)")->required();
   cmd->add_option("--tag", f.tags, "KEY=VALUE stored with the run; repeatable");
-  cmd->add_option("--out", f.out_dir, "Report folder (default reports/RUN-ID)");
-  cmd->add_option("--format", f.formats, "Report formats: md,csv,json,hlog,html")
-      ->capture_default_str();
+  cmd->add_option("--out", f.out_dir,
+                  "Report folder (default reports/RUN-ID; with --baseline the diff goes there "
+                  "too); - prints the reports instead (md unless --format says otherwise)");
+  cmd->add_option("--format", f.formats, "Report formats: md,csv,json,hlog,html (default all)");
   cmd->add_option("--grace", f.grace,
                   "On Ctrl-C, how long in-flight requests may finish before they are cancelled")
       ->capture_default_str();
@@ -608,8 +631,39 @@ void register_run(CLI::App& app, Globals& globals) {
       ->capture_default_str();
   cmd->add_option("--install-file", f.beacon.install_file,
                   "Beacon identity file (e.g. an f3dx-bench install.json)");
+  auto* concurrency = cmd->add_option("--concurrency", f.concurrency,
+                                      "Override the load: a closed loop with N in flight");
+  auto* rate = cmd->add_option("--rate", f.rate, "Override the load: an open loop at R requests/s");
+  auto* requests =
+      cmd->add_option("--requests", f.requests, "Override: N measured requests per target");
+  auto* duration =
+      cmd->add_option("--duration", f.duration, "Override: send for this long per target (2m)");
+  auto* warmup = cmd->add_option("--warmup", f.warmup, "Override: N warmup requests per target");
+  cmd->add_option("--target", f.targets, "Run only this target (repeatable)");
+  cmd->add_option("--prompt", f.prompts, "Send only this prompt id (repeatable)");
   add_diff_options(*cmd, f.diff);
-  cmd->callback([&globals] { globals.exit_code = static_cast<ExitCode>(run_suite(globals, f)); });
+  cmd->callback([&globals, concurrency, rate, requests, duration, warmup] {
+    suite::LoadOverrides& o = f.overrides;
+    o = {};
+    if (concurrency->count() > 0) {
+      o.concurrency = f.concurrency;
+    }
+    if (rate->count() > 0) {
+      o.rate = f.rate;
+    }
+    if (requests->count() > 0) {
+      o.requests = f.requests;
+    }
+    if (duration->count() > 0) {
+      o.duration = f.duration;
+    }
+    if (warmup->count() > 0) {
+      o.warmup = f.warmup;
+    }
+    o.targets = f.targets;
+    o.prompts = f.prompts;
+    globals.exit_code = static_cast<ExitCode>(run_suite(globals, f));
+  });
 }
 
 }  // namespace llmbench::cli

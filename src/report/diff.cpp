@@ -161,6 +161,25 @@ GateCheck judge_gate(const Gate& g, const TargetDiff& t, const Cell& c) {
   return k;
 }
 
+// Both runs' stored figures for a cell, when both have them.
+std::optional<ShownValues> shown_values(const TargetSamples& base, const TargetSamples& cand,
+                                        const std::string& metric, const std::string& stat) {
+  const auto figure = [&](const TargetSamples& t) -> std::optional<double> {
+    const auto m = t.reported.find(metric);
+    if (m == t.reported.end()) {
+      return std::nullopt;
+    }
+    const auto v = m->second.find(stat);
+    return v == m->second.end() ? std::nullopt : std::optional<double>(v->second);
+  };
+  const auto b = figure(base);
+  const auto c = figure(cand);
+  if (!b || !c) {
+    return std::nullopt;
+  }
+  return ShownValues{*b, *c};
+}
+
 }  // namespace
 
 std::vector<std::string> regression_messages(const DiffResult& d) {
@@ -208,14 +227,16 @@ RunSamples load_samples(store::Database& db, const std::string& run_id) {
   std::map<std::pair<std::string, std::string>, Window> windows;
   auto st = db.prepare(
       fmt::format("SELECT target, phase, error_class, t_send_ns, t_first_token_ns, t_done_ns, "
-                  "output_tokens, cost_usd FROM requests r WHERE run_id = ? AND warmup = 0 AND {} "
-                  "ORDER BY seq",
+                  "output_tokens, cost_usd, replayed FROM requests r WHERE run_id = ? AND "
+                  "warmup = 0 AND {} ORDER BY seq",
                   k_final_attempt));
   st.bind(1, run_id);
   while (st.step()) {
     const auto key = std::make_pair(st.text(0), st.text(1));
     TargetSamples& t = out.targets[key];
     ++t.requests;
+    ++out.measured;
+    out.replayed += st.int64(8) != 0 ? 1 : 0;
     if (!st.is_null(2)) {
       ++t.errors;
       continue;
@@ -249,6 +270,22 @@ RunSamples load_samples(store::Database& db, const std::string& run_id) {
       out.targets[key].throughput = w.tokens / (static_cast<double>(w.last - w.first) / 1e9);
     }
   }
+  // The figures report.md shows, from the same stored histograms, in the cells' units.
+  for (const auto& h : store::histograms(db, run_id)) {
+    auto it = out.targets.find({h.target, h.phase});
+    if (it == out.targets.end() || h.count == 0) {
+      continue;
+    }
+    const double scale = h.unit == "ns"          ? 1e-6
+                         : h.unit == "tps_milli" ? 1e-3
+                         : h.unit == "usd_nano"  ? 1e-9
+                                                 : 1.0;
+    auto& figures = it->second.reported[h.metric];
+    figures["p50"] = h.p50 * scale;
+    figures["p95"] = h.p95 * scale;
+    figures["p99"] = h.p99 * scale;
+    figures["mean"] = h.mean * scale;
+  }
   // ITL gaps are kept only as histograms: expand them (thinned to a fixed size).
   for (const auto& h : store::histograms(db, run_id)) {
     if (h.metric != "itl") {
@@ -280,15 +317,15 @@ RunSamples load_samples(store::Database& db, const std::string& run_id) {
 
 Cell compare_samples(const std::string& metric, const std::string& stat, const std::string& unit,
                      const std::vector<double>& base, const std::vector<double>& cand,
-                     bool higher_better, const DiffOptions& o) {
+                     bool higher_better, const DiffOptions& o, std::optional<ShownValues> shown) {
   Cell c;
   c.metric = metric;
   c.stat = stat;
   c.unit = unit;
   c.base_n = base.size();
   c.cand_n = cand.size();
-  c.base = stat_value(base, stat);
-  c.cand = stat_value(cand, stat);
+  c.base = shown ? shown->base : stat_value(base, stat);
+  c.cand = shown ? shown->cand : stat_value(cand, stat);
   c.abs_change = c.cand - c.base;
   if (c.base != 0) {
     c.rel_change = c.abs_change / std::abs(c.base);
@@ -349,6 +386,8 @@ DiffResult diff_runs(const RunSamples& base, const RunSamples& cand, const DiffO
   DiffResult d;
   d.base = base.run;
   d.cand = cand.run;
+  d.base_short = base.run.id.substr(0, 8);
+  d.cand_short = cand.run.id.substr(0, 8);
   if (!base.requests_hash.empty() && !cand.requests_hash.empty() &&
       base.requests_hash != cand.requests_hash) {
     const std::string what =
@@ -358,10 +397,33 @@ DiffResult diff_runs(const RunSamples& base, const RunSamples& cand, const DiffO
     }
     d.warnings.push_back(what);
   }
+  for (const auto* side : {&base, &cand}) {
+    if (side->replayed == 0) {
+      continue;
+    }
+    const std::string what = fmt::format(
+        "the {} run {} answered {} of its {} measured requests from the response cache: those "
+        "latencies are the recording's, not measurements",
+        side == &base ? "base" : "candidate", side->run.id.substr(0, 8), side->replayed,
+        side->measured);
+    if (!o.allow_replayed) {
+      throw InputError(what + "; compare it anyway with --allow-replayed");
+    }
+    d.warnings.push_back("REPLAYED: " + what);
+  }
   if (json_field(base.run.load_json, "summary") != json_field(cand.run.load_json, "summary")) {
     d.warnings.push_back(fmt::format("load profiles differ: \"{}\" vs \"{}\"",
                                      json_field(base.run.load_json, "summary"),
                                      json_field(cand.run.load_json, "summary")));
+  }
+  {
+    const std::string b = json_field(base.run.load_json, "overrides_text");
+    const std::string c = json_field(cand.run.load_json, "overrides_text");
+    if (b != c) {
+      d.warnings.push_back(fmt::format("load overrides differ: base {}, candidate {}",
+                                       b.empty() ? "none" : "`" + b + "`",
+                                       c.empty() ? "none" : "`" + c + "`"));
+    }
   }
   if (base.run.host != cand.run.host) {
     d.warnings.push_back(fmt::format("hosts differ: {} vs {}", base.run.host, cand.run.host));
@@ -408,8 +470,8 @@ DiffResult diff_runs(const RunSamples& base, const RunSamples& cand, const DiffO
       }
       const std::string unit = metric == "tps" ? "tok/s" : metric == "cost" ? "USD" : "ms";
       for (const auto& stat : stats) {
-        td.cells.push_back(
-            compare_samples(metric, stat, unit, bs, cs, higher_is_better(metric), o));
+        td.cells.push_back(compare_samples(metric, stat, unit, bs, cs, higher_is_better(metric), o,
+                                           shown_values(bt, ct, metric, stat)));
       }
     }
     {
@@ -510,8 +572,8 @@ std::string render_diff_text(const DiffResult& d, bool color) {
       out += render_verdicts_text({v});
     }
   }
-  out += fmt::format("base {} ({}), candidate {} ({})\n", d.base.id.substr(0, 8), d.base.suite_name,
-                     d.cand.id.substr(0, 8), d.cand.suite_name);
+  out += fmt::format("base {} ({}), candidate {} ({})\n", d.base_short, d.base.suite_name,
+                     d.cand_short, d.cand.suite_name);
   for (const auto& w : d.warnings) {
     out += "warning: " + w + "\n";
   }

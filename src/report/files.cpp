@@ -82,6 +82,21 @@ std::string render_summary_table(const RunReport& r) {
   return out;
 }
 
+void print_reports(store::Database& db, const RunReport& report, const std::string& formats,
+                   std::ostream& out) {
+  for (const auto& name : parse_formats(util::trim(formats).empty() ? "md" : formats)) {
+    if (name == "md") {
+      out << render_markdown(report);
+    } else if (name == "csv") {
+      out << render_summary_csv(report);
+    } else if (name == "json") {
+      out << render_json(report);
+    } else if (name == "html") {
+      out << render_html(db, report);
+    }
+  }
+}
+
 void check_writable_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -121,14 +121,18 @@ RunRow read_run(const Statement& st) {
 }  // namespace
 
 std::vector<RunSummary> list_runs(Database& db, std::size_t limit) {
-  // Counts are of final attempts only: a retried request is one request.
+  // Counts are of final attempts only (a retried request is one request), measured and
+  // warmup apart, as reports count them.
   auto st = db.prepare(fmt::format(
       "SELECT {}, "
-      "(SELECT COUNT(*) FROM requests q WHERE q.run_id = r.id AND q.attempt = "
+      "(SELECT COUNT(*) FROM requests q WHERE q.run_id = r.id AND q.warmup = 0 AND q.attempt = "
       " (SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND q2.seq = q.seq)), "
-      "(SELECT COUNT(*) FROM requests q WHERE q.run_id = r.id AND q.error_class IS NOT NULL AND "
+      "(SELECT COUNT(*) FROM requests q WHERE q.run_id = r.id AND q.warmup = 0 AND "
+      " q.error_class IS NOT NULL AND "
       " q.attempt = (SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND "
-      " q2.seq = q.seq)) "
+      " q2.seq = q.seq)), "
+      "(SELECT COUNT(*) FROM requests q WHERE q.run_id = r.id AND q.warmup <> 0 AND q.attempt = "
+      " (SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND q2.seq = q.seq)) "
       "FROM runs r ORDER BY r.started_at_ms DESC, r.id DESC{}",
       k_run_columns, limit > 0 ? fmt::format(" LIMIT {}", limit) : ""));
   std::vector<RunSummary> out;
@@ -137,6 +141,7 @@ std::vector<RunSummary> list_runs(Database& db, std::size_t limit) {
     s.run = read_run(st);
     s.requests = st.int64(12);
     s.errors = st.int64(13);
+    s.warmup = st.int64(14);
     out.push_back(std::move(s));
   }
   return out;
@@ -319,6 +324,28 @@ std::size_t unique_prefix_length(const std::vector<std::string>& ids, std::size_
     len = std::max(len, common + 1);
   }
   return len;
+}
+
+std::string short_id(Database& db, const std::string& run_id) {
+  std::vector<std::string> ids = {run_id};
+  for (const char* sql : {"SELECT id FROM runs WHERE id < ?1 ORDER BY id DESC LIMIT 1",
+                          "SELECT id FROM runs WHERE id > ?1 ORDER BY id LIMIT 1"}) {
+    auto st = db.prepare(sql);
+    st.bind(1, run_id);
+    if (st.step()) {
+      ids.push_back(st.text(0));
+    }
+  }
+  return run_id.substr(0, std::min(run_id.size(), unique_prefix_length(ids)));
+}
+
+std::size_t short_id_length(Database& db) {
+  std::vector<std::string> ids;
+  auto st = db.prepare("SELECT id FROM runs");
+  while (st.step()) {
+    ids.push_back(st.text(0));
+  }
+  return unique_prefix_length(ids);
 }
 
 }  // namespace llmbench::store

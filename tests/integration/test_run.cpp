@@ -133,7 +133,8 @@ ttft_p95_ms = 500
   for (const char* f : {"report.md", "summary.csv", "requests.csv", "report.json", "m.ttft.hlog"}) {
     EXPECT_TRUE(std::filesystem::exists(r.out + "/" + f)) << f;
   }
-  EXPECT_NE(slurp(r.out + "/report.md").find("| ttft_p95_ms | 500 |"), std::string::npos);
+  EXPECT_NE(slurp(r.out + "/report.md").find("| ttft_p95_ms | ttft | p95 | "), std::string::npos);
+  EXPECT_NE(slurp(r.out + "/report.md").find(" | 500.0 ms | pass |"), std::string::npos);
   EXPECT_NE(r.result.out.find("m  "), std::string::npos) << r.result.out;
   // requests.csv: a header and one line per attempt.
   const std::string csv = slurp(r.out + "/requests.csv");
@@ -197,7 +198,8 @@ mock = { ttft = "1ms", itl = "0ms", output_tokens = 4, seed = 7, faults = { serv
   EXPECT_GT(expected["rate_limited"], 5);
   // The report counts them by class too.
   const std::string md = slurp(r.out + "/report.md");
-  EXPECT_NE(md.find(fmt::format("| http_5xx | {} |", expected["http_5xx"])), std::string::npos)
+  EXPECT_NE(md.find(fmt::format("| http_5xx | 500 | {} |", expected["http_5xx"])),
+            std::string::npos)
       << md;
   // And a second run of the same suite injects the same faults.
   TempDir again;

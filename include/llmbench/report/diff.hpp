@@ -30,7 +30,11 @@ std::string_view to_string(Verdict v);
 // Per-request samples of one run, by target and phase.
 struct TargetSamples {
   std::map<std::string, std::vector<double>> metrics;  // ttft, e2e, tpot, itl (ms); tps; cost
-  std::int64_t requests = 0;                           // measured, final attempts
+  // The run's stored HDR figures (metric -> p50/p95/p99/mean, in the cell's unit): the values
+  // a diff shows, so they are the very numbers report.md shows for the same run. The raw
+  // samples above feed only the statistical tests.
+  std::map<std::string, std::map<std::string, double>> reported;
+  std::int64_t requests = 0;  // measured, final attempts
   std::int64_t errors = 0;
   double throughput = 0;  // output tokens/s over the measured window
 };
@@ -38,6 +42,8 @@ struct RunSamples {
   store::RunRow run;
   std::map<std::pair<std::string, std::string>, TargetSamples> targets;  // (target, phase)
   std::string requests_hash;  // what was sent (prompts and request fields), from load_json
+  std::int64_t replayed = 0;  // measured requests answered from the response cache
+  std::int64_t measured = 0;  // measured requests (final attempts)
 };
 RunSamples load_samples(store::Database& db, const std::string& run_id);
 
@@ -53,6 +59,9 @@ struct DiffOptions {
   std::size_t max_bootstrap_samples = 4000;  // larger sets are thinned, deterministically
   std::uint64_t seed = 1;
   std::vector<std::pair<std::string, std::string>> map;  // base target -> candidate target
+  // A run answered from the response cache measured nothing: such a run is refused as either
+  // side unless this is set, and then every output carries a warning.
+  bool allow_replayed = false;
 };
 
 struct Cell {
@@ -107,6 +116,10 @@ Gate parse_gate(const std::string& text);  // throws InputError naming the fix
 struct DiffResult {
   store::RunRow base;
   store::RunRow cand;
+  // The ids as printed: the first 8 characters unless the caller knows the database and
+  // sets the shortest unique prefixes (store::short_id).
+  std::string base_short;
+  std::string cand_short;
   std::vector<TargetDiff> targets;
   std::vector<std::string> unpaired;  // targets present in one run only
   std::vector<std::string> warnings;  // load, host or version differ
@@ -120,10 +133,16 @@ struct DiffResult {
 DiffResult diff_runs(const RunSamples& base, const RunSamples& cand, const DiffOptions& options,
                      std::vector<Gate> gates, bool allow_suite_change);
 
-// One cell's verdict from raw samples (exposed for the statistics tests).
+// One cell's verdict from raw samples (exposed for the statistics tests). `shown` are the two
+// values to report (the runs' HDR figures); without them the samples' own statistic is used.
+struct ShownValues {
+  double base = 0;
+  double cand = 0;
+};
 Cell compare_samples(const std::string& metric, const std::string& stat, const std::string& unit,
                      const std::vector<double>& base, const std::vector<double>& cand,
-                     bool higher_is_better, const DiffOptions& options);
+                     bool higher_is_better, const DiffOptions& options,
+                     std::optional<ShownValues> shown = std::nullopt);
 
 // "fast: ttft p95 +23.1% (312 -> 384 ms, p<0.0001)" for every regressed cell.
 std::vector<std::string> regression_messages(const DiffResult& d);

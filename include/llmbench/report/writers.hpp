@@ -39,6 +39,10 @@ std::vector<std::string> parse_formats(const std::string& text);
 std::vector<std::string> write_reports(store::Database& db, const RunReport& report,
                                        const std::string& dir,
                                        const std::vector<std::string>& formats);
+// `--out -`: the reports in `formats` one after another on `out` (hlog needs a folder and is
+// left out; no format given means md).
+void print_reports(store::Database& db, const RunReport& report, const std::string& formats,
+                   std::ostream& out);
 // Fails early, before a run sends anything, when `dir` cannot be created or written.
 void check_writable_dir(const std::string& dir);
 

@@ -22,9 +22,10 @@ std::vector<RunRow> running_runs(Database& db);
 std::vector<RequestRow> final_attempts(Database& db, const std::string& run_id);
 
 struct RunSummary {
-  RunRow run;  // suite_text left empty in listings
-  std::int64_t requests = 0;
-  std::int64_t errors = 0;
+  RunRow run;                 // suite_text left empty in listings
+  std::int64_t requests = 0;  // measured requests (final attempts, warmup left out)
+  std::int64_t errors = 0;    // of those
+  std::int64_t warmup = 0;    // warmup requests (final attempts)
 };
 // Newest first.
 std::vector<RunSummary> list_runs(Database& db, std::size_t limit = 0);
@@ -58,5 +59,11 @@ bool remove_run(Database& db, const std::string& run_id);
 
 // The shortest prefix length (>= min_len) that tells every id in `ids` apart.
 std::size_t unique_prefix_length(const std::vector<std::string>& ids, std::size_t min_len = 8);
+// `run_id` abbreviated like git: the shortest prefix (at least 8 characters) no other run in
+// the database shares, so it can be pasted back as RUN. UUIDv7s started within a minute share
+// their first 8 characters.
+std::string short_id(Database& db, const std::string& run_id);
+// The one prefix length that tells every run in the database apart (for a listing).
+std::size_t short_id_length(Database& db);
 
 }  // namespace llmbench::store
