@@ -27,11 +27,13 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-// `env` entries are "NAME=value" set for the child only.
+// `env` entries are "NAME=value" set for the child only; `cwd` is its working folder (the
+// test's own when empty).
 inline ProcessResult run_llmbench(const std::vector<std::string>& args,
-                                  const std::vector<std::string>& env = {}) {
+                                  const std::vector<std::string>& env = {},
+                                  const std::string& cwd = "") {
   TempDir scratch;
-  std::string cmd = "env";
+  std::string cmd = cwd.empty() ? "env" : "cd " + shell_quote(cwd) + " && env";
   for (const auto& e : env) {
     cmd += " " + shell_quote(e);
   }
