@@ -37,6 +37,7 @@
 #include "llmbench/util/strings.hpp"
 #include "llmbench/util/time.hpp"
 #include "llmbench/util/uuid.hpp"
+#include "progress.hpp"
 #include "run_cache.hpp"
 
 namespace llmbench::cli {
@@ -49,6 +50,7 @@ struct RunFlags {
   std::string out_dir;
   std::string formats;  // empty: every format (md only with --out -)
   std::string grace = "5s";
+  std::string progress = "auto";
   bool no_report = false;
   std::string save_baseline;
   std::string baseline;
@@ -199,17 +201,6 @@ std::string load_json(const suite::Suite& s, const std::string& summary,
   out += ",\"overrides_text\":";
   util::append_json_string(out, overrides.describe());
   return out + "}";
-}
-
-void print_progress(const load::Progress& p, bool final_line) {
-  std::string line =
-      fmt::format("{} {}{} done", p.stage, p.done, p.total > 0 ? fmt::format("/{}", p.total) : "");
-  line += fmt::format(", {:.0f} req/s, {} errors, {} in flight, ttft p50 {:.1f} ms p95 {:.1f} ms",
-                      p.requests_per_s, p.errors, p.in_flight, p.ttft_p50_ms, p.ttft_p95_ms);
-  if (p.eta_s >= 0 && !final_line) {
-    line += fmt::format(", eta {:.0f}s", p.eta_s);
-  }
-  std::cerr << "\r\x1b[2K" << line << (final_line ? "\n" : "") << std::flush;
 }
 
 // Drains the outbox for up to --beacon-wait; what is left goes with the next run or
@@ -411,9 +402,14 @@ int run_suite(Globals& g, const RunFlags& f) {
       options.mock_base_url = mock->base_url();
     }
   }
-  const bool tty = isatty(STDERR_FILENO) == 1 && !g.quiet;
-  if (tty) {
-    options.on_progress = [](const load::Progress& p) { print_progress(p, false); };
+  const auto progress_mode = progress_mode_from_string(f.progress);
+  if (!progress_mode) {
+    throw InputError(fmt::format("--progress {}: use auto, tty, plain, json or none", f.progress));
+  }
+  ProgressPrinter progress(*progress_mode, g.quiet);
+  if (progress.mode() != ProgressMode::none) {
+    options.on_progress = [&progress](const load::Progress& p) { progress.print(p); };
+    options.progress_every = progress.interval();
   }
 
   const auto plan = suite::make_plan(s, pricing::PriceBook::builtin());
@@ -478,9 +474,7 @@ int run_suite(Globals& g, const RunFlags& f) {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
   }
-  if (tty) {
-    std::cerr << "\r\x1b[2K" << std::flush;
-  }
+  progress.finish();
   const auto last_request = std::chrono::steady_clock::now();
   if (outcome == load::RunOutcome::interrupted) {
     status = "interrupted";
@@ -607,6 +601,10 @@ void register_run(CLI::App& app, Globals& globals) {
                   "On Ctrl-C, how long in-flight requests may finish before they are cancelled")
       ->capture_default_str();
   cmd->add_flag("--no-report", f.no_report, "Store the run, write no report files");
+  cmd->add_option("--progress", f.progress,
+                  "auto (tty on a terminal, else plain), tty (one line, redrawn), plain (a line "
+                  "every 10 s), json (an object per line, every second), none")
+      ->capture_default_str();
   cmd->add_option("--save-baseline", f.save_baseline,
                   "Name this run as a baseline (the name moves to the newest run saved)");
   cmd->add_option("--baseline", f.baseline,

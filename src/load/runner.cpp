@@ -160,6 +160,7 @@ class Runner::Impl {
     std::vector<Lane> max_lanes;
     for (std::size_t s = 0; s < stages.size() && !stopping(); ++s) {
       std::vector<Lane> lanes = run_stage(stages[s]);
+      emit_progress(true);
       if (find_saturation && s < initial) {
         max_lanes.insert(max_lanes.end(), lanes.begin(), lanes.end());
         if (s + 1 == initial && !stopping()) {
@@ -168,7 +169,6 @@ class Runner::Impl {
         }
       }
     }
-    emit_progress(true);
     return m_stop.load() > 0 ? RunOutcome::interrupted : RunOutcome::completed;
   }
 
@@ -387,6 +387,13 @@ class Runner::Impl {
       }
     }
     ++m_stage_counter;
+    // Progress figures start afresh with each stage.
+    m_live_ttft.reset();
+    m_stage_done = 0;
+    m_stage_ok = 0;
+    m_stage_errors = 0;
+    m_window_start = now;
+    m_window_done = 0;
     std::int64_t grace_deadline = -1;
     for (;;) {
       const std::int64_t t = m_engine.now_ns();
@@ -760,8 +767,10 @@ class Runner::Impl {
       row.response_text = r.text;
     }
     ++m_done;
+    ++m_stage_done;
     if (!r.ok()) {
       ++m_errors;
+      ++m_stage_errors;
     }
     const bool retry = r.error == net::ErrorClass::rate_limited && m_suite.load.retry &&
                        a.attempt <= m_suite.load.max_retries && !stopping();
@@ -781,6 +790,7 @@ class Runner::Impl {
         lane.last_done_ns = std::max(lane.last_done_ns, r.t_done_ns);
         if (r.t_first_token_ns >= 0) {
           m_live_ttft.record(r.t_first_token_ns - r.t_send_ns);
+          ++m_stage_ok;
         }
       }
     }
@@ -819,19 +829,24 @@ class Runner::Impl {
     p.total = m_total;
     p.errors = m_errors;
     p.in_flight = m_in_flight;
+    p.stage = m_stage_name;
+    p.stage_done = m_stage_done;
+    p.stage_ok = m_stage_ok;
+    p.stage_errors = m_stage_errors;
+    p.stage_end = final_call;
     const double window = static_cast<double>(now - m_window_start) / 1e9;
-    p.requests_per_s = window > 0 ? static_cast<double>(m_done - m_window_done) / window : 0;
+    p.stage_requests_per_s =
+        window > 0 ? static_cast<double>(m_stage_done - m_window_done) / window : 0;
     p.ttft_p50_ms = static_cast<double>(m_live_ttft.value_at_percentile(50)) / 1e6;
     p.ttft_p95_ms = static_cast<double>(m_live_ttft.value_at_percentile(95)) / 1e6;
-    if (m_total > 0 && p.requests_per_s > 0) {
-      p.eta_s = static_cast<double>(m_total - m_done) / p.requests_per_s;
+    if (m_total > 0 && p.stage_requests_per_s > 0) {
+      p.eta_s = static_cast<double>(m_total - m_done) / p.stage_requests_per_s;
     }
-    p.stage = m_stage_name;
     m_options.on_progress(p);
     m_last_progress = now;
     if (now - m_window_start > 2'000 * k_ms) {  // a sliding window of about two seconds
       m_window_start = now;
-      m_window_done = m_done;
+      m_window_done = m_stage_done;
     }
   }
 
@@ -857,6 +872,9 @@ class Runner::Impl {
   std::int64_t m_last_progress = 0;
   std::int64_t m_window_start = 0;
   std::int64_t m_window_done = 0;
+  std::int64_t m_stage_done = 0;
+  std::int64_t m_stage_ok = 0;
+  std::int64_t m_stage_errors = 0;
   std::vector<TargetStop> m_stopped;
 };
 

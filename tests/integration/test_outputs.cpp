@@ -322,3 +322,41 @@ TEST(Outputs, AMistypedCommandGetsADidYouMean) {
   EXPECT_EQ(stray.exit_code, 2);
   EXPECT_FALSE(has(stray.err, "did you mean")) << stray.err;
 }
+
+// On a non-TTY (a CI log) progress is plain lines, one per stage at least; --progress json
+// lines parse; none prints nothing.
+TEST(Outputs, ProgressOnANonTtyIsPlainOrJson) {
+  TempDir dir;
+  const std::string db = dir.file("runs.db");
+  const auto s = dir.write("s.toml", suite(10));
+  const auto plain = run_llmbench({"--db", db, "run", s, "--no-report"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_TRUE(has(plain.err, "[fast] 10/20 done | ")) << plain.err;
+  EXPECT_TRUE(has(plain.err, "[slow] 20/20 done | ")) << plain.err;
+  EXPECT_FALSE(has(plain.err, "\r")) << "no carriage returns in a log";
+  const auto json = run_llmbench({"--db", db, "run", s, "--no-report", "--progress", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  int objects = 0;
+  std::istringstream lines(json.err);
+  std::string line;
+  simdjson::dom::parser parser;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] != '{') {
+      continue;
+    }
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(simdjson::padded_string(line)).get(doc), simdjson::SUCCESS) << line;
+    if (bool(doc["stage_end"])) {
+      EXPECT_EQ(int64_t(doc["stage_done"]), 10) << line;
+      EXPECT_EQ(int64_t(doc["stage_errors"]), 0);
+      EXPECT_GT(double(doc["ttft_p50_ms"]), 1.0);
+    }
+    ++objects;
+  }
+  EXPECT_GE(objects, 2) << json.err;
+  const auto none = run_llmbench({"--db", db, "run", s, "--no-report", "--progress", "none"});
+  EXPECT_FALSE(has(none.err, " done | ")) << none.err;
+  const auto bad = run_llmbench({"--db", db, "run", s, "--progress", "loud"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(has(bad.err, "--progress loud: use auto, tty, plain, json or none")) << bad.err;
+}

@@ -35,15 +35,21 @@
 namespace llmbench::load {
 
 struct Progress {
-  std::int64_t done = 0;   // finished requests (warmup and retries included)
+  std::int64_t done = 0;   // finished requests of the run (warmup and retries included)
   std::int64_t total = 0;  // 0 when the duration decides
   std::int64_t errors = 0;
   std::int64_t in_flight = 0;
-  double requests_per_s = 0;
+  double eta_s = -1;  // < 0: unknown
+  // The current stage's own figures: one target (or every target when they run
+  // interleaved), never a mix labelled as one.
+  std::string stage;  // "mock-fast", "mock-fast rate=20", "all targets", ...
+  std::int64_t stage_done = 0;
+  std::int64_t stage_ok = 0;  // measured successes, the ones the TTFT figures are of
+  std::int64_t stage_errors = 0;
+  double stage_requests_per_s = 0;  // over the last ~2 s
   double ttft_p50_ms = 0;
   double ttft_p95_ms = 0;
-  double eta_s = -1;  // < 0: unknown
-  std::string stage;  // "mock-fast", "mock-fast rate=20", ...
+  bool stage_end = false;  // the last call of a stage (and of the run)
 };
 
 // The response cache as the runner sees it. The command wires it to cache::CacheStore
