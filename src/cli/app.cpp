@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   cli::register_beacon(app, globals);
   cli::register_collect(app, globals);
   cli::register_pending(app, globals);
+  cli::register_completions(app, globals);  // last: it walks the tree of all the others
 
   // The one place that prints fatal errors; the database and files close as the stack unwinds.
   try {
