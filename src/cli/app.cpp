@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   CLI::App app{"llmbench: benchmark LLM inference endpoints (streaming, concurrent, exact)",
                "llmbench"};
   app.require_subcommand(0, 1);
+  app.set_help_all_flag("--help-all",
+                        "Print the help of every command (the man page is made from it)");
   app.fallthrough();  // global options may follow the command: `llmbench runs list --db x.db`
 
   cli::Globals globals;
