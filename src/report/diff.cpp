@@ -182,6 +182,19 @@ std::optional<ShownValues> shown_values(const TargetSamples& base, const TargetS
 
 }  // namespace
 
+std::string cell_value(double v, std::string_view unit) {
+  return fmt_value(v, unit);
+}
+std::string cell_change(const Cell& c) {
+  return fmt_change(c);
+}
+std::string cell_relative(const Cell& c) {
+  return fmt_rel(c);
+}
+std::string cell_p(const Cell& c) {
+  return fmt_p(c);
+}
+
 std::vector<std::string> regression_messages(const DiffResult& d) {
   std::vector<std::string> out;
   for (const auto& t : d.targets) {

@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -8,9 +10,11 @@
 #include "llmbench/metrics/hdr_codec.hpp"
 #include "llmbench/report/diff.hpp"
 #include "llmbench/report/svg.hpp"
+#include "llmbench/report/verdicts.hpp"
 #include "llmbench/report/writers.hpp"
 #include "llmbench/util/time.hpp"
 #include "llmbench/util/xml.hpp"
+#include "sections.hpp"
 
 namespace llmbench::report {
 
@@ -25,9 +29,11 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin:
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; }
 th, td { border: 1px solid #bbb; padding: .25rem .55rem; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th, td { text-align: left; } th.num, td.num { text-align: right; }
+caption { caption-side: bottom; text-align: left; padding-top: .25rem; }
+tr.fail td, tr.fail th { font-weight: bold; background: #fde0dc; }
 thead th { background: #f0f0f0; }
-.fail { font-weight: bold; text-decoration: underline; }
+.fail { font-weight: bold; }
 .chart { width: 100%; max-width: 720px; height: auto; display: block; margin: .5rem 0 1.5rem; }
 .chart .axis { stroke: #333; } .chart .tick { stroke: #333; } .chart .grid { stroke: #e3e3e3; }
 .chart text { font-size: 11px; fill: #222; } .chart .chart-title { font-size: 13px; font-weight: 600; }
@@ -103,12 +109,6 @@ std::string over_time_chart(store::Database& db, const RunReport& r) {
       "FROM requests WHERE run_id = ? "
       "AND warmup = 0 AND t_done_ns IS NOT NULL ORDER BY t_done_ns");
   st.bind(1, r.run.id);
-  struct Bin {
-    double ok = 0;
-    double errors = 0;
-    double tokens = 0;
-  };
-  std::map<std::string, std::map<std::int64_t, Bin>> per_target;
   std::int64_t first = -1;
   std::int64_t last = 0;
   std::vector<std::tuple<std::string, std::int64_t, bool, double>> rows;
@@ -122,46 +122,92 @@ std::string over_time_chart(store::Database& db, const RunReport& r) {
   if (rows.empty()) {
     return "";
   }
-  // About 60 bins over the run, at least 100 ms each.
-  const double width_s = std::max(0.1, static_cast<double>(last - first) / 1e9 / 60.0);
+  // Rates over a trailing window: completions in (t - W, t] / W, every W/5. Short bins make
+  // a steady load zig-zag (a bin holds a few completions, so one more or less is +-30%); a
+  // window of a second or a twelfth of the run holds enough to be steady.
+  const double span_s = static_cast<double>(last - first) / 1e9;
+  double window_s = std::max(1.0, span_s / 12.0);
+  if (span_s < 2 * window_s) {
+    window_s = std::max(span_s / 2.0, 1e-3);
+  }
+  const double step_s = window_s / 5.0;
+  std::map<std::string, std::vector<std::pair<double, double>>> done;  // name -> (t, tokens)
+  std::vector<double> failures;
   for (const auto& [name, t, failed, tokens] : rows) {
-    const auto bin = static_cast<std::int64_t>(static_cast<double>(t - first) / 1e9 / width_s);
-    Bin& b = per_target[name][bin];
-    (failed ? b.errors : b.ok) += 1;
-    if (!failed) {
-      b.tokens += tokens;
+    const double at = static_cast<double>(t - first) / 1e9;
+    if (failed) {
+      failures.push_back(at);
+    } else {
+      done[name].emplace_back(at, tokens);
     }
   }
+  if (done.empty()) {
+    return "";  // nothing succeeded: the errors table says it all
+  }
+  // Windows end at W, W + step, ... up to the last completion.
+  const auto window_ends = [&] {
+    std::vector<double> ends;
+    for (double end = window_s; end <= span_s + 1e-9; end += step_s) {
+      ends.push_back(end);
+    }
+    if (ends.empty()) {
+      ends.push_back(span_s);
+    }
+    return ends;
+  }();
+  // Sums what falls in each trailing window of a time-ordered list, over the windows that lie
+  // within the list's own span (targets run one after another draw no line where they idle).
+  const auto windowed = [&](const std::vector<std::pair<double, double>>& events, bool weight) {
+    std::vector<svg::Point> points;
+    std::size_t lo = 0;
+    std::size_t hi = 0;
+    double sum = 0;
+    const double own_first = events.empty() ? 0 : events.front().first;
+    const double own_last = events.empty() ? 0 : events.back().first;
+    for (const double end : window_ends) {
+      if (window_ends.size() > 1 &&
+          (end < own_first + window_s - 1e-9 || end > own_last + step_s + 1e-9)) {
+        continue;
+      }
+      while (hi < events.size() && events[hi].first <= end + 1e-12) {
+        sum += weight ? events[hi].second : 1.0;
+        ++hi;
+      }
+      while (lo < hi && events[lo].first <= end - window_s + 1e-12) {
+        sum -= weight ? events[lo].second : 1.0;
+        ++lo;
+      }
+      points.push_back({end, std::max(0.0, sum) / window_s});
+    }
+    return points;
+  };
   std::vector<svg::Series> series;
-  svg::Series errors{"errors", {}, true};
-  for (const auto& [name, bins] : per_target) {
-    svg::Series s{name + " (req/s)", {}, false};
-    for (const auto& [bin, b] : bins) {
-      const double x = static_cast<double>(bin) * width_s;
-      s.points.push_back({x, b.ok / width_s});
-      if (b.errors > 0) {
-        errors.points.push_back({x, b.errors / width_s});
+  std::vector<svg::Series> tokens;
+  for (const auto& [name, events] : done) {
+    series.push_back({name + " (req/s)", windowed(events, false), false});
+    tokens.push_back({name + " (tokens/s)", windowed(events, true), false});
+  }
+  if (!failures.empty()) {
+    std::vector<std::pair<double, double>> events;
+    for (const double at : failures) {
+      events.emplace_back(at, 1.0);
+    }
+    svg::Series errors{"errors (req/s)", {}, true};
+    for (const auto& p : windowed(events, false)) {
+      if (p.y > 0) {
+        errors.points.push_back(p);
       }
     }
-    series.push_back(std::move(s));
-  }
-  if (!errors.points.empty()) {
     series.push_back(std::move(errors));
   }
+  const std::string x_label = fmt::format(
+      "seconds since the first completion (rates over a trailing {:.3g} s window)", window_s);
   std::string out = svg::line_chart("over-time", "Completed requests per second over the run",
-                                    {"seconds since the first completion", false, false},
-                                    {"requests/s", false, false}, series);
-  std::vector<svg::Series> tokens;
-  for (const auto& [name, bins] : per_target) {
-    svg::Series s{name + " (tokens/s)", {}, false};
-    for (const auto& [bin, b] : bins) {
-      s.points.push_back({static_cast<double>(bin) * width_s, b.tokens / width_s});
-    }
-    tokens.push_back(std::move(s));
+                                    {x_label, false, false}, {"requests/s", false, false}, series);
+  if (!tokens.empty()) {
+    out += svg::line_chart("tokens-over-time", "Output tokens per second over the run",
+                           {x_label, false, false}, {"output tokens/s", false, false}, tokens);
   }
-  out += svg::line_chart("tokens-over-time", "Output tokens per second over the run",
-                         {"seconds since the first completion", false, false},
-                         {"output tokens/s", false, false}, tokens);
   return out;
 }
 
@@ -219,6 +265,98 @@ std::string sweep_charts(const RunReport& r) {
                          goodput);
 }
 
+std::string slug(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0) {
+      out += static_cast<char>(std::tolower(u));
+    } else if (!out.empty() && out.back() != '-') {
+      out += '-';
+    }
+  }
+  while (!out.empty() && out.back() == '-') {
+    out.pop_back();
+  }
+  return out.empty() ? "section" : out;
+}
+
+std::string heading(int level, const std::string& text) {
+  return fmt::format("<h{0} id=\"{1}\">{2}</h{0}>\n", level, esc(slug(text)), esc(text));
+}
+
+// A table with its header row (or, for key/value tables, header cells down the first column).
+std::string html_table(const sections::Table& t, std::string_view cls, bool key_value) {
+  std::string out = fmt::format("<table class=\"{}\">", cls);
+  if (!t.note.empty()) {
+    out += fmt::format("<caption class=\"note\">{}</caption>", esc(t.note));
+  }
+  const bool has_header = std::any_of(t.header.begin(), t.header.end(),
+                                      [](const std::string& h) { return !h.empty(); });
+  if (has_header && key_value) {
+    out += fmt::format("\n<thead><tr><th scope=\"col\" colspan=\"{}\">{}</th></tr></thead>",
+                       t.header.size(), esc(t.header.front()));
+  } else if (has_header) {
+    out += "\n<thead><tr>";
+    for (std::size_t i = 0; i < t.header.size(); ++i) {
+      const bool num = i < t.numeric.size() && t.numeric[i];
+      out +=
+          fmt::format("<th scope=\"col\"{}>{}</th>", num ? " class=\"num\"" : "", esc(t.header[i]));
+    }
+    out += "</tr></thead>";
+  }
+  out += "\n<tbody>\n";
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    const bool strong = r < t.emphasis.size() && t.emphasis[r];
+    out += strong ? "<tr class=\"fail\">" : "<tr>";
+    for (std::size_t i = 0; i < t.rows[r].size(); ++i) {
+      const bool num = i < t.numeric.size() && t.numeric[i];
+      if (i == 0 && key_value) {
+        out += fmt::format("<th scope=\"row\">{}</th>", esc(t.rows[r][i]));
+      } else {
+        out += fmt::format("<td{}>{}</td>", num ? " class=\"num\"" : "", esc(t.rows[r][i]));
+      }
+    }
+    out += "</tr>\n";
+  }
+  return out + "</tbody></table>\n";
+}
+
+std::string html_section(const sections::Section& s) {
+  std::string out = heading(s.level, s.heading);
+  for (const auto& p : s.paragraphs) {
+    out += fmt::format("<p>{}</p>\n", esc(p));
+  }
+  for (const auto& t : s.tables) {
+    const bool key_value = t.header.size() == 2 && t.header[1].empty();
+    out += html_table(t, key_value ? "figures" : "data", key_value);
+  }
+  return out;
+}
+
+// The charts, each under a heading only when it has something to draw: a run where every
+// request failed shows no empty chart headings.
+std::string charts(store::Database& db, const RunReport& r) {
+  std::string out;
+  const std::string percentiles = percentile_chart(r, "ttft", "TTFT", "ttft-percentiles") +
+                                  percentile_chart(r, "e2e", "E2E latency", "e2e-percentiles");
+  if (!percentiles.empty()) {
+    out += heading(2, "Latency percentiles") + percentiles;
+  }
+  std::string distributions;
+  for (std::size_t i = 0; i < r.targets.size(); ++i) {
+    distributions += histogram_chart(r.targets[i], "ttft", "TTFT", chart_id("ttft-histogram", i));
+    distributions += histogram_chart(r.targets[i], "itl", "ITL", chart_id("itl-histogram", i));
+  }
+  if (!distributions.empty()) {
+    out += heading(2, "Distributions") + distributions;
+  }
+  if (const std::string over_time = over_time_chart(db, r); !over_time.empty()) {
+    out += heading(2, "Over time") + over_time;
+  }
+  return out + sweep_charts(r);
+}
+
 }  // namespace
 
 std::string render_html(store::Database& db, const RunReport& r) {
@@ -228,77 +366,29 @@ std::string render_html(store::Database& db, const RunReport& r) {
   out += k_css;
   out += "</style>\n</head>\n<body>\n";
   out += fmt::format("<h1>llmbench report: {}</h1>\n", esc(r.run.suite_name));
-  out += "<table class=\"context\"><tbody>\n";
-  const auto row = [&](std::string_view k, const std::string& v) {
-    out += fmt::format("<tr><th scope=\"row\">{}</th><td>{}</td></tr>\n", k, esc(v));
-  };
-  row("run", r.run.id);
-  row("suite", fmt::format("{} ({})", r.run.suite_name, r.run.suite_path));
-  row("status", r.run.status);
-  row("started", util::iso8601_utc_ms(r.run.started_at_ms));
-  row("host", r.run.host);
-  row("llmbench", r.run.llmbench_version);
-  row("tags", r.run.tags_json);
-  out += "</tbody></table>\n<h2>Summary</h2>\n";
-  out +=
-      "<table class=\"summary\"><caption class=\"note\">latencies in milliseconds</caption>\n"
-      "<thead><tr><th scope=\"col\">target</th><th scope=\"col\">requests</th>"
-      "<th scope=\"col\">errors</th><th scope=\"col\">TTFT p50</th><th scope=\"col\">p95</th>"
-      "<th scope=\"col\">p99</th><th scope=\"col\">E2E p50</th><th scope=\"col\">p95</th>"
-      "<th scope=\"col\">ITL p50</th><th scope=\"col\">p99</th><th scope=\"col\">output tok/s</th>"
-      "<th scope=\"col\">req/s</th><th scope=\"col\">cost</th></tr></thead>\n<tbody>\n";
-  for (const auto& t : r.targets) {
-    out += fmt::format(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</"
-        "td>"
-        "<td>{}</td><td>{}</td><td>{:.0f}</td><td>{:.1f}</td><td>{}</td></tr>\n",
-        esc(t.label()), t.requests, t.errors, ms_cell(t, "ttft", &MetricSummary::p50),
-        ms_cell(t, "ttft", &MetricSummary::p95), ms_cell(t, "ttft", &MetricSummary::p99),
-        ms_cell(t, "e2e", &MetricSummary::p50), ms_cell(t, "e2e", &MetricSummary::p95),
-        ms_cell(t, "itl", &MetricSummary::p50), ms_cell(t, "itl", &MetricSummary::p99),
-        t.output_tokens_per_s, t.requests_per_s,
-        t.cost_usd ? fmt::format("${:.4f}", *t.cost_usd) : "unknown");
-  }
-  out += "</tbody></table>\n";
+  out += html_table(sections::context(r), "context", true);
   if (const auto note = r.replay_note(); !note.empty()) {
     out += fmt::format("<p class=\"note replayed\">{}.</p>\n", esc(note));
   }
-  bool any_slo = false;
-  for (const auto& t : r.targets) {
-    any_slo |= !t.slo.empty();
-  }
-  if (any_slo) {
-    out +=
-        "<h2>SLOs</h2>\n<table class=\"slo\"><thead><tr><th scope=\"col\">target</th>"
-        "<th scope=\"col\">SLO</th><th scope=\"col\">limit</th><th scope=\"col\">actual</th>"
-        "<th scope=\"col\">result</th></tr></thead><tbody>\n";
-    for (const auto& t : r.targets) {
-      for (const auto& s : t.slo) {
-        out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>\n",
-                           esc(t.label()), s.key, s.limit,
-                           s.actual ? fmt::format("{:.4g}", *s.actual) : "no data",
-                           s.pass ? "" : " class=\"fail\"", s.pass ? "met" : "MISSED");
-      }
+  out += heading(2, "Summary") + html_table(sections::summary(r), "summary", false);
+  const auto all = sections::all(r);
+  // Failures and errors lead; then the charts; then each target's figures.
+  std::size_t i = 0;
+  for (; i < all.size(); ++i) {
+    const auto& s = all[i];
+    const bool leading =
+        s.heading == "Failures" || s.heading == "Errors" ||
+        (s.level == 3 && (s.heading.ends_with(" failures") || s.heading.ends_with(" errors")));
+    if (!leading) {
+      break;
     }
-    out += "</tbody></table>\n";
+    out += html_section(s);
   }
-  out += "<h2>Latency percentiles</h2>\n";
-  out += percentile_chart(r, "ttft", "TTFT", "ttft-percentiles");
-  out += percentile_chart(r, "e2e", "E2E latency", "e2e-percentiles");
-  out += "<h2>Distributions</h2>\n";
-  for (std::size_t i = 0; i < r.targets.size(); ++i) {
-    out += histogram_chart(r.targets[i], "ttft", "TTFT", chart_id("ttft-histogram", i));
-    out += histogram_chart(r.targets[i], "itl", "ITL", chart_id("itl-histogram", i));
+  out += charts(db, r);
+  for (; i < all.size(); ++i) {
+    out += html_section(all[i]);
   }
-  out += "<h2>Over time</h2>\n";
-  out += over_time_chart(db, r);
-  out += sweep_charts(r);
-  out +=
-      "<h2>How measured</h2>\n<p class=\"note\">TTFT runs from the send to the first event "
-      "carrying output; ITL is each gap between content events; failed requests never enter "
-      "a latency figure; warmup requests are not measured. Percentiles come from HDR "
-      "histograms (3 significant digits). Definitions: docs/metrics.md in the llmbench "
-      "sources.</p>\n</body>\n</html>\n";
+  out += "</body>\n</html>\n";
   return out;
 }
 
@@ -314,15 +404,16 @@ std::string render_diff_html(const DiffResult& d, const RunReport& base, const R
       "<h1>llmbench diff: {} vs {}</h1>\n<p>Base <code>{}</code>, candidate "
       "<code>{}</code>.</p>\n",
       esc(d.base.suite_name), esc(d.cand.suite_name), esc(d.base.id), esc(d.cand.id));
-  if (!d.gates.empty()) {
-    out += "<h2>Gates</h2>\n<ul>\n";
-    for (const auto& g : d.gates) {
-      out += fmt::format("<li{}>{} <code>{}</code>", g.failed ? " class=\"regressed\"" : "",
-                         g.failed ? "FAILED" : "passed", esc(g.text));
-      for (const auto& f : g.failures) {
-        out += "<br>" + esc(f);
+  if (const auto verdicts = diff_verdicts(d, d.fail_on_regression); !verdicts.empty()) {
+    out += "<h2 id=\"verdicts\">Verdicts</h2>\n<ul>\n";
+    for (const auto& v : verdicts) {
+      const bool red = v.failed && v.binding;
+      for (const auto& m : v.messages) {
+        out += fmt::format("<li{}><strong>{}</strong> {}{}: {}</li>\n",
+                           red ? " class=\"regressed\"" : "",
+                           !v.failed ? "pass" : (v.binding ? "FAIL" : "miss"), esc(v.kind),
+                           v.kind == "gate" ? " <code>" + esc(v.name) + "</code>" : "", esc(m));
       }
-      out += "</li>\n";
     }
     out += "</ul>\n";
   }
@@ -361,18 +452,21 @@ std::string render_diff_html(const DiffResult& d, const RunReport& base, const R
     ++chart;
     out +=
         "<table class=\"diff\"><thead><tr><th scope=\"col\">metric</th><th scope=\"col\">stat"
-        "</th><th scope=\"col\">base</th><th scope=\"col\">candidate</th><th scope=\"col\">"
-        "relative</th><th scope=\"col\">verdict</th></tr></thead><tbody>\n";
+        "</th><th scope=\"col\" class=\"num\">base</th><th scope=\"col\" class=\"num\">"
+        "candidate</th><th scope=\"col\" class=\"num\">change</th><th scope=\"col\" "
+        "class=\"num\">relative</th><th scope=\"col\" class=\"num\">p</th><th scope=\"col\">"
+        "verdict</th></tr></thead><tbody>\n";
     for (const auto& cell : t.cells) {
       const char* cls = cell.verdict == Verdict::regressed  ? " class=\"regressed\""
                         : cell.verdict == Verdict::improved ? " class=\"improved\""
                                                             : "";
       out += fmt::format(
-          "<tr{}><td>{}</td><td>{}</td><td>{:.4g} {}</td><td>{:.4g} {}</td><td>{}</td><td>{}</td>"
-          "</tr>\n",
-          cls, cell.metric, cell.stat, cell.base, cell.unit, cell.cand, cell.unit,
-          cell.rel_change ? fmt::format("{:+.1f}%", *cell.rel_change * 100) : "-",
-          to_string(cell.verdict));
+          "<tr{}><td>{}</td><td>{}</td><td class=\"num\">{} {}</td><td class=\"num\">{} {}</td>"
+          "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<td>{}</td></tr>\n",
+          cls, cell.metric, cell.stat, cell_value(cell.base, cell.unit), esc(cell.unit),
+          cell_value(cell.cand, cell.unit), esc(cell.unit), esc(cell_change(cell)),
+          cell_relative(cell), esc(cell_p(cell)), to_string(cell.verdict));
     }
     out += "</tbody></table>\n";
   }

@@ -358,8 +358,7 @@ std::string error_hint(std::string_view error_class, std::optional<std::int64_t>
   }
   if (error_class == "http_4xx" && status) {
     if (*status == 404) {
-      return "does base_url end in /v1 (e.g. https://api.openai.com/v1)? is the model name "
-             "right?";
+      return "does base_url end in /v1? is the model name right?";
     }
     if (*status == 401 || *status == 403) {
       return key_env.empty() ? std::string("is the target's api_key_env the right key?")

@@ -15,11 +15,13 @@ namespace {
 const auto esc = [](std::string_view s) { return util::xml_escape(s); };
 
 constexpr double k_w = 720;
-constexpr double k_h = 320;
+constexpr double k_h = 320;  // the plot and its axes; the legend rows go below
 constexpr double k_left = 70;
-constexpr double k_right = 150;  // room for the legend
+constexpr double k_right = 24;
 constexpr double k_top = 36;
 constexpr double k_bottom = 52;
+constexpr double k_legend_row = 18;
+constexpr double k_char_w = 6.6;  // an 11px sans-serif character, generously
 
 // Colour-blind-safe palette (Okabe-Ito) plus dash patterns and markers per series.
 constexpr std::array<std::string_view, 6> k_colors = {"#0072B2", "#D55E00", "#009E73",
@@ -31,10 +33,61 @@ std::string num(double v) {
   if (a >= 1000) {
     return fmt::format("{:.0f}", v);
   }
-  if (a >= 10) {
-    return fmt::format("{:.3g}", v);
+  if (a < 1e-12) {
+    return "0";
   }
   return fmt::format("{:.3g}", v);
+}
+
+}  // namespace
+
+std::vector<double> nice_ticks(double lo, double hi, int target) {
+  if (!(hi > lo)) {
+    hi = lo + 1;
+  }
+  const double raw = (hi - lo) / std::max(1, target);
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = magnitude * 10;
+  for (const double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+    if (m * magnitude >= raw) {
+      step = m * magnitude;
+      break;
+    }
+  }
+  std::vector<double> ticks;
+  const double first = std::floor(lo / step + 1e-9) * step;
+  for (double v = first; v < hi + step - 1e-9 * step; v += step) {
+    ticks.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
+    if (ticks.size() > 40) {
+      break;
+    }
+  }
+  return ticks;
+}
+
+namespace {
+
+// Legend entries in rows under the plot, wrapped at the chart's width: every name is shown
+// whole, inside the picture.
+struct LegendLayout {
+  std::vector<std::pair<double, double>> at;  // x, y of each entry's swatch
+  double height = 0;
+};
+LegendLayout layout_legend(const std::vector<std::string>& names) {
+  LegendLayout l;
+  double x = k_left;
+  double y = k_h + 4;
+  for (const auto& name : names) {
+    const double w = 30 + static_cast<double>(name.size()) * k_char_w + 18;
+    if (x > k_left && x + w > k_w - 4) {
+      x = k_left;
+      y += k_legend_row;
+    }
+    l.at.emplace_back(x, y);
+    x += w;
+  }
+  l.height = names.empty() ? 0 : y - k_h + k_legend_row;
+  return l;
 }
 
 double tail_x(double p) {  // percentile -> log10(1 / (1 - p/100)), p < 100
@@ -55,12 +108,12 @@ struct Frame {
   }
 };
 
-std::string open_svg(const std::string& id, const std::string& title) {
+std::string open_svg(const std::string& id, const std::string& title, double extra_height = 0) {
   return fmt::format(
       "<svg id=\"{0}\" class=\"chart\" viewBox=\"0 0 {1} {2}\" "
       "role=\"img\" aria-labelledby=\"{0}-title\">\n<title id=\"{0}-title\">{3}</title>\n"
       "<text x=\"{4}\" y=\"20\" class=\"chart-title\">{3}</text>\n",
-      id, k_w, k_h, esc(title), k_left);
+      id, k_w, k_h + extra_height, esc(title), k_left);
 }
 
 std::string axes(const Frame& f, const Axis& x, const Axis& y, bool x_tail) {
@@ -81,8 +134,10 @@ std::string axes(const Frame& f, const Axis& x, const Axis& y, bool x_tail) {
           px, bx, bx + 5, bx + 18, num(p));
     }
   } else {
-    for (int i = 0; i <= 4; ++i) {
-      const double v = f.x0 + (f.x1 - f.x0) * i / 4.0;
+    for (const double v : nice_ticks(f.x0, f.x1, 5)) {
+      if (v < f.x0 - 1e-9 || v > f.x1 + 1e-9) {
+        continue;
+      }
       const double px = f.px(v);
       out += fmt::format(
           "<line class=\"tick\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/><text "
@@ -92,14 +147,22 @@ std::string axes(const Frame& f, const Axis& x, const Axis& y, bool x_tail) {
     }
   }
   // y ticks
-  for (int i = 0; i <= 4; ++i) {
-    double v;
-    if (f.ylog) {
-      const double lo = std::log10(std::max(f.y0, 1e-9));
-      const double hi = std::log10(std::max(f.y1, 1e-9));
-      v = std::pow(10.0, lo + (hi - lo) * i / 4.0);
-    } else {
-      v = f.y0 + (f.y1 - f.y0) * i / 4.0;
+  std::vector<double> yticks;
+  if (f.ylog) {
+    for (double v = std::pow(10.0, std::floor(std::log10(std::max(f.y0, 1e-9))));
+         v <= f.y1 * 1.0001; v *= 10) {
+      for (const double m : {1.0, 2.0, 5.0}) {
+        if (m * v >= f.y0 * 0.9999 && m * v <= f.y1 * 1.0001) {
+          yticks.push_back(m * v);
+        }
+      }
+    }
+  } else {
+    yticks = nice_ticks(f.y0, f.y1, 5);
+  }
+  for (const double v : yticks) {
+    if (v < f.y0 - 1e-9 || v > f.y1 + 1e-9 * std::max(1.0, std::abs(f.y1))) {
+      continue;
     }
     const double py = f.py(v);
     out += fmt::format(
@@ -143,11 +206,25 @@ std::string line_chart(const std::string& id, const std::string& title, const Ax
   if (f.y1 <= f.y0) {
     f.y1 = f.y0 + 1;
   }
+  if (!y.log) {  // the axis ends on round values
+    const auto ticks = nice_ticks(f.y0, f.y1, 5);
+    f.y0 = ticks.front();
+    f.y1 = ticks.back();
+  }
   if (x.log_tail) {
     f.x0 = 0;
     f.x1 = std::max(f.x1, tail_x(99.9));
+  } else if (f.x1 > f.x0) {
+    const auto ticks = nice_ticks(f.x0, f.x1, 5);
+    f.x0 = ticks.front();
+    f.x1 = ticks.back();
   }
-  std::string out = open_svg(id, title);
+  std::vector<std::string> names;
+  for (const auto& s : series) {
+    names.push_back(s.name);
+  }
+  const LegendLayout legend = layout_legend(names);
+  std::string out = open_svg(id, title, legend.height);
   out += fmt::format("<desc>{} against {}; {} series</desc>\n", esc(y.label), esc(x.label),
                      series.size());
   out += axes(f, x, y, x.log_tail);
@@ -174,12 +251,18 @@ std::string line_chart(const std::string& id, const std::string& title, const Ax
           color, dash, pts);
     }
     out += "</g>\n";
-    const double ly = k_top + 14 + static_cast<double>(i) * 18;
-    out += fmt::format(
-        "<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"{3}\" stroke-width=\"2\" "
-        "stroke-dasharray=\"{4}\"/><text class=\"legend\" x=\"{5}\" y=\"{6}\">{7}</text>\n",
-        k_w - k_right + 10, ly, k_w - k_right + 34, color, dash, k_w - k_right + 40, ly + 4,
-        esc(s.name));
+    const auto [lx, ly] = legend.at[i];
+    if (s.markers_only) {
+      out += fmt::format(
+          "<path d=\"M{} {}l5 -8l5 8z\" fill=\"{}\" stroke=\"#000\"/><text class=\"legend\" "
+          "x=\"{}\" y=\"{}\">{}</text>\n",
+          lx + 7, ly + 4, color, lx + 30, ly + 4, esc(s.name));
+    } else {
+      out += fmt::format(
+          "<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"{3}\" stroke-width=\"2\" "
+          "stroke-dasharray=\"{4}\"/><text class=\"legend\" x=\"{5}\" y=\"{6}\">{7}</text>\n",
+          lx, ly, lx + 24, color, dash, lx + 30, ly + 4, esc(s.name));
+    }
   }
   out += "</svg>\n";
   return out;
@@ -194,6 +277,7 @@ std::string bar_chart(const std::string& id, const std::string& title, const Axi
     for (const auto& b : bars) {
       f.y1 = std::max(f.y1, b.count);
     }
+    f.y1 = nice_ticks(0, f.y1, 5).back();
   }
   std::string out = open_svg(id, title);
   out += fmt::format("<desc>{} by {}; {} bars</desc>\n", esc(y.label), esc(x.label), bars.size());

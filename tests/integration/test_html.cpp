@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "support/run_binary.hpp"
 #include "support/temp_dir.hpp"
@@ -49,10 +50,61 @@ messages = [{ role = "user", content = "hi" }]
 [slo]
 ttft_p95_ms = 7
 )");
-  const auto r = run_llmbench(
-      {"--db", dir.file("runs.db"), "run", suite, "--out", dir.file("report"), "--format", "html"});
+  const auto r = run_llmbench({"--db", dir.file("runs.db"), "run", suite, "--out",
+                               dir.file("report"), "--format", "html,md"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return dir.file("report") + "/report.html";
+}
+
+// The Markdown headings ("## x", "### y") of report.md.
+std::vector<std::string> markdown_headings(const std::string& md) {
+  std::vector<std::string> out;
+  std::istringstream lines(md);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("## ") || line.starts_with("### ")) {
+      out.push_back(line.substr(line.find(' ') + 1));
+    }
+  }
+  return out;
+}
+
+std::string html_text(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    out += c == '&'   ? std::string("&amp;")
+           : c == '<' ? std::string("&lt;")
+           : c == '>' ? std::string("&gt;")
+           : c == '"' ? std::string("&quot;")
+                      : std::string(1, c);
+  }
+  return out;
+}
+
+// Every heading of report.md is a heading of report.html, at the same level, with an
+// anchor; and every row label of report.md's tables is in the page.
+void expect_same_sections(const std::string& md, const std::string& html) {
+  const auto headings = markdown_headings(md);
+  EXPECT_GE(headings.size(), 3u) << md;
+  for (const auto& h : headings) {
+    const std::regex tag(
+        "<h[23] id=\"[a-z0-9-]+\">" +
+        std::regex_replace(html_text(h), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+        "</h[23]>");
+    EXPECT_TRUE(std::regex_search(html, tag)) << "report.html lacks the heading \"" << h << "\"";
+  }
+  std::istringstream lines(md);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.starts_with("| ") || line.starts_with("| ---") || line.starts_with("| |")) {
+      continue;
+    }
+    const std::string label = line.substr(2, line.find(" |") - 2);
+    if (!label.empty() && label.find('\\') == std::string::npos) {
+      EXPECT_NE(html.find(html_text(label)), std::string::npos)
+          << "report.html lacks the row \"" << label << "\"";
+    }
+  }
 }
 
 struct Browser {
@@ -108,7 +160,8 @@ TEST(HtmlReport, IsSelfContained) {
   EXPECT_EQ(html.find("src="), std::string::npos);
   EXPECT_EQ(html.find("href="), std::string::npos);
   EXPECT_EQ(html.find("url("), std::string::npos);
-  EXPECT_EQ(html.find("http"), std::string::npos);  // no address of any kind
+  EXPECT_EQ(html.find("http://"), std::string::npos);  // no address of any kind
+  EXPECT_EQ(html.find("https://"), std::string::npos);
   // Every chart has a title and axis labels with units.
   const auto count = [&](const std::string& s) {
     std::size_t n = 0;
@@ -120,8 +173,55 @@ TEST(HtmlReport, IsSelfContained) {
   EXPECT_GE(count("<svg "), 6u);
   EXPECT_EQ(count("<svg "), count("<title id="));
   EXPECT_NE(html.find("TTFT (ms)"), std::string::npos);
-  EXPECT_NE(html.find("MISSED"), std::string::npos);  // b misses its ttft SLO
+  EXPECT_NE(html.find("<tr class=\"fail\"><td>ttft_p95_ms</td>"), std::string::npos)
+      << html;  // b misses its ttft SLO
   EXPECT_NE(html.find("@media print"), std::string::npos);
+}
+
+TEST(HtmlReport, HasEverySectionOfTheMarkdownReport) {
+  TempDir dir;
+  const std::string html = slurp(make_report(dir));
+  const std::string md = slurp(dir.file("report") + "/report.md");
+  expect_same_sections(md, html);
+  // Among them the figures the HTML once lacked.
+  for (const char* text : {"TPOT", "goodput (requests/s meeting every latency SLO)", "p90",
+                           "token counts", "first message", "How measured"}) {
+    EXPECT_NE(html.find(text), std::string::npos) << text;
+  }
+}
+
+TEST(HtmlReport, ARunWhereEverythingFailedLeadsWithItsErrorsAndDrawsNoEmptyCharts) {
+  TempDir dir;
+  const auto suite = dir.write("dead.toml", R"(
+[suite]
+name = "dead"
+[load]
+mode = "concurrency"
+concurrency = 1
+requests = 5
+[[targets]]
+name = "nobody"
+provider = "openai"
+model = "m"
+base_url = "http://127.0.0.1:9/v1"
+[[prompts]]
+id = "p"
+prompt = "hi"
+)");
+  const auto r = run_llmbench({"--db", dir.file("runs.db"), "run", suite, "--out",
+                               dir.file("report"), "--format", "html,md"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  const std::string html = slurp(dir.file("report") + "/report.html");
+  const std::string md = slurp(dir.file("report") + "/report.md");
+  expect_same_sections(md, html);
+  const auto failures = html.find("<h2 id=\"failures\">Failures</h2>");
+  const auto target = html.find("<h2 id=\"nobody\">nobody</h2>");
+  ASSERT_NE(failures, std::string::npos) << html;
+  EXPECT_LT(failures, target);
+  EXPECT_NE(html.find("is the server up on that port?"), std::string::npos);
+  for (const char* empty : {"Latency percentiles", "Distributions", "Over time"}) {
+    EXPECT_EQ(html.find(empty), std::string::npos) << empty;
+  }
 }
 
 TEST(HtmlReport, LoadsInHeadlessChromiumWithoutErrorsOrNetwork) {
@@ -145,7 +245,7 @@ TEST(HtmlReport, LoadsInHeadlessChromiumWithoutErrorsOrNetwork) {
   }
   EXPECT_NE(b.dom.find("data-series=\"a\""), std::string::npos);
   EXPECT_NE(b.dom.find("data-series=\"b\""), std::string::npos);
-  EXPECT_NE(b.dom.find("data-series=\"errors\""), std::string::npos);  // b's faults
+  EXPECT_NE(b.dom.find("data-series=\"errors (req/s)\""), std::string::npos);  // b's faults
   EXPECT_GT(std::filesystem::file_size(screenshot), 10'000u);
 
   // The checks can fail: a page that logs and fetches is caught.

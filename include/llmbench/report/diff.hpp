@@ -144,6 +144,13 @@ Cell compare_samples(const std::string& metric, const std::string& stat, const s
                      bool higher_is_better, const DiffOptions& options,
                      std::optional<ShownValues> shown = std::nullopt);
 
+// A cell's figures as every diff output prints them: "312" (in the cell's unit), "+72.0 ms",
+// "+23.1%", "<0.0001".
+std::string cell_value(double v, std::string_view unit);
+std::string cell_change(const Cell& c);
+std::string cell_relative(const Cell& c);
+std::string cell_p(const Cell& c);
+
 // "fast: ttft p95 +23.1% (312 -> 384 ms, p<0.0001)" for every regressed cell.
 std::vector<std::string> regression_messages(const DiffResult& d);
 

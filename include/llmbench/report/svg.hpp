@@ -26,6 +26,11 @@ struct Axis {
   bool log = false;       // y: log10 scale
 };
 
+// Round tick values ("nice numbers": 1, 2, 2.5 or 5 times a power of ten) covering [lo, hi],
+// about `target` steps; the first is <= lo and the last >= hi.
+std::vector<double> nice_ticks(double lo, double hi, int target);
+
+// Legends go in rows under the plot, inside the picture, whatever the names' length.
 std::string line_chart(const std::string& id, const std::string& title, const Axis& x,
                        const Axis& y, const std::vector<Series>& series);
 

@@ -157,7 +157,7 @@ TEST(ReportWriters, SloFailureIsVisible) {
   const auto r = fixed_report();
   EXPECT_TRUE(r.slo_failed());
   EXPECT_NE(report::render_markdown(r).find(
-                "| ttft_p95_ms | ttft | p95 | 500.0 ms | 400.0 ms | **miss** (not enforced) |"),
+                "| ttft_p95_ms | ttft | p95 | 500.0 ms | 400.0 ms | **miss (not enforced)** |"),
             std::string::npos);
   auto enforced = r;
   enforced.slo_enforced = true;
