@@ -42,6 +42,13 @@ std::string render_json(const RunReport& r) {
     c.raw("load", r.run.load_json);
     c.close();
   }
+  root.key("dead_targets");
+  out += '[';
+  for (std::size_t i = 0; i < r.dead_targets.size(); ++i) {
+    out += i > 0 ? "," : "";
+    util::append_json_string(out, r.dead_targets[i]);
+  }
+  out += ']';
   root.key("targets");
   out += '[';
   for (std::size_t i = 0; i < r.targets.size(); ++i) {
@@ -69,6 +76,26 @@ std::string render_json(const RunReport& r) {
       }
       e.close();
     }
+    // Failed requests by class and status, warmup included, with the first message and what
+    // to check: the same rows report.md's error table has.
+    o.key("errors_detail");
+    out += '[';
+    for (std::size_t k = 0; k < t.error_details.size(); ++k) {
+      const auto& d = t.error_details[k];
+      out += k > 0 ? "," : "";
+      Obj e(out);
+      e.str("error_class", d.error_class);
+      if (d.status) {
+        e.integer("status", *d.status);
+      } else {
+        e.null("status");
+      }
+      e.integer("requests", d.count);
+      e.str("first_message", d.first_message);
+      e.str("hint", error_hint(d.error_class, d.status, d.first_message));
+      e.close();
+    }
+    out += ']';
     o.num("wall_s", t.wall_s);
     o.num("requests_per_s", t.requests_per_s);
     o.num("output_tokens_per_s", t.output_tokens_per_s);

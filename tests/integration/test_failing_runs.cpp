@@ -10,7 +10,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <simdjson.h>
+
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "llmbench/store/database.hpp"
 #include "support/run_binary.hpp"
@@ -56,10 +60,11 @@ struct Outcome {
 
 Outcome run(const TempDir& dir, const std::string& load, const std::string& targets,
             const std::vector<std::string>& env = {}) {
-  const auto suite = dir.write("s.toml", "[suite]\nname = \"failing\"\n[load]\nmode = "
-                                         "\"concurrency\"\nconcurrency = 1\n" +
-                                             load + "\n" + targets +
-                                             "[[prompts]]\nid = \"p\"\nprompt = \"hi\"\n");
+  const auto suite =
+      dir.write("s.toml",
+                "[suite]\nname = \"failing\"\n[load]\nmode = "
+                "\"concurrency\"\nconcurrency = 1\n" +
+                    load + "\n" + targets + "[[prompts]]\nid = \"p\"\nprompt = \"hi\"\n");
   Outcome o;
   o.db = dir.file("runs.db");
   o.out = dir.file("report");
@@ -71,6 +76,13 @@ Outcome run(const TempDir& dir, const std::string& load, const std::string& targ
     o.rows = st.int64(1);
   }
   return o;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 bool has(const std::string& text, const std::string& needle) {
@@ -88,22 +100,34 @@ TEST(FailingRuns, AClosedPortFailsTheRunWithTheClassAndAHint) {
   EXPECT_EQ(o.status, "failed");
   // Stopped after the first 20 (warmup included), one at a time: exactly 20 rows, all stored.
   EXPECT_EQ(o.rows, 20);
-  EXPECT_TRUE(has(o.result.err, "target \"nobody\" stopped sending after its first 20 requests "
-                                "all failed with connection"))
+  EXPECT_TRUE(has(o.result.err,
+                  "target \"nobody\" stopped sending after its first 20 requests "
+                  "all failed with connection"))
       << o.result.err;
   EXPECT_TRUE(has(o.result.err, "connection x20: Failed to connect")) << o.result.err;
   EXPECT_TRUE(has(o.result.err, "hint: is the server up on that port?")) << o.result.err;
   EXPECT_TRUE(has(o.result.err, "run failed: target \"nobody\" measured nothing"));
-  EXPECT_TRUE(std::filesystem::exists(o.out + "/report.md"));
   EXPECT_TRUE(has(o.result.out, "run ")) << "the summary table is still printed";
+  // The reports say the same: a Failures section, and the details in report.json.
+  EXPECT_TRUE(has(slurp(o.out + "/report.md"), "## Failures"));
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(simdjson::padded_string(slurp(o.out + "/report.json"))).get(doc),
+            simdjson::SUCCESS);
+  EXPECT_EQ(std::string_view(doc["context"]["status"]), "failed");
+  EXPECT_EQ(std::string_view(doc["dead_targets"].at(0)), "nobody");
+  simdjson::dom::element detail = doc["targets"].at(0)["errors_detail"].at(0);
+  EXPECT_EQ(std::string_view(detail["error_class"]), "connection");
+  EXPECT_EQ(int64_t(detail["requests"]), 20);
+  EXPECT_NE(std::string(std::string_view(detail["hint"])).find("is the server up"),
+            std::string::npos);
 }
 
 TEST(FailingRuns, AbortAfterErrorsZeroSendsTheWholeBudget) {
   TempDir dir;
   ClosedPort closed;
-  const auto o =
-      run(dir, "requests = 25\nabort_after_errors = 0",
-          target("nobody", "http://127.0.0.1:" + std::to_string(closed.port) + "/v1"));
+  const auto o = run(dir, "requests = 25\nabort_after_errors = 0",
+                     target("nobody", "http://127.0.0.1:" + std::to_string(closed.port) + "/v1"));
   EXPECT_EQ(o.result.exit_code, 3) << o.result.err;
   EXPECT_EQ(o.rows, 25);
   EXPECT_FALSE(has(o.result.err, "stopped sending")) << o.result.err;
@@ -164,16 +188,15 @@ TEST(FailingRuns, OneDeadTargetAmongLiveOnesFailsTheRunAndKeepsTheLiveOne) {
   const auto o = run(dir, "requests = 6\norder = \"interleaved\"",
                      "[[targets]]\nname = \"live\"\nprovider = \"mock\"\nmodel = \"m\"\n"
                      "mock = { ttft = \"1ms\", itl = \"1ms\", output_tokens = 4 }\n" +
-                         target("dead", "http://127.0.0.1:" + std::to_string(closed.port) +
-                                            "/v1"));
+                         target("dead", "http://127.0.0.1:" + std::to_string(closed.port) + "/v1"));
   EXPECT_EQ(o.result.exit_code, 3) << o.result.err;
   EXPECT_EQ(o.status, "failed");
   EXPECT_EQ(o.rows, 12);
   EXPECT_TRUE(has(o.result.err, "run failed: target \"dead\" measured nothing"));
   EXPECT_FALSE(has(o.result.err, "target \"live\":")) << o.result.err;
   auto db = llmbench::store::Database::open(o.db);
-  auto st = db.prepare(
-      "SELECT COUNT(*) FROM requests WHERE target = 'live' AND error_class IS NULL");
+  auto st =
+      db.prepare("SELECT COUNT(*) FROM requests WHERE target = 'live' AND error_class IS NULL");
   ASSERT_TRUE(st.step());
   EXPECT_EQ(st.int64(0), 6);
   EXPECT_TRUE(has(o.result.out, "live ")) << o.result.out;
