@@ -17,6 +17,7 @@
 #include "llmbench/server/mock_server.hpp"
 #include "llmbench/store/database.hpp"
 #include "support/background_process.hpp"
+#include "support/files.hpp"
 #include "support/run_binary.hpp"
 #include "support/temp_dir.hpp"
 
@@ -24,6 +25,7 @@ using llmbench::beacon::Collector;
 using llmbench::beacon::CollectorOptions;
 using llmbench::store::Database;
 using llmbench::testing::run_llmbench;
+using llmbench::testing::slurp;
 using llmbench::testing::TempDir;
 
 namespace {
@@ -74,13 +76,6 @@ messages = [{ role = "user", content = ")" +
          prompt +
          R"(" }]
 )" + extra;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::int64_t count(const std::string& db_path, const std::string& sql, bool raw = false) {

@@ -8,10 +8,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/files.hpp"
 #include "support/run_binary.hpp"
 #include "support/temp_dir.hpp"
 
 using llmbench::testing::run_llmbench;
+using llmbench::testing::slurp;
 using llmbench::testing::TempDir;
 
 namespace {
@@ -34,13 +36,6 @@ id = "a"
 messages = [{ role = "user", content = ")" +
          prompt + R"(" }]
 )";
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace

@@ -17,12 +17,14 @@
 #include <sstream>
 
 #include "llmbench/store/database.hpp"
+#include "support/files.hpp"
 #include "support/run_binary.hpp"
 #include "support/scripted_server.hpp"
 #include "support/temp_dir.hpp"
 
 using llmbench::testing::run_llmbench;
 using llmbench::testing::ScriptedServer;
+using llmbench::testing::slurp;
 using llmbench::testing::TempDir;
 
 namespace {
@@ -76,13 +78,6 @@ Outcome run(const TempDir& dir, const std::string& load, const std::string& targ
     o.rows = st.int64(1);
   }
   return o;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 bool has(const std::string& text, const std::string& needle) {

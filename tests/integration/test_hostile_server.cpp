@@ -19,16 +19,18 @@
 
 #include "llmbench/store/database.hpp"
 #include "support/background_process.hpp"
+#include "support/files.hpp"
 #include "support/http_client.hpp"
 #include "support/raw_socket.hpp"
-#include "support/scripted_server.hpp"
 #include "support/run_binary.hpp"
+#include "support/scripted_server.hpp"
 #include "support/temp_dir.hpp"
 
 using llmbench::testing::http_exchange;
 using llmbench::testing::RawSocket;
-using llmbench::testing::ScriptedServer;
 using llmbench::testing::run_llmbench;
+using llmbench::testing::ScriptedServer;
+using llmbench::testing::slurp;
 using llmbench::testing::TempDir;
 using namespace std::chrono_literals;
 
@@ -81,13 +83,6 @@ const std::vector<Behaviour>& behaviours() {
 // Answers the n-th request as behaviour n % size.
 std::string respond(int n) {
   return behaviours()[static_cast<std::size_t>(n) % behaviours().size()].response;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace

@@ -10,22 +10,17 @@
 #include <set>
 #include <sstream>
 
+#include "support/files.hpp"
 #include "support/run_binary.hpp"
 #include "support/temp_dir.hpp"
 
 using llmbench::testing::run_llmbench;
+using llmbench::testing::slurp;
 using llmbench::testing::TempDir;
 
 namespace {
 
 constexpr const char* k_chromium = "/usr/bin/chromium";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Runs a small suite (two targets, one with injected faults) and returns report.html's path.
 std::string make_report(const TempDir& dir) {

@@ -14,11 +14,13 @@
 
 #include "llmbench/store/database.hpp"
 #include "llmbench/store/runs.hpp"
+#include "support/files.hpp"
 #include "support/run_binary.hpp"
 #include "support/store_fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 using llmbench::testing::run_llmbench;
+using llmbench::testing::slurp;
 using llmbench::testing::TempDir;
 
 namespace {
@@ -47,13 +49,6 @@ prompt = "Say hello."
 id = "bye"
 prompt = "Say goodbye."
 )";
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::string run_id_of(const std::string& out) {

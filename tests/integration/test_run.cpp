@@ -19,11 +19,13 @@
 #include "llmbench/store/runs.hpp"
 #include "llmbench/suite/loader.hpp"
 #include "support/background_process.hpp"
+#include "support/files.hpp"
 #include "support/run_binary.hpp"
 #include "support/temp_dir.hpp"
 
 using llmbench::store::Database;
 using llmbench::testing::run_llmbench;
+using llmbench::testing::slurp;
 using llmbench::testing::TempDir;
 
 namespace {
@@ -73,13 +75,6 @@ double hist_value(Database& db, const std::string& target, const std::string& me
                        " FROM histograms WHERE target = ? AND metric = ? AND phase = ?");
   st.bind(1, target).bind(2, metric).bind(3, phase);
   return st.step() ? st.real(0) : -1;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
