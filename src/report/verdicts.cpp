@@ -63,7 +63,7 @@ std::vector<VerdictCase> diff_verdicts(const DiffResult& d, bool fail_on_regress
   if (fail_on_regression || d.gates.empty()) {
     VerdictCase c;
     c.kind = "regression";
-    c.name = "any regression";
+    c.name = "check";
     c.messages = regression_messages(d);
     c.failed = !c.messages.empty();
     c.binding = fail_on_regression;

@@ -16,7 +16,7 @@ namespace llmbench::report {
 
 struct VerdictCase {
   std::string kind;     // slo | gate | regression
-  std::string name;     // the SLO key, the gate text, or "any regression"
+  std::string name;     // the SLO key, the gate text, or "check" (the regression check)
   std::string target;   // "" for the regression check (it spans targets)
   bool failed = false;  // the verdict is a miss
   bool binding = true;  // a miss fails the command (an SLO only with [slo] enforce = true)
