@@ -67,6 +67,10 @@ CREATE TABLE IF NOT EXISTS installs (
   secret        TEXT,
   first_seen_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS forget_requests (
+  install_id      TEXT NOT NULL,
+  requested_at_ms INTEGER NOT NULL
+);
 )sql";
 
 store::Database open_db(const std::string& path) {
@@ -105,6 +109,11 @@ struct Collector::Impl {
   std::mutex mutex;  // the database and the rate windows
   std::optional<store::Database> db;
   std::map<std::string, std::deque<std::int64_t>> windows;  // install -> accepted at (ms)
+  struct FixedWindow {
+    std::int64_t count = 0;
+    std::int64_t reset_at_ms = 0;
+  };
+  std::map<std::string, FixedWindow> fixed_windows;  // the f3dx worker's per-install counter
   std::atomic<std::uint64_t> posts{0};
   std::atomic<std::uint64_t> all_requests{0};
 
@@ -160,6 +169,9 @@ struct Collector::Impl {
                      lines.size() > 1 ? fmt::format("line {}: {}", i + 1, b.error()) : b.error());
       }
       beacons.push_back(std::move(*b));
+    }
+    if (options.compat == Compat::f3dx_worker) {
+      return post_beacon_as_worker(beacons, lines);
     }
     // Attestation, for every beacon, before anything is stored.
     std::map<std::string, std::string> new_pins;
@@ -235,6 +247,52 @@ struct Collector::Impl {
     return {http::status::accepted, count_json(stored), std::nullopt};
   }
 
+  void store_beacon(const Beacon& b, const std::string& line, std::int64_t now) {
+    auto insert = db->prepare(
+        "INSERT INTO beacons (received_at_ms, install_id, ts, hour, model, provider, region, "
+        "status_code, ttft_ms, total_ms, input_tokens, output_tokens, cost_usd, body) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert.bind(1, now).bind(2, b.install_id).bind(3, b.ts).bind(4, b.ts.substr(0, 13));
+    insert.bind(5, b.model).bind(6, b.provider).bind(7, b.region.value_or(""));
+    insert.bind(8, b.status_code).bind(9, b.latency_ms_to_first_token);
+    insert.bind(10, b.latency_ms_total).bind(11, b.input_tokens).bind(12, b.output_tokens);
+    insert.bind(13, b.cost_usd_estimate).bind(14, line);
+    insert.step();
+  }
+
+  // The public ingest's order, beacon by beacon: the limit (a fixed window per install that
+  // starts with its first beacon), then the pinned token (the first install_hmac seen is
+  // trusted and pinned; any other is refused), then the beacon is stored, before the next
+  // is looked at. A 429 or 401 mid-batch leaves what came before it stored and says
+  // nothing of it.
+  Answer post_beacon_as_worker(const std::vector<Beacon>& beacons,
+                               const std::vector<std::string>& lines) {
+    for (std::size_t i = 0; i < beacons.size(); ++i) {
+      const Beacon& b = beacons[i];
+      const std::int64_t now = util::unix_ms_now();
+      auto& w = fixed_windows[b.install_id];
+      if (w.count == 0 || w.reset_at_ms < now) {
+        w = {1, now + options.window.count()};
+      } else if (w.count >= options.rate_limit) {
+        return error(http::status::too_many_requests, "rate limit exceeded for install_id");
+      } else {
+        ++w.count;
+      }
+      const auto pin = pinned("token", b.install_id);
+      if (!pin) {
+        auto st =
+            db->prepare("INSERT INTO installs (install_id, token, first_seen_ms) VALUES (?, ?, ?)");
+        st.bind(1, b.install_id).bind(2, b.install_hmac).bind(3, now);
+        st.step();
+      } else if (*pin != b.install_hmac) {
+        return error(http::status::unauthorized, "invalid HMAC for install_id");
+      }
+      store_beacon(b, lines[i], now);
+    }
+    return {http::status::accepted, count_json(static_cast<std::int64_t>(beacons.size())),
+            std::nullopt};
+  }
+
   Answer post_register(const std::string& body) {
     if (options.attestation != Attestation::message) {
       return error(http::status::bad_request,
@@ -273,6 +331,19 @@ struct Collector::Impl {
         doc["install_hmac"].get_string().get(proof) != simdjson::SUCCESS) {
       return error(http::status::bad_request, "forget with {\"install_id\", \"install_hmac\"}");
     }
+    if (options.compat == Compat::f3dx_worker) {
+      // Recorded, not done: the worker keeps a forget marker (30 days) for a scheduled job;
+      // rows stay, and beacons under the id are still accepted.
+      const auto pin = pinned("token", std::string(id));
+      if (!pin || *pin != proof) {
+        return error(http::status::unauthorized, "install_id not registered or hmac mismatch");
+      }
+      auto st =
+          db->prepare("INSERT INTO forget_requests (install_id, requested_at_ms) VALUES (?, ?)");
+      st.bind(1, std::string(id)).bind(2, util::unix_ms_now());
+      st.step();
+      return {http::status::accepted, R"({"ok":true,"queued":true})", std::nullopt};
+    }
     bool ok = false;
     if (options.attestation == Attestation::token) {
       const auto pin = pinned("token", std::string(id));
@@ -284,24 +355,41 @@ struct Collector::Impl {
     if (!ok) {
       return error(http::status::unauthorized, "install_hmac does not prove this install");
     }
+    std::int64_t deleted = 0;
     db->transaction([&] {
       for (const char* sql : {"DELETE FROM beacons WHERE install_id = ?",
                               "DELETE FROM installs WHERE install_id = ?"}) {
         auto st = db->prepare(sql);
         st.bind(1, std::string(id));
         st.step();
+        if (deleted == 0) {
+          deleted = db->changes();
+        }
       }
     });
     windows.erase(std::string(id));
-    return {http::status::accepted, R"({"ok":true,"queued":true})", std::nullopt};
+    // Done at once, and said so: "deleted" (the public ingest only queues: "queued").
+    return {http::status::accepted,
+            fmt::format(R"({{"ok":true,"queued":false,"deleted":{}}})", deleted), std::nullopt};
   }
 
   Answer handle(const http::request<http::string_body>& req) {
     std::string_view target(req.target().data(), req.target().size());
     target = target.substr(0, target.find('?'));
     const bool post = req.method() == http::verb::post;
+    const bool worker = options.compat == Compat::f3dx_worker;
     if (target == "/v1/health") {
-      return {http::status::ok, R"({"ok":true})", std::nullopt};
+      // partial_counts: a 429 here says how much of the batch was stored ("stored"), so a
+      // sender may batch; the worker's does not.
+      return {
+          http::status::ok,
+          worker
+              ? R"({"ok":true,"service":"f3dx-bench","schema":"v1"})"
+              : R"({"ok":true,"service":"llmbench-collect","schema":"v1","partial_counts":true})",
+          std::nullopt};
+    }
+    if (worker && (!post || (target != "/v1/beacon" && target != "/v1/forget"))) {
+      return error(http::status::not_found, "not found");  // no /v1/register there
     }
     if (!post || (target != "/v1/beacon" && target != "/v1/forget" && target != "/v1/register")) {
       return error(http::status::not_found,
@@ -312,7 +400,11 @@ struct Collector::Impl {
       const std::uint64_t n = posts.fetch_add(1);
       if (options.inject) {
         if (const auto status = options.inject(n)) {
-          return error(static_cast<http::status>(*status), "injected by the test");
+          // Nothing was stored, and this collector always says how much it stored on a 429.
+          return {static_cast<http::status>(*status),
+                  *status == 429 ? reply_json(false, "error", "injected by the test", 0, "stored")
+                                 : reply_json(false, "error", "injected by the test"),
+                  std::nullopt};
         }
       }
     }

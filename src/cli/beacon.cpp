@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -49,6 +50,11 @@ beacon::Attestation stored_attestation(store::Database& db) {
   return beacon::Attestation::token;
 }
 
+// After a forget or a rotation the old identity's stop (a 401) no longer applies.
+void clear_sender_state(store::Database& db) {
+  db.exec("DELETE FROM beacon_state WHERE key IN ('stopped', 'last_error')");
+}
+
 struct CommandFlags {
   BeaconFlags beacon;
   bool show_secret = false;
@@ -84,8 +90,8 @@ void status(const Globals& g, const CommandFlags& f) {
   if (std::filesystem::exists(g.db_path)) {
     auto db = store::Database::open(g.db_path);
     const auto c = beacon::outbox_counts(db);
-    std::cout << fmt::format("outbox        {} queued, {} sent, {} dropped ({})\n", c.queued,
-                             c.sent, c.dropped, g.db_path);
+    std::cout << fmt::format("outbox        {} queued, {} sent, {} dropped, {} uncertain ({})\n",
+                             c.queued, c.sent, c.dropped, c.uncertain, g.db_path);
     if (c.stopped) {
       std::cout << fmt::format("stopped       {} (fix it, then `llmbench beacon send`)\n",
                                *c.stopped);
@@ -129,18 +135,19 @@ int send(const Globals& g, const CommandFlags& f) {
   if (!wait) {
     throw InputError(fmt::format("--wait {}", wait.error()));
   }
-  beacon::SenderOptions options;
-  options.url = beacon_url(f.beacon);
-  options.install = *install;
+  beacon::Attestation attestation = beacon::Attestation::token;
   {
     auto db = store::Database::open(g.db_path);
-    options.attestation = stored_attestation(db);
+    attestation = stored_attestation(db);
   }
+  auto options = sender_options(f.beacon, *install, attestation);
   options.wait = std::chrono::duration_cast<std::chrono::milliseconds>(*wait);
   options.retry_after_unauthorized = true;
   const auto r = beacon::send_outbox(g.db_path, options);
-  std::cout << fmt::format("sent {}, dropped {}, {} left queued ({})\n", r.sent, r.dropped, r.left,
-                           options.url);
+  std::cout << fmt::format(
+      "sent {}, dropped {}, {} left queued{} ({})\n", r.sent, r.dropped, r.left,
+      r.uncertain > 0 ? fmt::format(", {} uncertain", r.uncertain) : "", options.url);
+  print_send_notes(r);
   if (r.last_error) {
     std::cerr << fmt::format("llmbench: last error from the collector: {}\n", *r.last_error);
   }
@@ -164,20 +171,48 @@ void forget(const Globals& g, const CommandFlags& f) {
     db.emplace(store::Database::open(g.db_path));
     attestation = stored_attestation(*db);
   }
-  const auto [status_code, why] =
-      beacon::forget_install(beacon_url(f.beacon), *install, attestation);
-  if (status_code != 202) {
-    throw Error(ExitCode::run_failed,
-                fmt::format("the collector did not accept the request to forget install {}: {} "
-                            "(nothing local was changed)",
-                            install->install_id, why));
+  const auto reply = beacon::forget_install(beacon_url(f.beacon), *install, attestation);
+  if (reply.status != 202) {
+    if (!f.rotate) {
+      throw Error(ExitCode::run_failed,
+                  fmt::format("the collector did not accept the request to forget install {}: {} "
+                              "(nothing local was changed; `beacon forget --rotate` still "
+                              "makes a new identity)",
+                              install->install_id, reply.error));
+    }
+    // The identity is unusable there anyway (a 401 is what made most users come here):
+    // rotate, so the next beacons start afresh, and say what happened to the old one.
+    std::int64_t cleared = db ? beacon::clear_queued(*db) : 0;
+    if (db) {
+      clear_sender_state(*db);
+    }
+    const auto fresh = beacon::create_install(path);
+    std::cerr << fmt::format(
+        "llmbench: warning: the collector at {} refused to forget install {} ({}): what it "
+        "stored under that id stays there\n",
+        beacon_url(f.beacon), install->install_id, reply.error);
+    std::cout << fmt::format("{} queued beacons cleared; new install id {}\n", cleared,
+                             fresh.install_id);
+    return;
   }
   std::int64_t cleared = 0;
   if (db) {
     cleared = beacon::clear_queued(*db);
+    clear_sender_state(*db);
   }
-  std::cout << fmt::format("the collector at {} forgets install {}; {} queued beacons cleared\n",
-                           beacon_url(f.beacon), install->install_id, cleared);
+  if (reply.deleted) {
+    std::cout << fmt::format(
+        "the collector at {} deleted the {} beacons of install {}; {} queued beacons cleared\n",
+        beacon_url(f.beacon), *reply.deleted, install->install_id, cleared);
+  } else {
+    std::cout << fmt::format(
+        "the collector at {} queued the request to forget install {}: it deletes the rows "
+        "later (the public f3dx-bench ingest records the request for 30 days and drops the "
+        "install's rows in a scheduled job), and it still accepts beacons under this id. {} "
+        "queued beacons cleared{}\n",
+        beacon_url(f.beacon), install->install_id, cleared,
+        f.rotate ? "" : "; `beacon forget --rotate` stops using this id");
+  }
   if (f.rotate) {
     const auto fresh = beacon::create_install(path);
     std::cout << fmt::format("new install id {}\n", fresh.install_id);
@@ -200,6 +235,36 @@ void optout(const Globals& g, const CommandFlags& /*f*/) {
 }
 
 }  // namespace
+
+beacon::SenderOptions sender_options(const BeaconFlags& f, const beacon::Install& install,
+                                     beacon::Attestation attestation) {
+  beacon::SenderOptions o;
+  o.url = beacon_url(f);
+  o.install = install;
+  o.attestation = attestation;
+  o.ledger_path = install_path(f) + ".sends";
+  if (const auto ms = util::getenv_str("LLMBENCH_BEACON_WINDOW_MS")) {
+    const long long v = std::strtoll(ms->c_str(), nullptr, 10);
+    if (v <= 0) {
+      throw InputError(fmt::format(
+          "LLMBENCH_BEACON_WINDOW_MS={}: a positive number of milliseconds (tests only)", *ms));
+    }
+    o.window = std::chrono::milliseconds(v);
+  }
+  return o;
+}
+
+void print_send_notes(const beacon::SendReport& r) {
+  for (const auto& w : r.warnings) {
+    std::cerr << "llmbench: note: " << w << "\n";
+  }
+  if (r.uncertain > 0) {
+    std::cerr << fmt::format(
+        "llmbench: warning: {} beacons reached the collector but no answer came back: they may "
+        "or may not be stored there, so they are marked uncertain and never sent again\n",
+        r.uncertain);
+  }
+}
 
 std::string beacon_url(const BeaconFlags& f) {
   if (!f.url.empty()) {
@@ -267,8 +332,11 @@ void register_beacon(CLI::App& app, Globals& globals) {
       ->capture_default_str();
   sd->callback([&globals] { globals.exit_code = static_cast<ExitCode>(send(globals, f)); });
   auto* fg = cmd->add_subcommand(
-      "forget", "Ask the collector to delete this install's beacons, then clear the outbox");
-  fg->add_flag("--rotate", f.rotate, "Then make a new identity");
+      "forget",
+      "Ask the collector to delete this install's beacons (the public ingest queues the request), "
+      "then clear the outbox");
+  fg->add_flag("--rotate", f.rotate,
+               "Then make a new identity (even when the collector refuses the request)");
   fg->callback([&globals] { forget(globals, f); });
   cmd->add_subcommand("optout", "Stop beacons (clears the queued ones)")->callback([&globals] {
     optout(globals, f);

@@ -30,6 +30,15 @@ std::string optout_marker_path();
 // F3DX_BENCH_OPTIN=1 (the last three not after `beacon optout`, which --beacon undoes).
 bool opted_in(const BeaconFlags& f, const suite::Suite* suite);
 
+// How to send for this install: endpoint, identity, attestation, and the send budget shared
+// by every process and database using the identity (beside the install file). The window
+// is the collector's minute, or LLMBENCH_BEACON_WINDOW_MS (for tests against a collector
+// started with a shorter --window).
+beacon::SenderOptions sender_options(const BeaconFlags& f, const beacon::Install& install,
+                                     beacon::Attestation attestation);
+// Prints what a send did that the user must know: fallbacks, beacons of uncertain fate.
+void print_send_notes(const beacon::SendReport& r);
+
 // The install identity, made on first use; the first time, prints what is sent, where and
 // how to forget (to stderr).
 beacon::Install ensure_install(const BeaconFlags& f, bool quiet);

@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "llmbench/beacon/collector.hpp"
 #include "llmbench/report/svg.hpp"
+#include "llmbench/util/duration.hpp"
 #include "llmbench/util/strings.hpp"
 #include "llmbench/util/xml.hpp"
 #include "server_flags.hpp"
@@ -26,6 +27,8 @@ struct CollectFlags {
   std::string db = "collector.db";
   std::string attestation = "token";
   std::int64_t rate_limit = 60;
+  std::string window = "60s";
+  std::string compat = "llmbench";
   int threads = 1;
   std::int64_t k = 50;
   std::string out = "dashboard";
@@ -157,7 +160,14 @@ void serve(const Globals& g, const CollectFlags& f) {
   options.db_path = f.db;
   options.threads = f.threads;
   options.rate_limit = f.rate_limit;
+  const auto window = util::parse_duration(f.window);
+  if (!window || window->count() < 1'000'000) {
+    throw InputError(fmt::format("--window {}: a duration of at least 1ms, e.g. 60s", f.window));
+  }
+  options.window = std::chrono::duration_cast<std::chrono::milliseconds>(*window);
   options.attestation = *beacon::attestation_from_string(f.attestation);
+  options.compat =
+      f.compat == "f3dx-worker" ? beacon::Compat::f3dx_worker : beacon::Compat::llmbench;
   options.limits = server_limits(f.limits, options.limits);
   options.log = log_to_stderr;
   sigset_t stop_signals;
@@ -167,13 +177,17 @@ void serve(const Globals& g, const CollectFlags& f) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   beacon::Collector collector(options);
   collector.start();
-  std::cout << fmt::format("llmbench collect listening on {} (beacons into {}, {} attestation)\n",
-                           collector.base_url(), f.db, f.attestation);
+  const bool worker = options.compat == beacon::Compat::f3dx_worker;
+  std::cout << fmt::format("llmbench collect listening on {} (beacons into {}, {})\n",
+                           collector.base_url(), f.db,
+                           worker ? "as the f3dx-bench worker: token pinning, queued forgets"
+                                  : f.attestation + " attestation");
   if (!g.quiet) {
     std::cout << fmt::format(
-        "  POST {0}/v1/beacon  POST {0}/v1/forget  POST {0}/v1/register  GET {0}/v1/health\n"
+        "  POST {0}/v1/beacon  POST {0}/v1/forget{1}  GET {0}/v1/health\n"
         "  point clients at it with LLMBENCH_BEACON_URL={0}; stop with Ctrl-C\n",
-        collector.base_url());
+        collector.base_url(),
+        worker ? "" : fmt::format("  POST {}/v1/register", collector.base_url()));
   }
   std::cout.flush();
   int signal = 0;
@@ -203,8 +217,16 @@ void register_collect(CLI::App& app, Globals& globals) {
                   "beacon's HMAC with the install's registered secret)")
       ->check(CLI::IsMember({"token", "message"}))
       ->capture_default_str();
-  cmd->add_option("--rate-limit", f.rate_limit, "Beacons per install per minute")
+  cmd->add_option("--rate-limit", f.rate_limit, "Beacons per install per window")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--window", f.window,
+                  "The rate limit's window (the public ingest's is a minute; shorter for tests)")
+      ->capture_default_str();
+  cmd->add_option("--compat", f.compat,
+                  "llmbench (default), or f3dx-worker: answer exactly as the public ingest's "
+                  "worker does (no counts in 429, no /v1/register, queued forgets)")
+      ->check(CLI::IsMember({"llmbench", "f3dx-worker"}))
       ->capture_default_str();
   cmd->add_option("--threads", f.threads, "Server threads")->check(CLI::Range(1, 64));
   add_server_limit_flags(*cmd, f.limits);

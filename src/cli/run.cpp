@@ -207,15 +207,13 @@ std::string load_json(const suite::Suite& s, const std::string& summary,
 // `llmbench beacon send`.
 void send_beacons(const Globals& g, const RunFlags& f, store::Database& db) {
   const auto install = beacon::load_install(install_path(f.beacon));
-  beacon::SenderOptions options;
-  options.url = beacon_url(f.beacon);
-  options.install = *install;
-  options.attestation =
+  auto options = sender_options(
+      f.beacon, *install,
       beacon::attestation_from_string([&] {
         auto st = db.prepare("SELECT value FROM beacon_state WHERE key = 'attestation'");
         return st.step() ? st.text(0) : std::string("token");
       }())
-          .value_or(beacon::Attestation::token);
+          .value_or(beacon::Attestation::token));
   options.wait =
       std::chrono::duration_cast<std::chrono::milliseconds>(*util::parse_duration(f.beacon.wait));
   const auto r = beacon::send_outbox(g.db_path, options);
@@ -223,6 +221,7 @@ void send_beacons(const Globals& g, const RunFlags& f, store::Database& db) {
     std::cerr << fmt::format("beacons: {} sent to {}, {} queued for later{}\n", r.sent, options.url,
                              r.left, r.last_error ? " (last error: " + *r.last_error + ")" : "");
   }
+  print_send_notes(r);
   if (r.unauthorized) {
     std::cerr << "llmbench: the beacon collector refused this install (401); beacons stay "
                  "queued. `llmbench beacon status` says more\n";

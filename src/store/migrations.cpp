@@ -126,10 +126,35 @@ ALTER TABLE runs ADD COLUMN pid INTEGER;
 ALTER TABLE runs ADD COLUMN process_start TEXT;
 )sql";
 
+// v6: a beacon is `posting` while its request is out (under the send ledger's lock), and
+// `uncertain` when the request reached the collector but no answer came, or its sender was
+// killed while posting (it may be stored there; it is never resent). SQLite cannot widen a
+// CHECK in place: the table is copied into a new one.
+constexpr std::string_view k_v6 = R"sql(
+CREATE TABLE beacon_outbox_v6 (
+  id            INTEGER PRIMARY KEY,
+  run_id        TEXT NOT NULL,
+  seq           INTEGER NOT NULL,
+  attempt       INTEGER NOT NULL,
+  install_id    TEXT NOT NULL,
+  body          TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  state         TEXT NOT NULL DEFAULT 'queued'
+                CHECK (state IN ('queued','posting','sent','dropped','uncertain')),
+  sent_at_ms    INTEGER,
+  error         TEXT
+);
+INSERT INTO beacon_outbox_v6 SELECT id, run_id, seq, attempt, install_id, body, created_at_ms,
+  state, sent_at_ms, error FROM beacon_outbox;
+DROP TABLE beacon_outbox;
+ALTER TABLE beacon_outbox_v6 RENAME TO beacon_outbox;
+CREATE INDEX beacon_outbox_state ON beacon_outbox (state, id);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& migrations() {
-  static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3, k_v4, k_v5};
+  static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3, k_v4, k_v5, k_v6};
   return all;
 }
 

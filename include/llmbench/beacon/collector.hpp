@@ -8,16 +8,25 @@
 //                      install's attestation fails; 413 over 100 lines; 429 past the limit
 //                      per install per minute, counted beacon by beacon (the part of the
 //                      batch before the limit is stored; the answer says how much: "stored")
-//   POST /v1/forget    {"install_id","install_hmac"} -> 202 {"ok":true,"queued":true} | 401;
-//                      the install's beacons and pin are deleted at once
+//   POST /v1/forget    {"install_id","install_hmac"} -> 202 {"ok":true,"queued":false,
+//                      "deleted":N} | 401; the install's beacons and pin are deleted at once
+//   GET  /v1/health    {"ok":true,...,"partial_counts":true}: a 429 says what was stored
 //   POST /v1/register  {"install_id","secret"}: message mode only, trust on first contact
-//   GET  /v1/health
 //
 // Attestation: "token" pins the first install_hmac seen for an install_id and requires it
 // afterwards; "message" verifies HMAC-SHA256(secret, RFC 8785 canonical beacon without
 // install_hmac) with the secret the install registered.
 //
 // Beacons are stored in SQLite; `collect report` turns them into the dashboard (below).
+//
+// `compat = f3dx_worker` (`collect --compat f3dx-worker`) answers as the public ingest's
+// worker does instead (smigolsmigol/f3dx-bench, worker/src/worker.ts), so tests can hold the
+// sender to it: beacons are checked one by one (a fixed per-install window, then the pinned
+// token) and each is stored before the next is looked at; a 429 carries no count of what was
+// stored; there is no /v1/register (404), so message attestation cannot work; the first
+// install_hmac seen is pinned and any other is 401; a forget is only recorded (202
+// {"queued":true}): nothing is deleted and later beacons are still accepted; /v1/health does
+// not offer partial counts. docs/privacy.md lists the differences.
 
 #include <chrono>
 #include <cstdint>
@@ -32,7 +41,10 @@
 
 namespace llmbench::beacon {
 
+enum class Compat { llmbench, f3dx_worker };
+
 struct CollectorOptions {
+  Compat compat = Compat::llmbench;
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0: a free port (see Collector::port())
   int threads = 1;

@@ -10,6 +10,7 @@
 #include "llmbench/beacon/outbox.hpp"
 #include "llmbench/store/database.hpp"
 #include "support/http_client.hpp"
+#include "support/scripted_server.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace llmbench::beacon;
@@ -128,8 +129,11 @@ TEST(Collector, TokenModeStatusCodesAndLimits) {
                           k_json)
                 .status,
             401);
-  const auto [code, why] = forget_install(c.base_url(), f.install, Attestation::token);
-  EXPECT_EQ(code, 202) << why;
+  const auto forgot = forget_install(c.base_url(), f.install, Attestation::token);
+  EXPECT_EQ(forgot.status, 202) << forgot.error;
+  ASSERT_TRUE(forgot.deleted);  // done at once here, and said so
+  EXPECT_EQ(*forgot.deleted, 5);
+  EXPECT_FALSE(forgot.queued);
   EXPECT_EQ(stored(f.options.db_path), 0);
 }
 
@@ -165,8 +169,8 @@ TEST(Collector, MessageModeVerifiesEveryBeacon) {
                 .status,
             401);
   EXPECT_EQ(stored(f.options.db_path), 1);
-  EXPECT_EQ(forget_install(c.base_url(), other, Attestation::message).first, 401);
-  EXPECT_EQ(forget_install(c.base_url(), f.install, Attestation::message).first, 202);
+  EXPECT_EQ(forget_install(c.base_url(), other, Attestation::message).status, 401);
+  EXPECT_EQ(forget_install(c.base_url(), f.install, Attestation::message).status, 202);
   EXPECT_EQ(stored(f.options.db_path), 0);
 }
 
@@ -305,4 +309,154 @@ TEST(Sender, A413MakesBatchesSmaller) {
   EXPECT_EQ(r.sent, 12);
   EXPECT_EQ(r.left, 0);
   EXPECT_EQ(stored(f.options.db_path), 12);
+}
+
+// -- against the public ingest's semantics (collect --compat f3dx-worker) --------------------
+
+TEST(WorkerCompat, AnswersAsThePublicIngestDoes) {
+  Fixture f;
+  f.options.compat = Compat::f3dx_worker;
+  f.options.rate_limit = 3;
+  Collector c(f.options);
+  c.start();
+  const std::string url = c.base_url() + "/v1/beacon";
+  // A batch over the limit: stored beacon by beacon up to it, then a 429 with no count.
+  auto r = http_exchange("POST", url, lines(f.install, Attestation::token, 0, 5), k_ndjson);
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.body, R"({"ok":false,"error":"rate limit exceeded for install_id"})");
+  EXPECT_EQ(stored(f.options.db_path), 3);
+  // No registration; health offers no partial counts.
+  EXPECT_EQ(http_exchange("POST", c.base_url() + "/v1/register", "{}", k_json).status, 404);
+  EXPECT_EQ(http_exchange("GET", c.base_url() + "/v1/health").body.find("partial_counts"),
+            std::string::npos);
+  // Forget is recorded, not done: the rows stay.
+  const auto forgot = forget_install(c.base_url(), f.install, Attestation::token);
+  EXPECT_EQ(forgot.status, 202) << forgot.error;
+  EXPECT_TRUE(forgot.queued);
+  EXPECT_FALSE(forgot.deleted);
+  EXPECT_EQ(stored(f.options.db_path), 3);
+  // The first install_hmac is pinned: any other is 401 (message HMACs differ per beacon).
+  Fixture other;
+  Install same_id = other.install;
+  same_id.install_id = f.install.install_id;
+  EXPECT_EQ(forget_install(c.base_url(), same_id, Attestation::token).status, 401);
+}
+
+TEST(WorkerCompat, TheSenderPostsOneBeaconPerRequestAndNeverTwice) {
+  Fixture f;
+  f.options.compat = Compat::f3dx_worker;
+  f.options.rate_limit = 10;
+  f.options.window = std::chrono::milliseconds(1000);
+  Collector c(f.options);
+  c.start();
+  const std::string run_db = f.dir.file("runs.db");
+  enqueue(run_db, f.install, bodies(f.install, 25));
+  SenderOptions o;
+  o.url = c.base_url();
+  o.install = f.install;
+  o.per_minute = 12;  // more than the collector takes: 429s will come, one beacon at a time
+  o.window = std::chrono::milliseconds(1000);
+  o.wait = std::chrono::milliseconds(30'000);
+  o.backoff_first = std::chrono::milliseconds(100);
+  const auto r = send_outbox(run_db, o);
+  EXPECT_EQ(r.sent, 25);
+  EXPECT_EQ(r.uncertain, 0);
+  EXPECT_EQ(r.left, 0);
+  EXPECT_GE(c.beacon_posts(), 25u);  // one per request, plus the refused ones
+  EXPECT_EQ(stored(f.options.db_path), 25);
+  llmbench::store::OpenOptions raw;
+  raw.run_schema = false;
+  auto cdb = Database::open(f.options.db_path, raw);
+  auto st = cdb.prepare("SELECT COUNT(DISTINCT total_ms) FROM beacons");
+  st.step();
+  EXPECT_EQ(st.int64(0), 25);
+}
+
+TEST(WorkerCompat, MessageAttestationFallsBackToTokenAndNothingIsRefused) {
+  Fixture f;
+  f.options.compat = Compat::f3dx_worker;
+  Collector c(f.options);
+  c.start();
+  const std::string run_db = f.dir.file("runs.db");
+  std::vector<std::string> signed_bodies;
+  for (int i = 0; i < 8; ++i) {
+    signed_bodies.push_back(to_json(beacon_for(f.install, Attestation::message, i)));
+  }
+  enqueue(run_db, f.install, signed_bodies);
+  SenderOptions o;
+  o.url = c.base_url();
+  o.install = f.install;
+  o.attestation = Attestation::message;
+  o.wait = std::chrono::milliseconds(5000);
+  const auto r = send_outbox(run_db, o);
+  EXPECT_FALSE(r.unauthorized);
+  EXPECT_EQ(r.sent, 8);
+  EXPECT_EQ(r.attestation, Attestation::token);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("has no /v1/register"), std::string::npos);
+  EXPECT_EQ(stored(f.options.db_path), 8);
+  EXPECT_EQ(stored(f.options.db_path,
+                   "body LIKE '%\"install_hmac\":\"" + f.install.install_hmac + "\"%'"),
+            8);  // every one carries the token
+}
+
+// A request whose answer never came, and one a killed sender left mid-post, may be stored:
+// they are marked uncertain and never sent again.
+TEST(Sender, BeaconsOfUncertainFateAreNeverResent) {
+  Fixture f;
+  Collector c(f.options);
+  c.start();
+  const std::string run_db = f.dir.file("runs.db");
+  enqueue(run_db, f.install, bodies(f.install, 4));
+  {
+    auto db = Database::open(run_db);
+    db.exec("UPDATE beacon_outbox SET state = 'posting' WHERE id <= 2");
+  }
+  SenderOptions o;
+  o.url = c.base_url();
+  o.install = f.install;
+  o.wait = std::chrono::milliseconds(5000);
+  const auto r = send_outbox(run_db, o);
+  EXPECT_EQ(r.uncertain, 2);
+  EXPECT_EQ(r.sent, 2);
+  EXPECT_EQ(stored(f.options.db_path), 2);
+  auto db = Database::open(run_db);
+  EXPECT_EQ(outbox_counts(db).uncertain, 2);
+  EXPECT_EQ(send_outbox(run_db, o).posts, 0);  // nothing left to send
+}
+
+TEST(Sender, ARequestThatGotNoAnswerIsUncertainAndOneThatNeverLeftIsRetried) {
+  for (const std::string& no_answer : {std::string("RESET"), std::string()}) {
+    SCOPED_TRACE(no_answer.empty() ? "empty reply" : "reset");
+    Fixture f;
+    // Request 0 is the health probe; then the server reads each beacon and hangs up.
+    llmbench::testing::ScriptedServer server([&](int n) {
+      return n == 0 ? llmbench::testing::ScriptedServer::json_response(200, "OK", R"({"ok":true})")
+                    : no_answer;
+    });
+    const std::string run_db = f.dir.file("runs.db");
+    enqueue(run_db, f.install, bodies(f.install, 3));
+    SenderOptions o;
+    o.url = server.url();
+    o.install = f.install;
+    o.wait = std::chrono::milliseconds(3000);
+    o.backoff_first = std::chrono::milliseconds(50);
+    const auto r = send_outbox(run_db, o);
+    EXPECT_EQ(r.sent, 0);
+    EXPECT_EQ(r.uncertain, 3);  // one per request, each possibly stored
+    EXPECT_EQ(r.left, 0);
+    EXPECT_EQ(server.served(), 4);  // never twice
+  }
+  // A collector that is not there: nothing can have been stored, so it stays queued.
+  Fixture f;
+  const std::string run_db = f.dir.file("runs.db");
+  enqueue(run_db, f.install, bodies(f.install, 2));
+  SenderOptions o;
+  o.url = "http://127.0.0.1:9";
+  o.install = f.install;
+  o.wait = std::chrono::milliseconds(200);
+  o.backoff_first = std::chrono::milliseconds(50);
+  const auto r = send_outbox(run_db, o);
+  EXPECT_EQ(r.uncertain, 0);
+  EXPECT_EQ(r.left, 2);
 }
