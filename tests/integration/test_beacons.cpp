@@ -121,9 +121,11 @@ struct Collect {
   std::string db;
   std::unique_ptr<BackgroundProcess> process;
   std::string url;
-  Collect(const TempDir& dir, const std::string& compat) : db(dir.file("collector.db")) {
-    process = std::make_unique<BackgroundProcess>(std::vector<std::string>{
-        "collect", "--port", "0", "--db", db, "--window", "1s", "--compat", compat});
+  Collect(const TempDir& dir, const std::string& compat, const std::string& attestation = "token")
+      : db(dir.file("collector.db")) {
+    process = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{"collect", "--port", "0", "--db", db, "--window", "1s", "--compat",
+                                 compat, "--attestation", attestation});
     std::smatch m;
     const std::string line = process->first_line();
     if (std::regex_search(line, m, std::regex(R"((http://127\.0\.0\.1:\d+))"))) {
@@ -448,70 +450,88 @@ TEST(BeaconIngest, TwoDatabasesAndTwoProcessesShareOneBudgetAndSendEachBeaconOnc
 TEST(BeaconIngest, MessageAttestationSendsNothingTheCollectorWouldRefuse) {
   llmbench::server::MockServer target(quick(), {});
   target.start();
-  TempDir dir;
-  Collect c(dir, "f3dx-worker");
-  const std::vector<std::string> env = {"XDG_CONFIG_HOME=" + dir.file("xdg"),
-                                        "LLMBENCH_BEACON_URL=" + c.url};
-  const std::string db = dir.file("runs.db");
-  const auto r = run_llmbench(
-      {"--db", db, "run", dir.write("s.toml", ingest_suite(target.base_url(), 12, "message")),
-       "--no-report"},
-      env);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("has no /v1/register, so it cannot check message attestation: these "
-                       "beacons went with token attestation"),
-            std::string::npos)
-      << r.err;
-  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM beacon_outbox WHERE state = 'sent'"), 12);
-  EXPECT_EQ(count(c.db, "SELECT COUNT(*) FROM beacons", true), 12);
-  const auto status = run_llmbench({"--db", db, "beacon", "status"}, env);
-  EXPECT_EQ(status.out.find("stopped"), std::string::npos) << status.out;
-  EXPECT_EQ(status.out.find("refused"), std::string::npos) << status.out;
+  for (const std::string compat : {"f3dx-worker", "llmbench"}) {
+    SCOPED_TRACE(compat);
+    const bool worker = compat == "f3dx-worker";
+    TempDir dir;
+    Collect c(dir, compat, worker ? "token" : "message");
+    const std::vector<std::string> env = {"XDG_CONFIG_HOME=" + dir.file("xdg"),
+                                          "LLMBENCH_BEACON_URL=" + c.url};
+    const std::string db = dir.file("runs.db");
+    const auto r = run_llmbench(
+        {"--db", db, "run", dir.write("s.toml", ingest_suite(target.base_url(), 12, "message")),
+         "--no-report"},
+        env);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // Without /v1/register the beacons go with the token, and the user is told; with it,
+    // message attestation works as asked.
+    EXPECT_EQ(r.err.find("has no /v1/register, so it cannot check message attestation: these "
+                         "beacons went with token attestation") != std::string::npos,
+              worker)
+        << r.err;
+    EXPECT_EQ(count(db, "SELECT COUNT(*) FROM beacon_outbox WHERE state = 'sent'"), 12);
+    EXPECT_EQ(count(c.db, "SELECT COUNT(*) FROM beacons", true), 12);
+    const auto status = run_llmbench({"--db", db, "beacon", "status"}, env);
+    EXPECT_EQ(status.out.find("stopped"), std::string::npos) << status.out;
+    EXPECT_EQ(status.out.find("refused"), std::string::npos) << status.out;
+    EXPECT_EQ(c.process->stop(SIGTERM).first, 0);
+  }
 }
 
 TEST(BeaconIngest, ForgetIsQueuedThereAndRotateWorksEvenWhenRefused) {
   llmbench::server::MockServer target(quick(), {});
   target.start();
-  TempDir dir;
-  Collect c(dir, "f3dx-worker");
-  const std::vector<std::string> env = {"XDG_CONFIG_HOME=" + dir.file("xdg"),
-                                        "LLMBENCH_BEACON_URL=" + c.url};
-  const std::string db = dir.file("runs.db");
-  const auto s = dir.write("s.toml", ingest_suite(target.base_url(), 5, "token"));
-  ASSERT_EQ(run_llmbench({"--db", db, "run", s, "--no-report"}, env).exit_code, 0);
-  // The public ingest only records a forget: the rows stay, and llmbench says so.
-  const auto forget = run_llmbench({"--db", db, "beacon", "forget"}, env);
-  EXPECT_EQ(forget.exit_code, 0) << forget.err;
-  EXPECT_NE(forget.out.find("queued the request to forget install"), std::string::npos)
-      << forget.out;
-  EXPECT_NE(forget.out.find("it still accepts beacons under this id"), std::string::npos);
-  EXPECT_EQ(count(c.db, "SELECT COUNT(*) FROM beacons", true), 5);
-  // Now the identity is refused there (another token got pinned first: as after an older
-  // llmbench pinned a message HMAC). forget --rotate still makes a new identity.
-  const std::string install_path = dir.file("xdg/llmbench/install.json");
-  const std::string before = slurp(install_path);
-  std::smatch id;
-  ASSERT_TRUE(std::regex_search(before, id, std::regex(R"re("install_id":"([0-9a-f-]{36})")re")));
-  // A fresh collector that has this install pinned to someone else's token.
-  TempDir dir2;
-  Collect c2(dir2, "f3dx-worker");
-  const std::string pin =
-      R"({"schema_version":"v1","ts":"2026-11-27T03:00:00.000Z","install_id":")" + id[1].str() +
-      R"(","install_hmac":")" + std::string(64, 'e') +
-      R"(","model":"m","provider":"openai","status_code":200,"latency_ms_total":1,"input_tokens":1,"output_tokens":1})";
-  ASSERT_EQ(llmbench::testing::http_exchange("POST", c2.url + "/v1/beacon", pin,
-                                             {"Content-Type: application/json"})
-                .status,
-            202);
-  const std::vector<std::string> env2 = {"XDG_CONFIG_HOME=" + dir.file("xdg"),
-                                         "LLMBENCH_BEACON_URL=" + c2.url};
-  const auto refused = run_llmbench({"--db", db, "beacon", "forget"}, env2);
-  EXPECT_NE(refused.exit_code, 0);
-  EXPECT_EQ(slurp(install_path), before) << "a refused forget without --rotate changes nothing";
-  const auto rotated = run_llmbench({"--db", db, "beacon", "forget", "--rotate"}, env2);
-  EXPECT_EQ(rotated.exit_code, 0) << rotated.err;
-  EXPECT_NE(rotated.err.find("refused to forget install " + id[1].str()), std::string::npos)
-      << rotated.err;
-  EXPECT_NE(rotated.out.find("new install id"), std::string::npos) << rotated.out;
-  EXPECT_EQ(slurp(install_path).find(id[1].str()), std::string::npos) << "rotated";
+  for (const std::string compat : {"f3dx-worker", "llmbench"}) {
+    SCOPED_TRACE(compat);
+    const bool worker = compat == "f3dx-worker";
+    TempDir dir;
+    Collect c(dir, compat);
+    const std::vector<std::string> env = {"XDG_CONFIG_HOME=" + dir.file("xdg"),
+                                          "LLMBENCH_BEACON_URL=" + c.url};
+    const std::string db = dir.file("runs.db");
+    const auto s = dir.write("s.toml", ingest_suite(target.base_url(), 5, "token"));
+    ASSERT_EQ(run_llmbench({"--db", db, "run", s, "--no-report"}, env).exit_code, 0);
+    // The public ingest only records a forget: the rows stay, and llmbench says so; llmbench
+    // collect deletes them and says how many.
+    const auto forget = run_llmbench({"--db", db, "beacon", "forget"}, env);
+    EXPECT_EQ(forget.exit_code, 0) << forget.err;
+    if (worker) {
+      EXPECT_NE(forget.out.find("queued the request to forget install"), std::string::npos)
+          << forget.out;
+      EXPECT_NE(forget.out.find("it still accepts beacons under this id"), std::string::npos);
+      EXPECT_EQ(count(c.db, "SELECT COUNT(*) FROM beacons", true), 5);
+    } else {
+      EXPECT_NE(forget.out.find("deleted the 5 beacons of install"), std::string::npos)
+          << forget.out;
+      EXPECT_EQ(count(c.db, "SELECT COUNT(*) FROM beacons", true), 0);
+    }
+    // Now the identity is refused there (another token got pinned first: as after an older
+    // llmbench pinned a message HMAC). forget --rotate still makes a new identity.
+    const std::string install_path = dir.file("xdg/llmbench/install.json");
+    const std::string before = slurp(install_path);
+    std::smatch id;
+    ASSERT_TRUE(std::regex_search(before, id, std::regex(R"re("install_id":"([0-9a-f-]{36})")re")));
+    // A fresh collector that has this install pinned to someone else's token.
+    TempDir dir2;
+    Collect c2(dir2, compat);
+    const std::string pin =
+        R"({"schema_version":"v1","ts":"2026-11-27T03:00:00.000Z","install_id":")" + id[1].str() +
+        R"(","install_hmac":")" + std::string(64, 'e') +
+        R"(","model":"m","provider":"openai","status_code":200,"latency_ms_total":1,"input_tokens":1,"output_tokens":1})";
+    ASSERT_EQ(llmbench::testing::http_exchange("POST", c2.url + "/v1/beacon", pin,
+                                               {"Content-Type: application/json"})
+                  .status,
+              202);
+    const std::vector<std::string> env2 = {"XDG_CONFIG_HOME=" + dir.file("xdg"),
+                                           "LLMBENCH_BEACON_URL=" + c2.url};
+    const auto refused = run_llmbench({"--db", db, "beacon", "forget"}, env2);
+    EXPECT_NE(refused.exit_code, 0);
+    EXPECT_EQ(slurp(install_path), before) << "a refused forget without --rotate changes nothing";
+    const auto rotated = run_llmbench({"--db", db, "beacon", "forget", "--rotate"}, env2);
+    EXPECT_EQ(rotated.exit_code, 0) << rotated.err;
+    EXPECT_NE(rotated.err.find("refused to forget install " + id[1].str()), std::string::npos)
+        << rotated.err;
+    EXPECT_NE(rotated.out.find("new install id"), std::string::npos) << rotated.out;
+    EXPECT_EQ(slurp(install_path).find(id[1].str()), std::string::npos) << "rotated";
+  }
 }
