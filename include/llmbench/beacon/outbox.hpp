@@ -13,8 +13,10 @@
 //   - a beacon is marked sent only after the collector's 202; a 400 drops it (recording why:
 //     a bug to report); a 401 stops sending until the user acts; a 429, 5xx or a connection
 //     that never reached the collector leaves it queued for a retry after a backoff;
-//   - a request that reached the collector but got no answer (a timeout, a reset) may or may
-//     not have been stored: its beacons are marked `uncertain` and never resent.
+//   - beacons are `posting` while their request is out (under the ledger's lock); a request
+//     that reached the collector but got no answer (a timeout, a reset), and one whose sender
+//     was killed while it was out, may or may not have been stored: those beacons become
+//     `uncertain` and are never resent.
 // Message attestation needs POST /v1/register; a collector without it (404) gets the beacons
 // with token attestation instead, and a warning says so. What is left waits for the next
 // run or `llmbench beacon send`.
