@@ -235,7 +235,7 @@ SendReport send_outbox(const std::string& db_path, const SenderOptions& o) {
     give_up(error_of(reply));
     set_state(db, "stopped", error_of(reply));
   };
-  if (queued_beacons(db).empty()) {
+  if (outbox_counts(db).queued == 0) {
     report.left = 0;
     return report;
   }
