@@ -9,6 +9,7 @@
 #include "llmbench/util/error.hpp"
 #include "llmbench/util/strings.hpp"
 #include "llmbench/util/table.hpp"
+#include "sections.hpp"
 
 namespace llmbench::report {
 
@@ -58,24 +59,20 @@ std::vector<std::string> parse_formats(const std::string& text) {
   return out;
 }
 
+// The same table report.md and report.html lead with (sections::summary), laid out for a
+// terminal.
 std::string render_summary_table(const RunReport& r) {
   using Align = util::TextTable::Align;
-  util::TextTable table({"target", "requests", "errors", "ttft p50", "p95", "p99", "e2e p50", "p95",
-                         "itl p50", "p99", "tok/s", "req/s", "cost"},
-                        {Align::left, Align::right, Align::right, Align::right, Align::right,
-                         Align::right, Align::right, Align::right, Align::right, Align::right,
-                         Align::right, Align::right, Align::right});
-  for (const auto& t : r.targets) {
-    table.add_row({t.label(), std::to_string(t.requests), std::to_string(t.errors),
-                   ms_cell(t, "ttft", &MetricSummary::p50), ms_cell(t, "ttft", &MetricSummary::p95),
-                   ms_cell(t, "ttft", &MetricSummary::p99), ms_cell(t, "e2e", &MetricSummary::p50),
-                   ms_cell(t, "e2e", &MetricSummary::p95), ms_cell(t, "itl", &MetricSummary::p50),
-                   ms_cell(t, "itl", &MetricSummary::p99),
-                   fmt::format("{:.0f}", t.output_tokens_per_s),
-                   fmt::format("{:.1f}", t.requests_per_s),
-                   t.cost_usd ? fmt::format("${:.4f}", *t.cost_usd) : "unknown"});
+  const sections::Table summary = sections::summary(r);
+  std::vector<Align> align;
+  for (const bool numeric : summary.numeric) {
+    align.push_back(numeric ? Align::right : Align::left);
   }
-  std::string out = table.render() + "latencies in ms; tok/s: output tokens per second\n";
+  util::TextTable table(summary.header, align);
+  for (const auto& row : summary.rows) {
+    table.add_row(row);
+  }
+  std::string out = table.render() + summary.note + "\n";
   if (const auto note = r.replay_note(); !note.empty()) {
     out += note + "\n";
   }
