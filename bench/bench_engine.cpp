@@ -6,21 +6,29 @@
 //             client's cost at a given load rather than at saturation); prints requests/s, streamed
 //             tokens/s, client CPU (cores) and resident memory at checkpoints as the request count
 //             grows. Goals (issue 3): >= 3,000 requests/s, >= 200,000 tokens/s, < 1 core, flat RSS.
-//   accuracy: TTFT 50 ms and 10 ms between tokens scripted by the mock; prints how far the
-//             measured TTFT and gaps stray from the mock's ground-truth headers.
-//             Goals: median under 0.2 ms, p99 under 2 ms, at 100 concurrent streams.
+//   accuracy: TTFT 50 ms and 10 ms between 20 tokens scripted by the mock, at each of
+//             --streams (default 1,100,1000) concurrent streams, --requests-per-stream x streams
+//             requests; prints the client's error (receive - the mock's write), the mock's
+//             lateness (write - scripted), their sum and the totals, each median / p99 / max,
+//             and both processes' CPU (saying so when the machine is saturated).
+//             Goals (issue 14): client error median under 0.2 ms, p99 under 2 ms, at 1,000.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "llmbench/metrics/sample_stats.hpp"
 #include "llmbench/providers/anthropic.hpp"
 #include "llmbench/providers/mock.hpp"
 #include "llmbench/providers/openai.hpp"
+#include "support/accuracy.hpp"
 #include "support/engine_runner.hpp"
 
 using namespace llmbench;
@@ -39,6 +47,9 @@ struct Args {
   std::string ttft = "0ms";  // capacity mode: what the mock scripts
   std::string itl = "0ms";
   double max_rate = 0;  // capacity mode: cap requests/s (0: as fast as it goes)
+  std::vector<std::size_t> streams = {1, 100, 1000};  // accuracy mode
+  std::size_t requests_per_stream = 4;                // accuracy mode
+  long mock_pid = 0;                                  // the mock's process, for its CPU time
 };
 
 Args parse(int argc, char** argv) {
@@ -64,6 +75,17 @@ Args parse(int argc, char** argv) {
       a.itl = v;
     } else if (k == "--tokens") {
       a.tokens = std::stoll(v);
+    } else if (k == "--streams") {
+      a.streams.clear();
+      std::istringstream list(v);
+      std::string n;
+      while (std::getline(list, n, ',')) {
+        a.streams.push_back(std::stoul(n));
+      }
+    } else if (k == "--requests-per-stream") {
+      a.requests_per_stream = std::stoul(v);
+    } else if (k == "--mock-pid") {
+      a.mock_pid = std::stol(v);
     } else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       std::exit(2);
@@ -171,44 +193,76 @@ int capacity(const Args& a) {
   return errors == 0 ? 0 : 1;
 }
 
-int accuracy(const Args& a) {
-  const std::vector<suite::Message> messages = {{"user", "Count to twenty.", ""}};
-  providers::ChatRequest req = base_request(a, messages);
-  req.headers = {{"x-mock-ttft", "50ms"}, {"x-mock-itl", "10ms"}, {"x-mock-output-tokens", "20"}};
-  providers::ParserOptions options;
-  options.keep_headers = true;
-  options.expected_events = 20;
-  for (const std::size_t concurrency : {std::size_t{1}, a.concurrency}) {
-    net::Engine engine;
-    std::vector<double> ttft;
-    std::vector<double> gaps;
-    std::size_t errors = 0;
-    const std::size_t total = concurrency == 1 ? 100 : a.requests;
-    // One request's length (~240 ms) spread over the ramp: a staggered steady state.
-    const auto ramp = std::chrono::microseconds(240'000 / static_cast<std::int64_t>(concurrency));
-    lt::closed_loop(
-        engine, codec_of(a), concurrency, total, ramp, [&](std::size_t) { return req; },
-        [&](lt::Exchange& ex, std::size_t index) {
-          const auto e = providers::measurement_error(ex.r());
-          if (!ex.r().ok() || !e) {
-            ++errors;
-            return;
-          }
-          if (index < concurrency) {
-            return;  // these opened the connections
-          }
-          ttft.push_back(std::abs(static_cast<double>(e->ttft_ns)) / 1e6);
-          for (const auto g : e->gap_ns) {
-            gaps.push_back(std::abs(static_cast<double>(g)) / 1e6);
-          }
-        },
-        options);
+// CPU seconds (user + system) another process has used so far, from /proc/PID/stat; -1 when
+// it cannot be read.
+double process_cpu_seconds(long pid) {
+  if (pid <= 0) {
+    return -1;
+  }
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(stat, text);
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) {
+    return -1;
+  }
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) {  // utime, stime
+      ticks += std::stod(field);
+    }
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+void print_row(const char* what, const lt::Spread& s, const char* note) {
+  std::printf("  %-15s median %8.3f ms   p99 %8.3f ms   max %8.3f ms   %s\n", what, s.median_ms,
+              s.p99_ms, s.max_ms, note);
+}
+
+// One stream count: the split figures, and how busy the machine was while they were taken.
+void accuracy_at(const Args& a, std::size_t streams) {
+  net::Engine engine;
+  lt::AccuracyPlan plan;
+  plan.streams = streams;
+  plan.requests = std::max<std::size_t>(streams == 1 ? 50 : 0, streams * a.requests_per_stream);
+  const double cpu0 = cpu_seconds();
+  const double mock0 = process_cpu_seconds(a.mock_pid);
+  const auto t0 = Clock::now();
+  const lt::AccuracyFigures f = lt::measure_accuracy(engine, codec_of(a), a.base_url, plan);
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double client_cores = (cpu_seconds() - cpu0) / wall;
+  const double mock1 = process_cpu_seconds(a.mock_pid);
+  const double mock_cores = mock0 >= 0 && mock1 >= 0 ? (mock1 - mock0) / wall : -1;
+  const double cores = static_cast<double>(std::thread::hardware_concurrency());
+  std::printf("%s, %zu streams: %zu requests compared, %zu failed or without ground truth\n",
+              a.protocol.c_str(), streams, f.measured, f.failures);
+  print_row("client error", f.client, "client receive - mock write, each content event");
+  print_row("mock lateness", f.mock_late, "mock write - scripted instant");
+  print_row("sum", f.sum, "client error + mock lateness");
+  print_row("send lag", f.send_lag, "mock read - client send, each request");
+  print_row("ttft total", f.ttft_total, "|measured - scripted TTFT| (send lag + the sum)");
+  print_row("gap total", f.gap_total, "|measured - scripted gap|");
+  if (f.client_min_ms < 0 || f.mock_late_min_ms < 0) {
+    std::printf("  CLOCK DISAGREEMENT: client error min %.3f ms, mock lateness min %.3f ms\n",
+                f.client_min_ms, f.mock_late_min_ms);
+  }
+  if (mock_cores >= 0) {
+    const bool saturated = client_cores + mock_cores > 0.9 * cores;
     std::printf(
-        "%s, %zu concurrent, %zu requests measured: |ttft error| median %.3f ms p99 %.3f ms; "
-        "|gap error| median %.3f ms p99 %.3f ms; errors %zu\n",
-        a.protocol.c_str(), concurrency, ttft.size(), metrics::percentile(ttft, 50),
-        metrics::percentile(ttft, 99), metrics::percentile(gaps, 50), metrics::percentile(gaps, 99),
-        errors);
+        "  CPU: client %.2f cores, mock %.2f cores, of %.0f%s\n", client_cores, mock_cores, cores,
+        saturated ? " -- the machine is saturated: figures include waiting for a core" : "");
+  } else {
+    std::printf("  CPU: client %.2f cores (mock's unknown: no --mock-pid)\n", client_cores);
+  }
+  std::fflush(stdout);
+}
+
+int accuracy(const Args& a) {
+  for (const std::size_t streams : a.streams) {
+    accuracy_at(a, streams);
   }
   return 0;
 }

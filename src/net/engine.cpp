@@ -123,6 +123,10 @@ class Engine::Impl {
         .count();
   }
 
+  std::int64_t epoch_ns() const {
+    return std::chrono::duration_cast<Nanos>(m_options.epoch.time_since_epoch()).count();
+  }
+
   RequestId start(HttpRequest request, ResponseHandler& handler) {
     Transfer& t = acquire();
     t.request = std::move(request);
@@ -522,6 +526,9 @@ std::size_t Engine::in_flight() const {
 }
 std::int64_t Engine::now_ns() const {
   return m_impl->now_ns();
+}
+std::int64_t Engine::epoch_ns() const {
+  return m_impl->epoch_ns();
 }
 
 }  // namespace llmbench::net

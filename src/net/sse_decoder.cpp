@@ -26,6 +26,13 @@ bool SseDecoder::process_line(std::string_view line) {
   }
   if (line.front() == ':') {
     ++m_comments;
+    if (m_keep_comments > 0) {
+      const std::string_view text = line.substr(1);
+      if (m_comment_text.size() + text.size() + 1 <= m_keep_comments) {
+        m_comment_text.append(text);
+        m_comment_text.push_back('\n');
+      }
+    }
     return false;
   }
   std::string_view field = line;

@@ -40,6 +40,9 @@ std::optional<std::string_view> Response::header(std::string_view name) const {
 ResponseParser::ResponseParser(ParserOptions options)
     : m_options(options), m_sse(options.max_line) {
   m_response.content_times_ns.reserve(options.expected_events);
+  if (options.keep_headers) {
+    m_sse.keep_comments(256u << 10);
+  }
 }
 
 ResponseParser::~ResponseParser() = default;
@@ -179,6 +182,9 @@ void ResponseParser::on_complete(const net::TransferResult& result) {
     r.t_first_byte_ns = result.t_first_byte_ns;
   }
   r.t_done_ns = result.t_done_ns;
+  if (m_options.keep_headers) {
+    r.sse_comments = m_sse.kept_comments();
+  }
   const bool success_status = r.status_code >= 200 && r.status_code < 300;
   if (r.error != net::ErrorClass::none) {
     // The parser already knows what went wrong (an error event, malformed data).

@@ -195,6 +195,33 @@ Result<MockOverrides> read_overrides(const http::request<http::string_body>& req
   return o;
 }
 
+std::int64_t steady_ns(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+// The instants this mock handed each content event of a stream to the socket (asked for with
+// x-mock-write-times), in steady-clock nanoseconds: the mock's half of the ground truth.
+struct WriteLog {
+  std::vector<std::int64_t> at;  // one per content event, in order
+  std::size_t unstamped = 0;     // content events appended since the last write
+  void stamp(Clock::time_point now) {
+    at.insert(at.end(), unstamped, steady_ns(now));
+    unstamped = 0;
+  }
+  // The trailing SSE comment that reports them.
+  std::string comment() const {
+    std::string out = ": mock-write-ns ";
+    for (std::size_t i = 0; i < at.size() && i <= k_max_reported_gaps; ++i) {
+      if (i > 0) {
+        out += ',';
+      }
+      out += std::to_string(at[i]);
+    }
+    out += "\n\n";
+    return out;
+  }
+};
+
 std::string event_text(std::int64_t event, std::int64_t tokens_per_chunk, std::int64_t total) {
   std::string text;
   const std::int64_t first = event * tokens_per_chunk;
@@ -497,6 +524,10 @@ struct MockServer::Impl {
     script_headers.set("x-mock-output-tokens", std::to_string(script.output_tokens));
     script_headers.set("x-mock-tokens-per-chunk", std::to_string(script.tokens_per_chunk));
     script_headers.set("x-mock-fault", std::string(to_string(script.fault)));
+    const bool log_writes = req.find("x-mock-write-times") != req.end();
+    if (log_writes) {
+      script_headers.set("x-mock-read-ns", std::to_string(steady_ns(t_recv)));
+    }
 
     // Faults answered with an error status instead of a stream.
     struct ErrorFault {
@@ -534,7 +565,13 @@ struct MockServer::Impl {
       co_return co_await respond_whole(conn, req, writer, script, t_recv,
                                        std::move(script_headers));
     }
-    co_return co_await respond_stream(conn, req, writer, script, t_recv, std::move(script_headers));
+    std::optional<WriteLog> log;
+    if (log_writes) {
+      log.emplace();
+      log->at.reserve(static_cast<std::size_t>(script.events()));
+    }
+    co_return co_await respond_stream(conn, req, writer, script, t_recv, std::move(script_headers),
+                                      log ? &*log : nullptr);
   }
 
   asio::awaitable<bool> respond_whole(net::Connection& conn,
@@ -573,7 +610,8 @@ struct MockServer::Impl {
   asio::awaitable<bool> respond_stream(net::Connection& conn,
                                        const http::request<http::string_body>& req,
                                        const EventWriter& writer, const MockScript& script,
-                                       Clock::time_point t_recv, http::fields headers) {
+                                       Clock::time_point t_recv, http::fields headers,
+                                       WriteLog* log) {
     if (!co_await start_stream(conn, req, http::status::ok, headers)) {
       co_return false;
     }
@@ -590,7 +628,7 @@ struct MockServer::Impl {
         due += script.gaps[static_cast<std::size_t>(e - 1)];
       }
       // (Checked here too: a coroutine frame per event is not free when nothing waits.)
-      if (due > Clock::now() && !co_await send_then_wait(conn, pending, due)) {
+      if (due > Clock::now() && !co_await send_then_wait(conn, pending, due, log)) {
         co_return false;
       }
       if (e == half && script.fault != Fault::none && script.fault != Fault::no_terminator) {
@@ -609,9 +647,12 @@ struct MockServer::Impl {
         }
       }
       writer.content(pending, event_text(e, script.tokens_per_chunk, script.output_tokens));
+      if (log != nullptr) {
+        ++log->unstamped;
+      }
     }
     writer.finish(pending, script.fault != Fault::no_terminator);
-    co_return co_await end_stream(conn, req, pending);
+    co_return co_await end_stream(conn, req, pending, log);
   }
 
   // A recorded response, at its recorded pace from the moment the request was read.
@@ -668,11 +709,11 @@ struct MockServer::Impl {
 
   // Before sleeping until `due`, sends what is ready (events due together go in one write).
   static asio::awaitable<bool> send_then_wait(net::Connection& conn, std::string& pending,
-                                              Clock::time_point due) {
+                                              Clock::time_point due, WriteLog* log = nullptr) {
     if (due <= Clock::now()) {
       co_return true;
     }
-    if (!pending.empty() && !co_await write_chunk(conn, pending)) {
+    if (!pending.empty() && !co_await write_chunk(conn, pending, log)) {
       co_return false;
     }
     // (Not `co_return co_await`: GCC 12 destroys that awaitable twice here.)
@@ -680,12 +721,20 @@ struct MockServer::Impl {
     co_return waited;
   }
 
-  // The last of the stream, then the empty chunk that ends the body.
+  // The last of the stream, then the empty chunk that ends the body. With a write log, its
+  // comment follows the stream's last event in a write of its own (so composing it does not
+  // delay the events it reports).
   static asio::awaitable<bool> end_stream(net::Connection& conn,
                                           const http::request<http::string_body>& req,
-                                          std::string& pending) {
-    if (!pending.empty() && !co_await write_chunk(conn, pending)) {
+                                          std::string& pending, WriteLog* log = nullptr) {
+    if (!pending.empty() && !co_await write_chunk(conn, pending, log)) {
       co_return false;
+    }
+    if (log != nullptr) {
+      pending = log->comment();
+      if (!co_await write_chunk(conn, pending)) {
+        co_return false;
+      }
     }
     static constexpr std::string_view k_last = "0\r\n\r\n";
     error_code ec;
@@ -695,14 +744,19 @@ struct MockServer::Impl {
     co_return !ec && req.keep_alive();
   }
 
-  // Writes `pending` as one HTTP chunk and clears it.
-  static asio::awaitable<bool> write_chunk(net::Connection& conn, std::string& pending) {
+  // Writes `pending` as one HTTP chunk and clears it; the events in it are stamped in `log`
+  // with the instant the write is handed to the socket.
+  static asio::awaitable<bool> write_chunk(net::Connection& conn, std::string& pending,
+                                           WriteLog* log = nullptr) {
     const std::string size_line = fmt::format("{:x}\r\n", pending.size());
     static constexpr std::string_view k_crlf = "\r\n";
     const std::array<asio::const_buffer, 3> buffers = {
         asio::buffer(size_line), asio::buffer(pending), asio::buffer(k_crlf.data(), 2)};
     error_code ec;
     const auto deadline = conn.write_deadline();
+    if (log != nullptr) {
+      log->stamp(Clock::now());
+    }
     co_await asio::async_write(conn.socket(), buffers,
                                asio::redirect_error(asio::use_awaitable, ec));
     pending.clear();

@@ -1,123 +1,90 @@
 // Timing accuracy against ground truth: the mock scripts TTFT = 50 ms and 10 ms between
-// tokens and says so in headers; the engine's measurements must match at 100 concurrent
-// streams. Bounds here are generous (CI machines are noisy); bench/engine_accuracy reports
-// the real figures against the goals (median < 0.2 ms, p99 < 2 ms).
+// tokens, says so in headers, and reports when it read each request and wrote each event
+// (x-mock-write-times). The error is split by whose it is: the client's (receive minus the
+// mock's write), the mock's lateness (write minus the script), and the totals. Bounds here
+// are generous (CI machines are noisy); bench/engine.sh accuracy reports the real figures
+// against the goals (client error median < 0.2 ms, p99 < 2 ms at 1,000 streams).
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "llmbench/metrics/sample_stats.hpp"
 #include "llmbench/net/engine.hpp"
 #include "llmbench/providers/anthropic.hpp"
-#include "llmbench/providers/mock.hpp"
 #include "llmbench/providers/openai.hpp"
 #include "llmbench/server/mock_server.hpp"
-#include "support/engine_runner.hpp"
+#include "support/accuracy.hpp"
 
 using namespace llmbench;
 namespace lt = llmbench::testing;
 
 namespace {
 
-struct Figures {
-  double ttft_median_ms;
-  double ttft_p99_ms;
-  double gap_median_ms;
-  double gap_p99_ms;
-  double ttft_min_ms;
-};
-
-Figures measure(const providers::Codec& codec) {
+lt::AccuracyFigures measure(const providers::Codec& codec, std::size_t streams) {
   server::MockProfile profile;
-  profile.ttft = server::Distribution::fixed(50e6);
-  profile.itl = server::Distribution::fixed(10e6);
-  profile.output_tokens = server::Distribution::fixed(20);
   server::MockServerOptions server_options;
   server_options.threads = 1;
   server::MockServer mock(profile, server_options);
   mock.start();
   net::Engine engine;
-  const std::vector<suite::Message> messages = {{"user", "Count to twenty.", ""}};
-  providers::ChatRequest req;
-  req.base_url = mock.base_url();
-  req.messages = messages;
-  req.params.model = "m";
-  req.params.max_tokens = 100;
-  // A closed loop at 100 in flight, ramped up over one request's length; the first 100
-  // requests (which open the connections, a cost the server's clock cannot see) are not
-  // compared.
-  std::vector<double> ttft_abs;
-  std::vector<double> gap_abs;
-  double ttft_min = 1e18;
-  std::size_t failures = 0;
-  providers::ParserOptions options;
-  options.keep_headers = true;
-  options.expected_events = 20;
-  lt::closed_loop(
-      engine, codec, 100, 400, std::chrono::microseconds(2500), [&](std::size_t) { return req; },
-      [&](lt::Exchange& ex, std::size_t index) {
-        if (!ex.r().ok()) {
-          ++failures;
-          return;
-        }
-        const auto e = providers::measurement_error(ex.r());
-        if (!e || e->gap_ns.size() != 19 || index < 100) {
-          failures += e && e->gap_ns.size() == 19 ? 0 : 1;
-          return;
-        }
-        ttft_abs.push_back(std::abs(static_cast<double>(e->ttft_ns)) / 1e6);
-        ttft_min = std::min(ttft_min, static_cast<double>(e->ttft_ns) / 1e6);
-        for (const auto g : e->gap_ns) {
-          gap_abs.push_back(std::abs(static_cast<double>(g)) / 1e6);
-        }
-      },
-      options);
-  EXPECT_EQ(failures, 0u);
-  EXPECT_EQ(ttft_abs.size(), 300u);
-  return {metrics::percentile(ttft_abs, 50), metrics::percentile(ttft_abs, 99),
-          metrics::percentile(gap_abs, 50), metrics::percentile(gap_abs, 99), ttft_min};
+  lt::AccuracyPlan plan;
+  plan.streams = streams;
+  plan.requests = streams * 4;  // the first `streams` open the connections and are not compared
+  return lt::measure_accuracy(engine, codec, mock.base_url(), plan);
 }
 
-bool within_limits(const Figures& f) {
-  return f.ttft_min_ms >= 0.0 && f.ttft_median_ms < 2.0 && f.ttft_p99_ms < 20.0 &&
-         f.gap_median_ms < 2.0 && f.gap_p99_ms < 20.0;
+void print(const lt::AccuracyFigures& f, const char* protocol, const char* note = "") {
+  std::printf(
+      "%s, %zu streams%s: client error median %.3f ms p99 %.3f ms; mock lateness median %.3f "
+      "ms p99 %.3f ms; |ttft error| median %.3f ms p99 %.3f ms; |gap error| median %.3f ms p99 "
+      "%.3f ms\n",
+      protocol, f.streams, note, f.client.median_ms, f.client.p99_ms, f.mock_late.median_ms,
+      f.mock_late.p99_ms, f.ttft_total.median_ms, f.ttft_total.p99_ms, f.gap_total.median_ms,
+      f.gap_total.p99_ms);
+}
+
+// The client's own error: what the test bounds. The totals also hold the mock's lateness,
+// which on a loaded CI machine is the scheduler's to give, and are only printed.
+bool within_limits(const lt::AccuracyFigures& f) {
+  return f.client.median_ms < 2.0 && f.client.p99_ms < 20.0;
 }
 
 // One measurement, and a second only when the first is over a limit: a scheduler stall of
-// the machine (seen once: both p99s at 88 ms, medians 0.4 ms) must not fail the build, but a
+// the machine (seen once: p99s at 88 ms, medians 0.4 ms) must not fail the build, but a
 // client that is really off fails both. Both are printed.
-Figures measure_twice_if_needed(const providers::Codec& codec, const char* protocol) {
-  Figures f = measure(codec);
+lt::AccuracyFigures measure_twice_if_needed(const providers::Codec& codec, const char* protocol,
+                                            std::size_t streams) {
+  lt::AccuracyFigures f = measure(codec, streams);
   if (!within_limits(f)) {
-    std::printf(
-        "%s, first try over a limit: |ttft error| median %.3f ms, p99 %.3f ms; |gap error| "
-        "median %.3f ms, p99 %.3f ms; measuring again\n",
-        protocol, f.ttft_median_ms, f.ttft_p99_ms, f.gap_median_ms, f.gap_p99_ms);
-    f = measure(codec);
+    print(f, protocol, " (first try over a limit; measuring again)");
+    f = measure(codec, streams);
   }
+  print(f, protocol);
   return f;
 }
 
-void check(const Figures& f, const char* protocol) {
-  std::printf(
-      "%s: |ttft error| median %.3f ms, p99 %.3f ms; |gap error| median %.3f ms, p99 %.3f ms\n",
-      protocol, f.ttft_median_ms, f.ttft_p99_ms, f.gap_median_ms, f.gap_p99_ms);
-  // The server cannot answer before its script says, and it starts counting only after the
-  // request reached it: a measured TTFT below the scripted one would be a clock error.
-  EXPECT_GE(f.ttft_min_ms, 0.0);
-  EXPECT_LT(f.ttft_median_ms, 2.0);
-  EXPECT_LT(f.ttft_p99_ms, 20.0);
-  EXPECT_LT(f.gap_median_ms, 2.0);
-  EXPECT_LT(f.gap_p99_ms, 20.0);
+void check(const lt::AccuracyFigures& f) {
+  EXPECT_EQ(f.failures, 0u);
+  EXPECT_EQ(f.measured, f.streams * 3);
+  // Both clocks are CLOCK_MONOTONIC on one machine: a client that saw an event before the
+  // mock wrote it, or a mock that wrote an event before its scripted instant, is a bug.
+  EXPECT_GE(f.client_min_ms, 0.0);
+  EXPECT_GE(f.mock_late_min_ms, 0.0);
+  EXPECT_GE(f.send_lag.min_ms, 0.0);
+  EXPECT_LT(f.client.median_ms, 2.0);
+  EXPECT_LT(f.client.p99_ms, 20.0);
 }
 
 }  // namespace
 
 TEST(Accuracy, OpenAiStreamsAt100Concurrent) {
-  check(measure_twice_if_needed(providers::openai_codec(), "openai"), "openai");
+  check(measure_twice_if_needed(providers::openai_codec(), "openai", 100));
 }
 
 TEST(Accuracy, AnthropicStreamsAt100Concurrent) {
-  check(measure_twice_if_needed(providers::anthropic_codec(), "anthropic"), "anthropic");
+  check(measure_twice_if_needed(providers::anthropic_codec(), "anthropic", 100));
+}
+
+TEST(Accuracy, ClientErrorAt300StreamsStaysWithinBounds) {
+  check(measure_twice_if_needed(providers::openai_codec(), "openai", 300));
 }

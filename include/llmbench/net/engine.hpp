@@ -97,6 +97,8 @@ class Engine {
 
   std::size_t in_flight() const;
   std::int64_t now_ns() const;
+  // The epoch the engine's times count from, in steady-clock nanoseconds.
+  std::int64_t epoch_ns() const;
 
   class Impl;
 

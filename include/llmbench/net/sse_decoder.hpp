@@ -42,6 +42,10 @@ class SseDecoder {
   const std::optional<std::string>& error() const { return m_error; }
   std::optional<std::int64_t> retry_ms() const { return m_retry_ms; }
   std::uint64_t comments() const { return m_comments; }  // keep-alive lines seen
+  // Keeps the text of comment lines (after the ':'), newline-separated, up to `max_bytes`
+  // in all; off by default (a comment costs nothing then). Only for the mock's ground truth.
+  void keep_comments(std::size_t max_bytes) { m_keep_comments = max_bytes; }
+  const std::string& kept_comments() const { return m_comment_text; }
 
  private:
   // Returns true when the line completed an event (a blank line with data pending).
@@ -67,6 +71,8 @@ class SseDecoder {
   bool m_saw_cr_at_end = false;  // the previous chunk ended in '\r': skip a leading '\n'
   bool m_checked_bom = false;
   std::uint64_t m_comments = 0;
+  std::size_t m_keep_comments = 0;
+  std::string m_comment_text;
   std::optional<std::int64_t> m_retry_ms;
   std::optional<std::string> m_error;
 };

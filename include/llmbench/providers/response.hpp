@@ -48,6 +48,9 @@ struct Response {
 
   std::string text;                                          // only with keep_text
   std::vector<std::pair<std::string, std::string>> headers;  // only with keep_headers
+  // The stream's SSE comment lines (text after ':', one per line), only with keep_headers:
+  // the mock reports its write instants there.
+  std::string sse_comments;
 
   bool ok() const { return error == net::ErrorClass::none; }
   std::int64_t content_events() const { return text_events + reasoning_events + tool_events; }

@@ -19,6 +19,12 @@
 // Delays are kept as absolute deadlines from the moment the request was read, so they do
 // not drift; events that fall due together go out in one write.
 //
+// A request with an x-mock-write-times header also gets the mock's own instants, so a
+// client's error and the mock's lateness can be told apart (docs/mock.md, "Ground truth"):
+// x-mock-read-ns (when the request was read) and, after the stream's last event, the SSE
+// comment `: mock-write-ns T0,T1,...` (when each content event was handed to the socket),
+// all steady-clock (CLOCK_MONOTONIC) nanoseconds, the clock the client's engine reads.
+//
 // With a `recorded` source (`llmbench mock --from-cache`), chat requests are answered with
 // the recorded response instead of a script: each SSE event at its recorded offset (a
 // non-streaming request gets the assembled body after the recorded duration). A request with

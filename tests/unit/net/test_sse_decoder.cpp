@@ -186,3 +186,20 @@ TEST(SseDecoder, RetryMustBeDigits) {
   decode_chunks({"retry: 12x\n", "retry:\n", "retry: 40\n"}, decoder);
   EXPECT_EQ(decoder.retry_ms(), 40);
 }
+
+TEST(SseDecoder, KeepsCommentTextOnlyWhenAskedAndWithinItsBound) {
+  const std::string_view stream = ": keep-alive\ndata: a\n\n:mock-write-ns 1,2\n\n";
+  SseDecoder off;
+  decode_chunks({stream}, off);
+  EXPECT_EQ(off.comments(), 2u);
+  EXPECT_EQ(off.kept_comments(), "");
+  SseDecoder on;
+  on.keep_comments(1024);
+  const auto events = decode_chunks({stream.substr(0, 17), stream.substr(17)}, on);
+  EXPECT_EQ(events.size(), 1u);
+  EXPECT_EQ(on.kept_comments(), " keep-alive\nmock-write-ns 1,2\n");
+  SseDecoder small;
+  small.keep_comments(14);  // the first fits (12 + newline), the second does not
+  decode_chunks({stream}, small);
+  EXPECT_EQ(small.kept_comments(), " keep-alive\n");
+}

@@ -38,3 +38,36 @@ TEST(MockProvider, MeasurementErrorAgainstTheScript) {
   ASSERT_TRUE(providers::scripted_times(bare));
   EXPECT_TRUE(providers::scripted_times(bare)->gaps.empty());
 }
+
+TEST(MockProvider, AttributedErrorSplitsClientFromMock) {
+  // Engine epoch at 1,000,000 ns of the steady clock; the client sent at 1,000 (engine time).
+  const std::int64_t epoch = 1'000'000;
+  providers::Response r;
+  r.headers = {{"x-mock-ttft-ns", "50000000"},
+               {"x-mock-itl-ns", "10000000,10000000"},
+               {"x-mock-read-ns", "1201000"}};  // read 200 us after the send
+  r.t_send_ns = 1'000;
+  // Scripted instants (mock clock): 51,201,000 then +10 ms, +10 ms. The mock wrote the first
+  // 30 us late and the last two together; the client saw each 40 us after the write.
+  r.sse_comments = "OPENROUTER PROCESSING\nmock-write-ns 51231000,61201000,71301000\n";
+  r.content_times_ns = {51'231'000 + 40'000 - epoch, 61'201'000 + 40'000 - epoch,
+                        71'301'000 + 40'000 - epoch};
+  r.t_first_token_ns = r.content_times_ns[0];
+  const auto e = providers::attributed_error(r, epoch);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->send_lag_ns, 200'000);
+  EXPECT_EQ(e->client_ns, (std::vector<std::int64_t>{40'000, 40'000, 40'000}));
+  EXPECT_EQ(e->mock_late_ns, (std::vector<std::int64_t>{30'000, 0, 100'000}));
+  // The total TTFT error is the send lag, the mock's lateness and the client's error.
+  EXPECT_EQ(e->ttft_ns, 200'000 + 30'000 + 40'000);
+
+  providers::Response without = r;
+  without.sse_comments.clear();
+  EXPECT_FALSE(providers::attributed_error(without, epoch));
+  without = r;
+  without.headers.pop_back();
+  EXPECT_FALSE(providers::attributed_error(without, epoch));
+  without = r;
+  without.sse_comments = "mock-write-ns 1,x\n";
+  EXPECT_FALSE(providers::attributed_error(without, epoch));
+}
