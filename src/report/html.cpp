@@ -103,24 +103,21 @@ std::string histogram_chart(const TargetReport& t, std::string_view metric, cons
                         {metric == "itl" ? "gaps between tokens" : "requests", false, false}, bars);
 }
 
+// Rates over the run, from counts the database sums per time bin: the rows are never loaded
+// (a run of a million requests reads a few hundred numbers here).
 std::string over_time_chart(store::Database& db, const RunReport& r) {
-  auto st = db.prepare(
-      "SELECT target, phase, t_done_ns, error_class IS NOT NULL, COALESCE(output_tokens, 0) "
-      "FROM requests WHERE run_id = ? "
-      "AND warmup = 0 AND t_done_ns IS NOT NULL ORDER BY t_done_ns");
-  st.bind(1, r.run.id);
-  std::int64_t first = -1;
+  static constexpr std::string_view k_where =
+      "FROM requests WHERE run_id = ?1 AND warmup = 0 AND t_done_ns IS NOT NULL";
+  std::int64_t first = 0;
   std::int64_t last = 0;
-  std::vector<std::tuple<std::string, std::int64_t, bool, double>> rows;
-  while (st.step()) {
-    const std::string name = st.text(1).empty() ? st.text(0) : st.text(0) + " " + st.text(1);
-    const std::int64_t t = st.int64(2);
-    rows.emplace_back(name, t, st.int64(3) != 0, static_cast<double>(st.int64(4)));
-    first = first < 0 ? t : std::min(first, t);
-    last = std::max(last, t);
-  }
-  if (rows.empty()) {
-    return "";
+  {
+    auto st = db.prepare(fmt::format("SELECT MIN(t_done_ns), MAX(t_done_ns) {}", k_where));
+    st.bind(1, r.run.id);
+    if (!st.step() || st.is_null(0)) {
+      return "";
+    }
+    first = st.int64(0);
+    last = st.int64(1);
   }
   // Rates over a trailing window: completions in (t - W, t] / W, every W/5. Short bins make
   // a steady load zig-zag (a bin holds a few completions, so one more or less is +-30%); a
@@ -131,14 +128,44 @@ std::string over_time_chart(store::Database& db, const RunReport& r) {
     window_s = std::max(span_s / 2.0, 1e-3);
   }
   const double step_s = window_s / 5.0;
-  std::map<std::string, std::vector<std::pair<double, double>>> done;  // name -> (t, tokens)
-  std::vector<double> failures;
-  for (const auto& [name, t, failed, tokens] : rows) {
-    const double at = static_cast<double>(t - first) / 1e9;
-    if (failed) {
-      failures.push_back(at);
-    } else {
-      done[name].emplace_back(at, tokens);
+  const auto step_ns = std::max<std::int64_t>(1, std::llround(step_s * 1e9));
+  // Bin c holds the completions in ((c - 1) step, c step] since the first; a window ending
+  // at e sums the bins whose upper edge lies in (e - W, e].
+  struct Bins {
+    std::vector<double> count;
+    std::vector<double> tokens;
+    double own_first = 1e300;  // seconds since the first completion
+    double own_last = 0;
+  };
+  const auto bins_total = static_cast<std::size_t>((last - first + step_ns - 1) / step_ns) + 1;
+  std::map<std::string, Bins> done;  // name -> its bins
+  Bins failures;
+  const auto add = [&](Bins& b, std::size_t c, double n, double tokens, double lo, double hi) {
+    if (b.count.empty()) {
+      b.count.assign(bins_total, 0);
+      b.tokens.assign(bins_total, 0);
+    }
+    b.count[c] += n;
+    b.tokens[c] += tokens;
+    b.own_first = std::min(b.own_first, lo);
+    b.own_last = std::max(b.own_last, hi);
+  };
+  {
+    auto st = db.prepare(fmt::format(
+        "SELECT target, phase, error_class IS NOT NULL AS failed, "
+        "(t_done_ns - ?2 + ?3 - 1) / ?3 AS bin, COUNT(*), SUM(COALESCE(output_tokens, 0)), "
+        "MIN(t_done_ns), MAX(t_done_ns) {} GROUP BY target, phase, failed, bin",
+        k_where));
+    st.bind(1, r.run.id);
+    st.bind(2, first);
+    st.bind(3, step_ns);
+    while (st.step()) {
+      const std::string name = st.text(1).empty() ? st.text(0) : st.text(0) + " " + st.text(1);
+      const auto c = std::min(static_cast<std::size_t>(st.int64(3)), bins_total - 1);
+      const double lo = static_cast<double>(st.int64(6) - first) / 1e9;
+      const double hi = static_cast<double>(st.int64(7) - first) / 1e9;
+      add(st.int64(2) != 0 ? failures : done[name], c, static_cast<double>(st.int64(4)),
+          static_cast<double>(st.int64(5)), lo, hi);
     }
   }
   if (done.empty()) {
@@ -155,45 +182,37 @@ std::string over_time_chart(store::Database& db, const RunReport& r) {
     }
     return ends;
   }();
-  // Sums what falls in each trailing window of a time-ordered list, over the windows that lie
-  // within the list's own span (targets run one after another draw no line where they idle).
-  const auto windowed = [&](const std::vector<std::pair<double, double>>& events, bool weight) {
+  // Sums each trailing window's bins, over the windows that lie within the series' own span
+  // (targets run one after another draw no line where they idle).
+  const auto windowed = [&](const Bins& b, bool weight) {
     std::vector<svg::Point> points;
-    std::size_t lo = 0;
-    std::size_t hi = 0;
-    double sum = 0;
-    const double own_first = events.empty() ? 0 : events.front().first;
-    const double own_last = events.empty() ? 0 : events.back().first;
     for (const double end : window_ends) {
       if (window_ends.size() > 1 &&
-          (end < own_first + window_s - 1e-9 || end > own_last + step_s + 1e-9)) {
+          (end < b.own_first + window_s - 1e-9 || end > b.own_last + step_s + 1e-9)) {
         continue;
       }
-      while (hi < events.size() && events[hi].first <= end + 1e-12) {
-        sum += weight ? events[hi].second : 1.0;
-        ++hi;
+      const double hi = end / step_s;
+      const double lo = (end - window_s) / step_s;
+      double sum = 0;
+      for (std::size_t c = 0; c < b.count.size(); ++c) {
+        const auto edge = static_cast<double>(c);
+        if (edge > lo + 1e-6 && edge <= hi + 1e-6) {
+          sum += weight ? b.tokens[c] : b.count[c];
+        }
       }
-      while (lo < hi && events[lo].first <= end - window_s + 1e-12) {
-        sum -= weight ? events[lo].second : 1.0;
-        ++lo;
-      }
-      points.push_back({end, std::max(0.0, sum) / window_s});
+      points.push_back({end, sum / window_s});
     }
     return points;
   };
   std::vector<svg::Series> series;
   std::vector<svg::Series> tokens;
-  for (const auto& [name, events] : done) {
-    series.push_back({name + " (req/s)", windowed(events, false), false});
-    tokens.push_back({name + " (tokens/s)", windowed(events, true), false});
+  for (const auto& [name, bins] : done) {
+    series.push_back({name + " (req/s)", windowed(bins, false), false});
+    tokens.push_back({name + " (tokens/s)", windowed(bins, true), false});
   }
-  if (!failures.empty()) {
-    std::vector<std::pair<double, double>> events;
-    for (const double at : failures) {
-      events.emplace_back(at, 1.0);
-    }
+  if (!failures.count.empty()) {
     svg::Series errors{"errors (req/s)", {}, true};
-    for (const auto& p : windowed(events, false)) {
+    for (const auto& p : windowed(failures, false)) {
       if (p.y > 0) {
         errors.points.push_back(p);
       }
