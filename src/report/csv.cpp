@@ -1,5 +1,8 @@
 #include <fmt/format.h>
 
+#include <charconv>
+#include <iterator>
+
 #include "llmbench/report/writers.hpp"
 
 namespace llmbench::report {
@@ -7,18 +10,25 @@ namespace llmbench::report {
 namespace {
 
 // RFC 4180: quote a field holding a comma, quote or line break; double inner quotes.
-std::string csv_field(std::string_view s) {
+void append_csv_field(std::string& out, std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
-    return std::string(s);
+    out.append(s);
+    return;
   }
-  std::string out = "\"";
+  out += '"';
   for (const char c : s) {
     if (c == '"') {
       out += '"';
     }
     out += c;
   }
-  return out + '"';
+  out += '"';
+}
+
+std::string csv_field(std::string_view s) {
+  std::string out;
+  append_csv_field(out, s);
+  return out;
 }
 
 std::string number(double v) {
@@ -52,27 +62,34 @@ void write_requests_csv(store::Database& db, const std::string& run_id, std::ost
       "content_events, finish_reason, cost_usd, replayed FROM requests WHERE run_id = ? "
       "ORDER BY seq, attempt");
   st.bind(1, run_id);
-  std::string line;
+  // Streamed: a row at a time, written out in blocks (memory stays flat at any run size).
+  std::string block;
+  block.reserve(1u << 20);
+  char digits[24];
   while (st.step()) {
-    line.clear();
     for (int c = 0; c < 23; ++c) {
       if (c > 0) {
-        line += ',';
+        block += ',';
       }
       if (st.is_null(c)) {
         continue;
       }
       if (c == 21) {
-        line += number(st.real(c));
+        fmt::format_to(std::back_inserter(block), "{}", st.real(c));
       } else if (c == 2 || c == 3 || c == 4 || c == 12 || c == 13 || c == 18 || c == 20) {
-        line += csv_field(st.text(c));
+        append_csv_field(block, st.text_view(c));
       } else {
-        line += std::to_string(st.int64(c));
+        const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, st.int64(c));
+        block.append(digits, end);
       }
     }
-    line += '\n';
-    out << line;
+    block += '\n';
+    if (block.size() >= (1u << 20) - 4096) {
+      out.write(block.data(), static_cast<std::streamsize>(block.size()));
+      block.clear();
+    }
   }
+  out.write(block.data(), static_cast<std::streamsize>(block.size()));
 }
 
 }  // namespace llmbench::report

@@ -151,23 +151,28 @@ std::string over_time_chart(store::Database& db, const RunReport& r) {
     b.own_last = std::max(b.own_last, hi);
   };
   {
+    // Summed here rather than by GROUP BY, which would sort every row first.
     auto st = db.prepare(fmt::format(
-        "SELECT target, phase, error_class IS NOT NULL AS failed, "
-        "(t_done_ns - ?2 + ?3 - 1) / ?3 AS bin, COUNT(*), SUM(COALESCE(output_tokens, 0)), "
-        "MIN(t_done_ns), MAX(t_done_ns) {} GROUP BY target, phase, failed, bin",
+        "SELECT target, phase, error_class IS NOT NULL, t_done_ns, COALESCE(output_tokens, 0) {}",
         k_where));
     st.bind(1, r.run.id);
-    st.bind(2, first);
-    st.bind(3, step_ns);
+    std::pair<std::string, std::string> key;
+    Bins* bins = nullptr;
     while (st.step()) {
-      const std::string name = st.text(1).empty() ? st.text(0) : st.text(0) + " " + st.text(1);
-      const auto c = std::min(static_cast<std::size_t>(st.int64(3)), bins_total - 1);
-      const double lo = static_cast<double>(st.int64(6) - first) / 1e9;
-      const double hi = static_cast<double>(st.int64(7) - first) / 1e9;
-      add(st.int64(2) != 0 ? failures : done[name], c, static_cast<double>(st.int64(4)),
-          static_cast<double>(st.int64(5)), lo, hi);
+      const std::string_view target = st.text_view(0);
+      const std::string_view phase = st.text_view(1);
+      if (bins == nullptr || key.first != target || key.second != phase) {
+        key = {std::string(target), std::string(phase)};
+        bins = &done[phase.empty() ? key.first : key.first + " " + key.second];
+      }
+      const std::int64_t at_ns = st.int64(3) - first;
+      const auto c = std::min(static_cast<std::size_t>((at_ns + step_ns - 1) / step_ns),
+                              bins_total - 1);
+      const double at = static_cast<double>(at_ns) / 1e9;
+      add(st.int64(2) != 0 ? failures : *bins, c, 1.0, static_cast<double>(st.int64(4)), at, at);
     }
   }
+  std::erase_if(done, [](const auto& entry) { return entry.second.count.empty(); });
   if (done.empty()) {
     return "";  // nothing succeeded: the errors table says it all
   }
