@@ -50,6 +50,7 @@ struct Args {
   std::vector<std::size_t> streams = {1, 100, 1000};  // accuracy mode
   std::size_t requests_per_stream = 4;                // accuracy mode
   long mock_pid = 0;                                  // the mock's process, for its CPU time
+  int engine_threads = 1;
 };
 
 Args parse(int argc, char** argv) {
@@ -84,6 +85,8 @@ Args parse(int argc, char** argv) {
       }
     } else if (k == "--requests-per-stream") {
       a.requests_per_stream = std::stoul(v);
+    } else if (k == "--engine-threads") {
+      a.engine_threads = std::stoi(v);
     } else if (k == "--mock-pid") {
       a.mock_pid = std::stol(v);
     } else {
@@ -116,6 +119,36 @@ long rss_kib() {
   return -1;
 }
 
+// CPU seconds (user + system) another process has used so far, from /proc/PID/stat; -1 when
+// it cannot be read.
+double process_cpu_seconds(long pid) {
+  if (pid <= 0) {
+    return -1;
+  }
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(stat, text);
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) {
+    return -1;
+  }
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) {  // utime, stime
+      ticks += std::stod(field);
+    }
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+net::EngineOptions engine_options(const Args& a) {
+  net::EngineOptions o;
+  o.threads = a.engine_threads;
+  return o;
+}
+
 const providers::Codec& codec_of(const Args& a) {
   return a.protocol == "anthropic" ? providers::anthropic_codec() : providers::openai_codec();
 }
@@ -136,12 +169,13 @@ int capacity(const Args& a) {
   req.headers = {{"x-mock-ttft", a.ttft},
                  {"x-mock-itl", a.itl},
                  {"x-mock-output-tokens", std::to_string(a.tokens)}};
-  net::Engine engine;
+  net::Engine engine(engine_options(a));
   std::size_t done = 0;
   std::size_t errors = 0;
   std::int64_t tokens = 0;
   std::size_t next_checkpoint = 1000;
   const double cpu0 = cpu_seconds();
+  const double mock0 = process_cpu_seconds(a.mock_pid);
   const auto t0 = Clock::now();
   double last_cpu = cpu0;
   auto last_t = t0;
@@ -186,35 +220,25 @@ int capacity(const Args& a) {
       options, a.max_rate);
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
   std::printf(
-      "total: %zu requests (%zu errors) in %.1f s: %.0f requests/s, %.0f tokens/s, client CPU "
-      "%.2f cores, RSS %.1f MiB\n",
-      done, errors, wall, static_cast<double>(done) / wall, static_cast<double>(tokens) / wall,
+      "total: %zu requests (%zu errors) in %.1f s with %d engine thread%s: %.0f requests/s, %.0f "
+      "tokens/s, client CPU %.2f cores, RSS %.1f MiB\n",
+      done, errors, wall, a.engine_threads, a.engine_threads == 1 ? "" : "s",
+      static_cast<double>(done) / wall, static_cast<double>(tokens) / wall,
       (cpu_seconds() - cpu0) / wall, static_cast<double>(rss_kib()) / 1024.0);
+  const double cpu_us = (cpu_seconds() - cpu0) * 1e6 / static_cast<double>(done);
+  std::printf(
+      "client CPU per request: %.1f us (%d-token responses); requests/s per client core: %.0f\n",
+      cpu_us, static_cast<int>(a.tokens), 1e6 / cpu_us);
+  if (a.mock_pid > 0) {
+    const double mock_s = process_cpu_seconds(a.mock_pid) - mock0;
+    const double both = (cpu_seconds() - cpu0 + mock_s) / wall;
+    std::printf("mock CPU %.2f cores; both processes %.2f of %u cores%s\n", mock_s / wall, both,
+                std::thread::hardware_concurrency(),
+                both > 0.9 * std::thread::hardware_concurrency()
+                    ? " -- the machine is saturated: the client waits for a core too"
+                    : "");
+  }
   return errors == 0 ? 0 : 1;
-}
-
-// CPU seconds (user + system) another process has used so far, from /proc/PID/stat; -1 when
-// it cannot be read.
-double process_cpu_seconds(long pid) {
-  if (pid <= 0) {
-    return -1;
-  }
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  std::getline(stat, text);
-  const auto close = text.rfind(')');
-  if (close == std::string::npos) {
-    return -1;
-  }
-  std::istringstream fields(text.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14 || i == 15) {  // utime, stime
-      ticks += std::stod(field);
-    }
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 void print_row(const char* what, const lt::Spread& s, const char* note) {
@@ -224,7 +248,7 @@ void print_row(const char* what, const lt::Spread& s, const char* note) {
 
 // One stream count: the split figures, and how busy the machine was while they were taken.
 void accuracy_at(const Args& a, std::size_t streams) {
-  net::Engine engine;
+  net::Engine engine(engine_options(a));
   lt::AccuracyPlan plan;
   plan.streams = streams;
   plan.requests = std::max<std::size_t>(streams == 1 ? 50 : 0, streams * a.requests_per_stream);
@@ -237,8 +261,11 @@ void accuracy_at(const Args& a, std::size_t streams) {
   const double mock1 = process_cpu_seconds(a.mock_pid);
   const double mock_cores = mock0 >= 0 && mock1 >= 0 ? (mock1 - mock0) / wall : -1;
   const double cores = static_cast<double>(std::thread::hardware_concurrency());
-  std::printf("%s, %zu streams: %zu requests compared, %zu failed or without ground truth\n",
-              a.protocol.c_str(), streams, f.measured, f.failures);
+  std::printf(
+      "%s, %zu streams, %d engine thread%s: %zu requests compared, %zu failed or without "
+      "ground truth\n",
+      a.protocol.c_str(), streams, a.engine_threads, a.engine_threads == 1 ? "" : "s", f.measured,
+      f.failures);
   print_row("client error", f.client, "client receive - mock write, each content event");
   print_row("mock lateness", f.mock_late, "mock write - scripted instant");
   print_row("sum", f.sum, "client error + mock lateness");

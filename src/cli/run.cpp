@@ -15,6 +15,7 @@
 #include "diff.hpp"
 #include "llmbench/load/aggregator.hpp"
 #include "llmbench/load/runner.hpp"
+#include "llmbench/net/engine.hpp"
 #include "llmbench/pricing/pricing.hpp"
 #include "llmbench/providers/codec.hpp"
 #include "llmbench/providers/mock.hpp"
@@ -62,6 +63,7 @@ struct RunFlags {
   DiffFlags diff;
   // Load overrides; each is set only when its flag was given (see register_run).
   std::int64_t concurrency = 0;
+  int engine_threads = 0;  // --engine-threads (0: the suite's, else from the core count)
   double rate = 0;
   std::int64_t requests = 0;
   std::string duration;
@@ -171,6 +173,8 @@ std::string load_json(const suite::Suite& s, const std::string& summary,
                      l.warmup, l.timeout.count() / 1'000'000,
                      l.order == suite::TargetOrder::interleaved ? "interleaved" : "sequential",
                      l.seed, l.retry ? "true" : "false");
+  out += fmt::format(",\"engine_threads\":{}",
+                     l.engine_threads > 0 ? l.engine_threads : net::default_engine_threads());
   out += ",\"summary\":";
   util::append_json_string(out, summary);
   out += ",\"requests_hash\":";
@@ -310,6 +314,9 @@ int run_suite(Globals& g, const RunFlags& f) {
   }
   suite::Suite s = *loaded.suite;
   suite::apply_overrides(s, f.overrides);
+  if (f.engine_threads > 0) {
+    s.load.engine_threads = f.engine_threads;
+  }
   const auto formats = report::parse_formats(f.formats);
   // Gates from the suite's [gate] and from --fail-on are checked before anything is sent.
   DiffFlags diff = f.diff;
@@ -636,6 +643,10 @@ void register_run(CLI::App& app, Globals& globals) {
   auto* duration =
       cmd->add_option("--duration", f.duration, "Override: send for this long per target (2m)");
   auto* warmup = cmd->add_option("--warmup", f.warmup, "Override: N warmup requests per target");
+  cmd->add_option("--engine-threads", f.engine_threads,
+                  "Event-loop threads of the client (default: the suite's [load] engine_threads, "
+                  "else one per four cores)")
+      ->check(CLI::Range(1, 64));
   cmd->add_option("--target", f.targets, "Run only this target (repeatable)");
   cmd->add_option("--prompt", f.prompts, "Send only this prompt id (repeatable)");
   add_diff_options(*cmd, f.diff);

@@ -138,7 +138,7 @@ class Runner::Impl {
         m_options(std::move(options)),
         m_writer(writer),
         m_aggregator(aggregator),
-        m_engine(engine_options(m_options)) {
+        m_engine(engine_options(m_options, m_suite)) {
     build_targets();
   }
 
@@ -173,9 +173,10 @@ class Runner::Impl {
   }
 
  private:
-  static net::EngineOptions engine_options(const RunnerOptions& o) {
+  static net::EngineOptions engine_options(const RunnerOptions& o, const suite::Suite& s) {
     net::EngineOptions e;
     e.epoch = o.epoch;
+    e.threads = s.load.engine_threads > 0 ? s.load.engine_threads : net::default_engine_threads();
     return e;
   }
 

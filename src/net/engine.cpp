@@ -7,12 +7,18 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <poll.h>
+
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <queue>
 #include <stdexcept>
+#include <thread>
+#include <unordered_map>
 
 #include "llmbench/util/error.hpp"
 #include "llmbench/util/strings.hpp"
@@ -65,10 +71,12 @@ ErrorClass classify(CURLcode code, bool connected) {
 
 }  // namespace
 
+class Loop;
+
 struct Transfer {
-  Engine::Impl* owner = nullptr;
+  Loop* owner = nullptr;
   std::uint32_t slot = 0;
-  std::uint32_t generation = 0;
+  Engine::RequestId id = 0;
   bool active = false;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
@@ -79,13 +87,17 @@ struct Transfer {
   int sends = 0;  // times curl was about to send the request (see on_prereq)
   bool refused_resend = false;
   char errbuf[CURL_ERROR_SIZE] = {};
-
-  Engine::RequestId id() const { return (std::uint64_t{generation} << 32) | slot; }
 };
 
-class Engine::Impl {
+// Where a loop hands a finished transfer: straight to its handler (one thread), or to the
+// engine's queue for the owner's thread (a worker loop).
+using Deliver = std::function<void(ResponseHandler*, TransferResult)>;
+
+// One event loop: a curl multi handle on its own epoll set, driven by one thread.
+class Loop {
  public:
-  explicit Impl(EngineOptions options) : m_options(std::move(options)) {
+  Loop(const EngineOptions& options, Deliver deliver)
+      : m_options(options), m_deliver(std::move(deliver)) {
     global_init_once();
     m_epoll = epoll_create1(EPOLL_CLOEXEC);
     m_wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -97,16 +109,16 @@ class Engine::Impl {
     ev.data.fd = m_wakefd;
     epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wakefd, &ev);
     m_multi = curl_multi_init();
-    curl_multi_setopt(m_multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
+    curl_multi_setopt(m_multi, CURLMOPT_SOCKETFUNCTION, &Loop::on_socket);
     curl_multi_setopt(m_multi, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
+    curl_multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, &Loop::on_timer);
     curl_multi_setopt(m_multi, CURLMOPT_TIMERDATA, this);
     curl_multi_setopt(m_multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     curl_multi_setopt(m_multi, CURLMOPT_MAX_HOST_CONNECTIONS, m_options.max_connections_per_host);
     curl_multi_setopt(m_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, m_options.max_total_connections);
   }
 
-  ~Impl() {
+  ~Loop() {
     cancel_all();
     for (auto& t : m_slots) {
       if (t->easy != nullptr) {
@@ -123,14 +135,14 @@ class Engine::Impl {
         .count();
   }
 
-  std::int64_t epoch_ns() const {
-    return std::chrono::duration_cast<Nanos>(m_options.epoch.time_since_epoch()).count();
-  }
-
-  RequestId start(HttpRequest request, ResponseHandler& handler) {
+  // Starts a request (t_send: when the caller asked for it). A request curl refuses ends at
+  // once as a `connection` error when `report_refusal` (a worker loop), else throws.
+  void start(HttpRequest request, ResponseHandler& handler, Engine::RequestId id,
+             std::int64_t t_send, bool report_refusal) {
     Transfer& t = acquire();
     t.request = std::move(request);
     t.handler = &handler;
+    t.id = id;
     t.t_first_byte = -1;
     t.sends = 0;
     t.refused_resend = false;
@@ -138,22 +150,32 @@ class Engine::Impl {
     configure(t);
     t.active = true;
     ++m_active;
-    t.t_send = now_ns();
+    t.t_send = t_send;
     const CURLMcode rc = curl_multi_add_handle(m_multi, t.easy);
     if (rc != CURLM_OK) {
       --m_active;
       t.active = false;
       release(t);
-      throw RunError(
-          fmt::format("the request engine refused a request: {}", curl_multi_strerror(rc)));
+      const std::string message =
+          fmt::format("the request engine refused a request: {}", curl_multi_strerror(rc));
+      if (!report_refusal) {
+        throw RunError(message);
+      }
+      TransferResult result;
+      result.error = ErrorClass::connection;
+      result.message = message;
+      result.t_send_ns = t_send;
+      result.t_done_ns = now_ns();
+      m_deliver(&handler, std::move(result));
+      return;
     }
+    m_by_id.emplace(id, t.slot);
     if (t.request.first_token_timeout.count() > 0) {
-      m_ttft_deadlines.push({t.t_send + t.request.first_token_timeout.count(), t.id()});
+      m_ttft_deadlines.push({t.t_send + t.request.first_token_timeout.count(), t.id});
     }
-    return t.id();
   }
 
-  void cancel(RequestId id) {
+  void cancel(Engine::RequestId id) {
     Transfer* t = lookup(id);
     if (t == nullptr) {
       return;
@@ -168,7 +190,7 @@ class Engine::Impl {
   void cancel_all() {
     for (auto& t : m_slots) {
       if (t->active) {
-        cancel(t->id());
+        cancel(t->id);
       }
     }
   }
@@ -208,10 +230,11 @@ class Engine::Impl {
   }
 
   std::size_t in_flight() const { return m_active; }
+  bool completed() const { return m_completed; }
 
  private:
   static int on_socket(CURL* /*easy*/, curl_socket_t s, int what, void* userp, void* socketp) {
-    auto* self = static_cast<Impl*>(userp);
+    auto* self = static_cast<Loop*>(userp);
     if (what == CURL_POLL_REMOVE) {
       epoll_ctl(self->m_epoll, EPOLL_CTL_DEL, s, nullptr);
       curl_multi_assign(self->m_multi, s, nullptr);
@@ -233,7 +256,7 @@ class Engine::Impl {
   }
 
   static int on_timer(CURLM* /*multi*/, long timeout_ms, void* userp) {
-    auto* self = static_cast<Impl*>(userp);
+    auto* self = static_cast<Loop*>(userp);
     self->m_curl_deadline = timeout_ms < 0 ? -1 : self->now_ns() + timeout_ms * 1'000'000;
     return 0;
   }
@@ -305,18 +328,18 @@ class Engine::Impl {
     t.headers = nullptr;
     t.handler = nullptr;
     t.request.body.clear();
-    ++t.generation;
+    m_by_id.erase(t.id);
+    t.id = 0;
     m_free.push_back(t.slot);
   }
 
-  Transfer* lookup(RequestId id) {
-    const auto slot = static_cast<std::uint32_t>(id & 0xffffffffu);
-    const auto generation = static_cast<std::uint32_t>(id >> 32);
-    if (slot >= m_slots.size()) {
+  Transfer* lookup(Engine::RequestId id) {
+    const auto it = m_by_id.find(id);
+    if (it == m_by_id.end()) {
       return nullptr;
     }
-    Transfer* t = m_slots[slot].get();
-    return t->active && t->generation == generation ? t : nullptr;
+    Transfer* t = m_slots[it->second].get();
+    return t->active ? t : nullptr;
   }
 
   void configure(Transfer& t) {
@@ -326,11 +349,11 @@ class Engine::Impl {
     curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Loop::on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Loop::on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Impl::on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Loop::on_prereq);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, &t);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, std::max(1L, to_ms_ceil(r.connect_timeout)));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, to_ms_ceil(r.total_timeout));
@@ -441,7 +464,7 @@ class Engine::Impl {
 
   void expire_ttft(std::int64_t now) {
     while (!m_ttft_deadlines.empty() && m_ttft_deadlines.top().first <= now) {
-      const RequestId id = m_ttft_deadlines.top().second;
+      const Engine::RequestId id = m_ttft_deadlines.top().second;
       m_ttft_deadlines.pop();
       Transfer* t = lookup(id);
       if (t != nullptr && !t->handler->first_token_seen()) {
@@ -454,7 +477,7 @@ class Engine::Impl {
 
   void run_pending_cancels() {
     while (!m_pending_cancels.empty()) {
-      const RequestId id = m_pending_cancels.back();
+      const Engine::RequestId id = m_pending_cancels.back();
       m_pending_cancels.pop_back();
       cancel(id);
     }
@@ -484,10 +507,11 @@ class Engine::Impl {
     --m_active;
     release(t);
     m_completed = true;
-    handler->on_complete(result);
+    m_deliver(handler, std::move(result));
   }
 
   EngineOptions m_options;
+  Deliver m_deliver;
   CURLM* m_multi = nullptr;
   int m_epoll = -1;
   int m_wakefd = -1;
@@ -495,13 +519,253 @@ class Engine::Impl {
   std::int64_t m_curl_deadline = -1;
   std::vector<std::unique_ptr<Transfer>> m_slots;
   std::vector<std::uint32_t> m_free;
+  std::unordered_map<Engine::RequestId, std::uint32_t> m_by_id;  // active transfers' slots
   std::size_t m_active = 0;
-  using Deadline = std::pair<std::int64_t, RequestId>;
+  using Deadline = std::pair<std::int64_t, Engine::RequestId>;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> m_ttft_deadlines;
-  std::vector<RequestId> m_pending_cancels;
+  std::vector<Engine::RequestId> m_pending_cancels;
   bool m_in_curl = false;
   bool m_completed = false;
   bool m_woken = false;
+};
+
+// The engine's front: one loop on the caller's thread, or worker loops on threads of their
+// own whose finished transfers come back through a queue to the caller's poll().
+class Engine::Impl {
+ public:
+  explicit Impl(EngineOptions options) : m_options(std::move(options)) {
+    global_init_once();
+    const int threads = std::max(1, m_options.threads);
+    if (threads == 1) {
+      m_inline = std::make_unique<Loop>(
+          m_options, [](ResponseHandler* h, TransferResult r) { h->on_complete(r); });
+      return;
+    }
+    m_wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (m_wakefd < 0) {
+      throw RunError(fmt::format("the request engine could not start: {}", std::strerror(errno)));
+    }
+    for (std::size_t i = 0; i < static_cast<std::size_t>(threads); ++i) {
+      auto w = std::make_unique<Worker>();
+      w->loop = std::make_unique<Loop>(m_options, [this, i](ResponseHandler* h, TransferResult r) {
+        post_completion(h, std::move(r), i);
+      });
+      m_workers.push_back(std::move(w));
+    }
+    for (auto& w : m_workers) {
+      w->thread = std::thread([this, raw = w.get()] { run_worker(*raw); });
+    }
+  }
+
+  ~Impl() {
+    if (m_inline) {
+      return;  // the loop's destructor cancels what is in flight
+    }
+    for (auto& w : m_workers) {
+      {
+        const std::lock_guard lock(w->mutex);
+        w->stop = true;
+      }
+      w->loop->wake();
+    }
+    for (auto& w : m_workers) {
+      w->thread.join();
+    }
+    deliver_completions();  // the handlers of what was cancelled hear of it
+    close(m_wakefd);
+  }
+
+  std::int64_t now_ns() const {
+    return std::chrono::duration_cast<Nanos>(std::chrono::steady_clock::now() - m_options.epoch)
+        .count();
+  }
+  std::int64_t epoch_ns() const {
+    return std::chrono::duration_cast<Nanos>(m_options.epoch.time_since_epoch()).count();
+  }
+
+  RequestId start(HttpRequest request, ResponseHandler& handler) {
+    const std::int64_t t_send = now_ns();
+    if (m_inline) {
+      const RequestId id = ++m_next_id;
+      m_inline->start(std::move(request), handler, id, t_send, false);
+      return id;
+    }
+    // The least busy loop takes it; the id names the loop in its low byte.
+    std::size_t pick = 0;
+    for (std::size_t i = 1; i < m_workers.size(); ++i) {
+      if (m_workers[i]->assigned < m_workers[pick]->assigned) {
+        pick = i;
+      }
+    }
+    Worker& w = *m_workers[pick];
+    const RequestId id = (++m_next_id << 8) | pick;
+    ++w.assigned;
+    ++m_active;
+    {
+      const std::lock_guard lock(w.mutex);
+      w.starts.push_back({std::move(request), &handler, id, t_send});
+    }
+    w.loop->wake();
+    return id;
+  }
+
+  void cancel(RequestId id) {
+    if (m_inline) {
+      m_inline->cancel(id);
+      return;
+    }
+    const std::size_t index = id & 0xff;
+    if (index >= m_workers.size()) {
+      return;
+    }
+    Worker& w = *m_workers[index];
+    {
+      const std::lock_guard lock(w.mutex);
+      w.cancels.push_back(id);
+    }
+    w.loop->wake();
+  }
+
+  void cancel_all() {
+    if (m_inline) {
+      m_inline->cancel_all();
+      return;
+    }
+    for (auto& w : m_workers) {
+      {
+        const std::lock_guard lock(w->mutex);
+        w->cancel_all = true;
+      }
+      w->loop->wake();
+    }
+  }
+
+  void poll(Nanos max_wait) {
+    if (m_inline) {
+      m_inline->poll(max_wait);
+      return;
+    }
+    const std::int64_t until = now_ns() + std::max<std::int64_t>(0, max_wait.count());
+    for (;;) {
+      if (deliver_completions() > 0 || m_woken.exchange(false)) {
+        return;
+      }
+      const std::int64_t left = until - now_ns();
+      if (left <= 0) {
+        return;
+      }
+      pollfd p{m_wakefd, POLLIN, 0};
+      const timespec ts{static_cast<time_t>(left / 1'000'000'000),
+                        static_cast<long>(left % 1'000'000'000)};
+      if (ppoll(&p, 1, &ts, nullptr) > 0) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] const auto n = read(m_wakefd, &count, sizeof count);
+      }
+    }
+  }
+
+  void wake() {
+    if (m_inline) {
+      m_inline->wake();
+      return;
+    }
+    m_woken.store(true);
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = write(m_wakefd, &one, sizeof one);
+  }
+
+  std::size_t in_flight() const { return m_inline ? m_inline->in_flight() : m_active; }
+
+ private:
+  struct Start {
+    HttpRequest request;
+    ResponseHandler* handler;
+    RequestId id;
+    std::int64_t t_send;
+  };
+  struct Worker {
+    std::unique_ptr<Loop> loop;
+    std::thread thread;
+    std::mutex mutex;  // guards what the owner hands over: starts, cancels, stop
+    std::vector<Start> starts;
+    std::vector<RequestId> cancels;
+    bool cancel_all = false;
+    bool stop = false;
+    std::size_t assigned = 0;  // the owner's count of its transfers in flight
+  };
+  struct Completion {
+    ResponseHandler* handler;
+    TransferResult result;
+    std::size_t worker;
+  };
+
+  // A worker's thread: takes what the owner handed over, then runs its loop.
+  void run_worker(Worker& w) {
+    std::vector<Start> starts;
+    std::vector<RequestId> cancels;
+    for (;;) {
+      bool stop = false;
+      bool all = false;
+      {
+        const std::lock_guard lock(w.mutex);
+        starts.swap(w.starts);
+        cancels.swap(w.cancels);
+        stop = w.stop;
+        all = std::exchange(w.cancel_all, false);
+      }
+      for (auto& s : starts) {
+        w.loop->start(std::move(s.request), *s.handler, s.id, s.t_send, true);
+      }
+      starts.clear();
+      for (const RequestId id : cancels) {
+        w.loop->cancel(id);
+      }
+      cancels.clear();
+      if (all || stop) {
+        w.loop->cancel_all();
+      }
+      if (stop) {
+        return;
+      }
+      w.loop->poll(std::chrono::milliseconds(100));
+    }
+  }
+
+  // On a worker's thread, from inside its loop: a finished transfer, for the owner's poll().
+  void post_completion(ResponseHandler* handler, TransferResult result, std::size_t worker) {
+    {
+      const std::lock_guard lock(m_done_mutex);
+      m_done.push_back({handler, std::move(result), worker});
+    }
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = write(m_wakefd, &one, sizeof one);
+  }
+
+  std::size_t deliver_completions() {
+    {
+      const std::lock_guard lock(m_done_mutex);
+      m_delivering.swap(m_done);
+    }
+    const std::size_t n = m_delivering.size();
+    for (auto& c : m_delivering) {
+      --m_active;
+      --m_workers[c.worker]->assigned;
+      c.handler->on_complete(c.result);
+    }
+    m_delivering.clear();
+    return n;
+  }
+
+  EngineOptions m_options;
+  std::unique_ptr<Loop> m_inline;
+  std::vector<std::unique_ptr<Worker>> m_workers;
+  int m_wakefd = -1;
+  std::atomic<bool> m_woken{false};
+  std::mutex m_done_mutex;
+  std::vector<Completion> m_done;
+  std::vector<Completion> m_delivering;
+  std::size_t m_active = 0;
+  RequestId m_next_id = 0;
 };
 
 Engine::Engine(EngineOptions options) : m_impl(std::make_unique<Impl>(std::move(options))) {}
@@ -529,6 +793,15 @@ std::int64_t Engine::now_ns() const {
 }
 std::int64_t Engine::epoch_ns() const {
   return m_impl->epoch_ns();
+}
+
+}  // namespace llmbench::net
+
+namespace llmbench::net {
+
+int default_engine_threads() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return std::max(1, static_cast<int>(cores / 4));
 }
 
 }  // namespace llmbench::net

@@ -20,6 +20,17 @@ namespace {
 
 constexpr std::size_t k_max_itl_samples = 20'000;
 
+std::optional<std::int64_t> json_int(const std::string& json, const char* key) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::int64_t value = 0;
+  if (parser.parse(simdjson::padded_string(json)).get(doc) == simdjson::SUCCESS &&
+      doc[key].get_int64().get(value) == simdjson::SUCCESS) {
+    return value;
+  }
+  return std::nullopt;
+}
+
 std::string json_field(const std::string& json, const char* key) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -428,6 +439,15 @@ DiffResult diff_runs(const RunSamples& base, const RunSamples& cand, const DiffO
     d.warnings.push_back(fmt::format("load profiles differ: \"{}\" vs \"{}\"",
                                      json_field(base.run.load_json, "summary"),
                                      json_field(cand.run.load_json, "summary")));
+  }
+  {
+    const auto b = json_int(base.run.load_json, "engine_threads");
+    const auto c = json_int(cand.run.load_json, "engine_threads");
+    if (b && c && *b != *c) {
+      d.warnings.push_back(
+          fmt::format("the client ran {} engine thread{} for the base and {} for the candidate", *b,
+                      *b == 1 ? "" : "s", *c));
+    }
   }
   {
     const std::string b = json_field(base.run.load_json, "overrides_text");

@@ -42,12 +42,13 @@ constexpr std::array k_prompt_keys = {"id"sv,         "messages"sv,    "prompt"s
                                       "max_tokens"sv, "temperature"sv, "top_p"sv,  "stop"sv,
                                       "system"sv,     "stream"sv,      "extra"sv};
 #undef LLMBENCH_REQUEST_KEYS
-constexpr std::array k_load_keys = {"mode"sv,     "concurrency"sv,     "max_in_flight"sv,
-                                    "rate"sv,     "rates"sv,           "steps"sv,
-                                    "requests"sv, "duration"sv,        "warmup"sv,
-                                    "timeout"sv,  "connect_timeout"sv, "ttft_timeout"sv,
-                                    "order"sv,    "prompt_order"sv,    "seed"sv,
-                                    "retry"sv,    "max_retries"sv,     "abort_after_errors"sv};
+constexpr std::array k_load_keys = {"mode"sv,          "concurrency"sv,     "max_in_flight"sv,
+                                    "rate"sv,          "rates"sv,           "steps"sv,
+                                    "requests"sv,      "duration"sv,        "warmup"sv,
+                                    "timeout"sv,       "connect_timeout"sv, "ttft_timeout"sv,
+                                    "order"sv,         "prompt_order"sv,    "seed"sv,
+                                    "retry"sv,         "max_retries"sv,     "abort_after_errors"sv,
+                                    "engine_threads"sv};
 constexpr std::array k_message_keys = {"role"sv, "content"sv};
 constexpr std::array k_price_keys = {"input"sv, "cached_input"sv, "output"sv};
 constexpr std::array k_mock_keys = {"ttft"sv, "itl"sv, "output_tokens"sv, "seed"sv, "faults"sv};
@@ -288,6 +289,7 @@ class Loader {
     load.max_retries = r.integer("max_retries", 0, 100).value_or(3);
     load.abort_after_errors =
         r.integer("abort_after_errors", 0, 1'000'000).value_or(load.abort_after_errors);
+    load.engine_threads = static_cast<int>(r.integer("engine_threads", 0, 64).value_or(0));
 
     if (!r.has("requests") && !r.has("duration")) {
       m_diags.error(r.pos(), "[load] needs requests = N or duration = \"2m\" (when to stop)");

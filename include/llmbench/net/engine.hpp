@@ -8,8 +8,15 @@
 // are steady-clock nanoseconds since the engine's epoch, taken in the curl callback that
 // sees the bytes, before any other work.
 //
-// Threading: start(), cancel() and poll() belong to one thread (the loop's); wake() may be
-// called from any thread. Handlers run inside poll() and must not block.
+// Threading: start(), cancel() and poll() belong to one thread (the owner's); wake() may be
+// called from any thread. With `threads` = 1 the loop is the owner's own and every handler
+// call happens inside poll(). With more, each of that many worker threads runs a loop of its
+// own (a curl multi handle and its connections) and a new request goes to the least busy
+// one: a handler's on_status/on_header/on_body/first_token_seen then run on that worker's
+// thread (one transfer stays on one thread, so a handler needs no lock), and on_complete
+// runs on the owner's thread inside poll(), handed over through a queue. Every loop reads
+// the one steady clock from the same epoch; nothing on the byte path takes a lock.
+// Handlers must not block.
 
 #include <chrono>
 #include <cstdint>
@@ -70,7 +77,12 @@ struct EngineOptions {
   bool http2 = true;                  // offer h2 over TLS (ALPN); cleartext stays HTTP/1.1
   bool verify_tls = true;
   std::string user_agent = "llmbench";
+  int threads = 1;  // event-loop threads (see Threading above)
 };
+
+// The default number of engine threads for this machine: one per four cores (at least one),
+// so the run loop, the store's writer and an in-process mock keep cores of their own.
+int default_engine_threads();
 
 class Engine {
  public:

@@ -109,6 +109,9 @@ struct LoadProfile {
   // A target whose first N requests all failed with one hard class (connection refused or
   // unresolved, HTTP 401, 403, 404) stops sending; the rest of the run goes on. 0 = never.
   std::int64_t abort_after_errors = 20;
+  // The engine's event-loop threads (net::EngineOptions::threads); 0: chosen from the core
+  // count (net::default_engine_threads). How the client runs, not what load it offers.
+  int engine_threads = 0;
 };
 
 struct SloThreshold {

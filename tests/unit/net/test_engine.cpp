@@ -22,7 +22,8 @@ namespace lt = llmbench::testing;
 
 namespace {
 
-class EngineTest : public ::testing::Test {
+// Every test runs with the loop on the test's thread (1) and on two worker threads (2).
+class EngineTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
     server::MockProfile profile;
@@ -48,7 +49,11 @@ class EngineTest : public ::testing::Test {
 
   std::vector<suite::Message> m_messages = {{"user", "Tell me a story about a fox", ""}};
   std::unique_ptr<server::MockServer> m_mock;
-  net::Engine m_engine;
+  net::Engine m_engine{[] {
+    net::EngineOptions o;
+    o.threads = GetParam();
+    return o;
+  }()};
 };
 
 providers::ChatRequest with_header(providers::ChatRequest r, std::string name, std::string value) {
@@ -58,7 +63,13 @@ providers::ChatRequest with_header(providers::ChatRequest r, std::string name, s
 
 }  // namespace
 
-TEST_F(EngineTest, OpenAiStreamEndToEnd) {
+INSTANTIATE_TEST_SUITE_P(Threads, EngineTest, ::testing::Values(1, 2),
+                         [](const ::testing::TestParamInfo<int>& param) {
+                           return param.param == 1 ? std::string("OneThread")
+                                                   : std::string("TwoThreads");
+                         });
+
+TEST_P(EngineTest, OpenAiStreamEndToEnd) {
   const auto ex = run_one(m_engine, providers::openai_codec(), request());
   const auto& r = ex->r();
   ASSERT_TRUE(r.ok()) << r.error_message;
@@ -77,7 +88,7 @@ TEST_F(EngineTest, OpenAiStreamEndToEnd) {
   EXPECT_EQ(r.header("x-mock-output-tokens"), "16");
 }
 
-TEST_F(EngineTest, AnthropicStreamEndToEnd) {
+TEST_P(EngineTest, AnthropicStreamEndToEnd) {
   const auto ex = run_one(m_engine, providers::anthropic_codec(), request());
   const auto& r = ex->r();
   ASSERT_TRUE(r.ok()) << r.error_message;
@@ -87,7 +98,7 @@ TEST_F(EngineTest, AnthropicStreamEndToEnd) {
   EXPECT_EQ(r.finish_reason, "end_turn");
 }
 
-TEST_F(EngineTest, MaxTokensCapsTheOutputWithTheLengthReason) {
+TEST_P(EngineTest, MaxTokensCapsTheOutputWithTheLengthReason) {
   auto req = request();
   req.params.max_tokens = 5;
   const auto openai = run_one(m_engine, providers::openai_codec(), req);
@@ -98,7 +109,7 @@ TEST_F(EngineTest, MaxTokensCapsTheOutputWithTheLengthReason) {
   EXPECT_EQ(anthropic->r().finish_reason, "max_tokens");
 }
 
-TEST_F(EngineTest, NonStreamingBothProtocols) {
+TEST_P(EngineTest, NonStreamingBothProtocols) {
   for (const providers::Codec* codec :
        {&providers::openai_codec(), &providers::anthropic_codec()}) {
     const auto ex = run_one(m_engine, *codec, request(false));
@@ -111,7 +122,7 @@ TEST_F(EngineTest, NonStreamingBothProtocols) {
   }
 }
 
-TEST_F(EngineTest, TokensPerChunkGroupsTokensIntoEvents) {
+TEST_P(EngineTest, TokensPerChunkGroupsTokensIntoEvents) {
   const auto ex = run_one(m_engine, providers::openai_codec(),
                           with_header(request(), "x-mock-tokens-per-chunk", "4"));
   EXPECT_EQ(ex->r().text_events, 4);
@@ -121,7 +132,7 @@ TEST_F(EngineTest, TokensPerChunkGroupsTokensIntoEvents) {
             "their words back");
 }
 
-TEST_F(EngineTest, EachFaultMapsToItsErrorClass) {
+TEST_P(EngineTest, EachFaultMapsToItsErrorClass) {
   struct Case {
     const char* fault;
     ErrorClass expected;
@@ -151,7 +162,7 @@ TEST_F(EngineTest, EachFaultMapsToItsErrorClass) {
   EXPECT_EQ(limited->r().retry_after_ms, 1000);
 }
 
-TEST_F(EngineTest, AStalledStreamHitsTheTotalTimeout) {
+TEST_P(EngineTest, AStalledStreamHitsTheTotalTimeout) {
   auto req = with_header(request(), "x-mock-fault", "stall");
   req.total_timeout = 300ms;
   const auto ex = run_one(m_engine, providers::openai_codec(), req);
@@ -162,7 +173,7 @@ TEST_F(EngineTest, AStalledStreamHitsTheTotalTimeout) {
   EXPECT_EQ(ex->r().text_events, 8);  // half the stream came before the stall
 }
 
-TEST_F(EngineTest, FirstTokenTimeoutFiresOnTime) {
+TEST_P(EngineTest, FirstTokenTimeoutFiresOnTime) {
   auto req = with_header(request(), "x-mock-ttft", "3s");
   req.first_token_timeout = 200ms;
   const auto ex = run_one(m_engine, providers::openai_codec(), req);
@@ -176,7 +187,7 @@ TEST_F(EngineTest, FirstTokenTimeoutFiresOnTime) {
   EXPECT_TRUE(run_one(m_engine, providers::openai_codec(), fast)->r().ok());
 }
 
-TEST_F(EngineTest, TotalTimeoutCutsALongStream) {
+TEST_P(EngineTest, TotalTimeoutCutsALongStream) {
   auto req =
       with_header(with_header(request(), "x-mock-itl", "50ms"), "x-mock-output-tokens", "100");
   req.total_timeout = 300ms;
@@ -186,7 +197,7 @@ TEST_F(EngineTest, TotalTimeoutCutsALongStream) {
   EXPECT_LT(ex->r().text_events, 9);
 }
 
-TEST_F(EngineTest, ConnectTimeoutWhenNobodyAccepts) {
+TEST_P(EngineTest, ConnectTimeoutWhenNobodyAccepts) {
   // A listener with a full backlog that never accepts: SYNs go unanswered.
   const int listener = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -215,7 +226,7 @@ TEST_F(EngineTest, ConnectTimeoutWhenNobodyAccepts) {
   close(listener);
 }
 
-TEST_F(EngineTest, RefusedConnectionIsAConnectionError) {
+TEST_P(EngineTest, RefusedConnectionIsAConnectionError) {
   const int s = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -231,7 +242,7 @@ TEST_F(EngineTest, RefusedConnectionIsAConnectionError) {
   EXPECT_EQ(ex->r().status_code, 0);
 }
 
-TEST_F(EngineTest, CancelStopsARequestInFlight) {
+TEST_P(EngineTest, CancelStopsARequestInFlight) {
   std::vector<std::unique_ptr<lt::Exchange>> all;
   all.push_back(
       lt::start(m_engine, providers::openai_codec(), with_header(request(), "x-mock-ttft", "5s")));
@@ -242,6 +253,10 @@ TEST_F(EngineTest, CancelStopsARequestInFlight) {
   }
   EXPECT_EQ(m_engine.in_flight(), 1u);
   m_engine.cancel(all[0]->id);
+  // At once with one thread; with workers, the worker cancels it and the next poll says so.
+  if (GetParam() > 1) {
+    lt::wait_all(m_engine, all, 2s);
+  }
   EXPECT_TRUE(all[0]->done);
   EXPECT_EQ(all[0]->r().error, ErrorClass::cancelled);
   EXPECT_EQ(m_engine.in_flight(), 0u);
@@ -250,7 +265,7 @@ TEST_F(EngineTest, CancelStopsARequestInFlight) {
   EXPECT_TRUE(all[1]->r().ok());
 }
 
-TEST_F(EngineTest, CancelFromInsideAHandlerIsDeferredSafely) {
+TEST_P(EngineTest, CancelFromInsideAHandlerIsDeferredSafely) {
   // A handler that cancels its own transfer from inside curl's write callback.
   struct Cancelling : net::ResponseHandler {
     net::Engine* engine = nullptr;
@@ -281,7 +296,7 @@ TEST_F(EngineTest, CancelFromInsideAHandlerIsDeferredSafely) {
   EXPECT_EQ(m_engine.in_flight(), 0u);
 }
 
-TEST_F(EngineTest, ManyConcurrentStreamsReuseConnections) {
+TEST_P(EngineTest, ManyConcurrentStreamsReuseConnections) {
   std::vector<std::unique_ptr<lt::Exchange>> all;
   for (int round = 0; round < 2; ++round) {
     all.clear();
@@ -301,7 +316,7 @@ TEST_F(EngineTest, ManyConcurrentStreamsReuseConnections) {
   EXPECT_EQ(m_engine.in_flight(), 0u);
 }
 
-TEST_F(EngineTest, WakeReturnsFromPollAtOnce) {
+TEST_P(EngineTest, WakeReturnsFromPollAtOnce) {
   std::thread waker([&] {
     std::this_thread::sleep_for(50ms);
     m_engine.wake();
@@ -312,7 +327,7 @@ TEST_F(EngineTest, WakeReturnsFromPollAtOnce) {
   waker.join();
 }
 
-TEST_F(EngineTest, ErrorBodiesFromTheServerAreRead) {
+TEST_P(EngineTest, ErrorBodiesFromTheServerAreRead) {
   const auto bad = run_one(m_engine, providers::anthropic_codec(),
                            with_header(request(), "x-mock-ttft", "not-a-duration"));
   EXPECT_EQ(bad->r().error, ErrorClass::http_4xx);
@@ -325,7 +340,7 @@ TEST_F(EngineTest, ErrorBodiesFromTheServerAreRead) {
 // a provider would bill it twice and we would time the second try. It is sent once and
 // recorded as a `connection` error instead (issue 11: 400 requests with reset=0.1 made the
 // mock serve 439).
-TEST_F(EngineTest, ARequestIsNeverSentTwice) {
+TEST_P(EngineTest, ARequestIsNeverSentTwice) {
   for (const bool stream : {false, true}) {
     const auto served_before = m_mock->requests_served();
     const auto first = run_one(m_engine, providers::openai_codec(), request(stream));
