@@ -57,14 +57,18 @@ void register_report(CLI::App& app, Globals& globals) {
     const auto formats = report::parse_formats(f.formats);
     auto db = open_history(globals, History::existing);
     const std::string id = store::resolve_run(db, f.args.front());
-    const auto r = report::build_report(db, id);
     if (f.out == "-") {
-      report::print_reports(db, r, f.formats, std::cout);
+      report::print_reports(report::build_report(db, id), f.formats, std::cout);
       return;
     }
     const std::string dir =
         f.out.empty() ? (std::filesystem::path("reports") / id).string() : f.out;
-    const auto files = report::write_reports(db, r, dir, formats);
+    std::optional<report::RequestsCsvWriter> csv;
+    if (std::find(formats.begin(), formats.end(), "csv") != formats.end()) {
+      csv.emplace(db.path(), id, dir);  // streams while the report is built
+    }
+    const auto r = report::build_report(db, id);
+    const auto files = report::write_reports(db, r, dir, formats, csv ? &*csv : nullptr);
     if (!globals.quiet) {
       std::cout << report::render_summary_table(r);
     }

@@ -505,6 +505,12 @@ int run_suite(Globals& g, const RunFlags& f) {
       store::insert_histogram(db, row);
     }
   });
+  // Every row is stored: requests.csv streams on its own thread while the report is built.
+  std::optional<report::RequestsCsvWriter> csv;
+  if (!f.no_report && !to_stdout &&
+      std::find(formats.begin(), formats.end(), "csv") != formats.end()) {
+    csv.emplace(db.path(), run_id, out_dir);
+  }
   auto report = report::build_report(db, run_id);
   // A target that measured nothing makes the run fail, whatever the others measured: a CI
   // job must never pass on a benchmark that did not happen.
@@ -552,9 +558,9 @@ int run_suite(Globals& g, const RunFlags& f) {
   append_step_summary(report);
   if (!f.no_report && to_stdout) {
     std::cout << "\n";
-    report::print_reports(db, report, f.formats, std::cout);
+    report::print_reports(report, f.formats, std::cout);
   } else if (!f.no_report) {
-    const auto files = report::write_reports(db, report, out_dir, formats);
+    const auto files = report::write_reports(db, report, out_dir, formats, csv ? &*csv : nullptr);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - last_request).count();
     std::cout << fmt::format("reports: {}/ ({} files, {:.2f} s after the last request)\n", out_dir,

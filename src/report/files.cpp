@@ -79,8 +79,7 @@ std::string render_summary_table(const RunReport& r) {
   return out;
 }
 
-void print_reports(store::Database& db, const RunReport& report, const std::string& formats,
-                   std::ostream& out) {
+void print_reports(const RunReport& report, const std::string& formats, std::ostream& out) {
   for (const auto& name : parse_formats(util::trim(formats).empty() ? "md" : formats)) {
     if (name == "md") {
       out << render_markdown(report);
@@ -89,7 +88,7 @@ void print_reports(store::Database& db, const RunReport& report, const std::stri
     } else if (name == "json") {
       out << render_json(report);
     } else if (name == "html") {
-      out << render_html(db, report);
+      out << render_html(report);
     }
   }
 }
@@ -105,9 +104,47 @@ void check_writable_dir(const std::string& dir) {
   }
 }
 
+RequestsCsvWriter::RequestsCsvWriter(const std::string& db_path, const std::string& run_id,
+                                     const std::string& dir)
+    : m_path((std::filesystem::path(dir) / "requests.csv").string()) {
+  check_writable_dir(dir);
+  m_thread = std::thread([this, db_path, run_id] {
+    try {
+      store::OpenOptions options;
+      options.run_schema = false;  // the caller's connection has migrated it
+      auto db = store::Database::open(db_path, options);
+      std::ofstream out(m_path, std::ios::binary);
+      write_requests_csv(db, run_id, out);
+      out.close();
+      if (!out) {
+        throw InputError(fmt::format("cannot write {}", m_path));
+      }
+    } catch (...) {
+      m_error = std::current_exception();
+    }
+  });
+}
+
+RequestsCsvWriter::~RequestsCsvWriter() {
+  if (m_thread.joinable()) {
+    m_thread.join();
+  }
+}
+
+std::string RequestsCsvWriter::finish() {
+  if (m_thread.joinable()) {
+    m_thread.join();
+  }
+  if (m_error) {
+    std::rethrow_exception(std::exchange(m_error, nullptr));
+  }
+  return m_path;
+}
+
 std::vector<std::string> write_reports(store::Database& db, const RunReport& report,
                                        const std::string& dir,
-                                       const std::vector<std::string>& formats) {
+                                       const std::vector<std::string>& formats,
+                                       RequestsCsvWriter* csv) {
   check_writable_dir(dir);
   const std::filesystem::path base(dir);
   std::vector<std::string> written;
@@ -121,19 +158,20 @@ std::vector<std::string> write_reports(store::Database& db, const RunReport& rep
   if (want("csv")) {
     write_file(base / "summary.csv", render_summary_csv(report));
     written.push_back((base / "summary.csv").string());
-    std::ofstream out(base / "requests.csv", std::ios::binary);
-    write_requests_csv(db, report.run.id, out);
-    if (!out) {
-      throw InputError(fmt::format("cannot write {}", (base / "requests.csv").string()));
+    if (csv == nullptr) {
+      std::ofstream out(base / "requests.csv", std::ios::binary);
+      write_requests_csv(db, report.run.id, out);
+      if (!out) {
+        throw InputError(fmt::format("cannot write {}", (base / "requests.csv").string()));
+      }
     }
-    written.push_back((base / "requests.csv").string());
   }
   if (want("json")) {
     write_file(base / "report.json", render_json(report));
     written.push_back((base / "report.json").string());
   }
   if (want("html")) {
-    write_file(base / "report.html", render_html(db, report));
+    write_file(base / "report.html", render_html(report));
     written.push_back((base / "report.html").string());
   }
   if (want("hlog")) {
@@ -148,6 +186,12 @@ std::vector<std::string> write_reports(store::Database& db, const RunReport& rep
         written.push_back((base / name).string());
       }
     }
+  }
+  if (want("csv")) {
+    if (csv != nullptr) {
+      csv->finish();
+    }
+    written.push_back((base / "requests.csv").string());
   }
   return written;
 }

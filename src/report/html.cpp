@@ -103,22 +103,15 @@ std::string histogram_chart(const TargetReport& t, std::string_view metric, cons
                         {metric == "itl" ? "gaps between tokens" : "requests", false, false}, bars);
 }
 
-// Rates over the run, from counts the database sums per time bin: the rows are never loaded
-// (a run of a million requests reads a few hundred numbers here).
-std::string over_time_chart(store::Database& db, const RunReport& r) {
-  static constexpr std::string_view k_where =
-      "FROM requests WHERE run_id = ?1 AND warmup = 0 AND t_done_ns IS NOT NULL";
-  std::int64_t first = 0;
-  std::int64_t last = 0;
-  {
-    auto st = db.prepare(fmt::format("SELECT MIN(t_done_ns), MAX(t_done_ns) {}", k_where));
-    st.bind(1, r.run.id);
-    if (!st.step() || st.is_null(0)) {
-      return "";
-    }
-    first = st.int64(0);
-    last = st.int64(1);
+// Rates over the run, from the completion bins build_report gathered (the rows are not read
+// again: a run of a million requests is a few thousand numbers here).
+std::string over_time_chart(const RunReport& r) {
+  const Completions& c = r.completions;
+  if (c.series.empty() || c.first_ns > c.last_ns) {
+    return "";
   }
+  const std::int64_t first = c.first_ns;
+  const std::int64_t last = c.last_ns;
   // Rates over a trailing window: completions in (t - W, t] / W, every W/5. Short bins make
   // a steady load zig-zag (a bin holds a few completions, so one more or less is +-30%); a
   // window of a second or a twelfth of the run holds enough to be steady.
@@ -128,51 +121,50 @@ std::string over_time_chart(store::Database& db, const RunReport& r) {
     window_s = std::max(span_s / 2.0, 1e-3);
   }
   const double step_s = window_s / 5.0;
-  const auto step_ns = std::max<std::int64_t>(1, std::llround(step_s * 1e9));
-  // Bin c holds the completions in ((c - 1) step, c step] since the first; a window ending
-  // at e sums the bins whose upper edge lies in (e - W, e].
+  // Chart bin k holds the completions in ((k - 1) step, k step] since the first (a stored
+  // bin goes by its middle, within half its width, at most a few thousandths of the run);
+  // a window ending at e sums the bins whose upper edge lies in (e - W, e].
   struct Bins {
     std::vector<double> count;
     std::vector<double> tokens;
-    double own_first = 1e300;  // seconds since the first completion
+    double own_first = 0;  // seconds since the first completion
     double own_last = 0;
   };
-  const auto bins_total = static_cast<std::size_t>((last - first + step_ns - 1) / step_ns) + 1;
-  std::map<std::string, Bins> done;  // name -> its bins
-  Bins failures;
-  const auto add = [&](Bins& b, std::size_t c, double n, double tokens, double lo, double hi) {
-    if (b.count.empty()) {
-      b.count.assign(bins_total, 0);
-      b.tokens.assign(bins_total, 0);
-    }
-    b.count[c] += n;
-    b.tokens[c] += tokens;
-    b.own_first = std::min(b.own_first, lo);
-    b.own_last = std::max(b.own_last, hi);
+  const auto bins_total = static_cast<std::size_t>(std::ceil(span_s / step_s)) + 2;
+  const auto chart_bin = [&](std::int64_t key) {
+    const double middle =
+        std::clamp((static_cast<double>(key) + 0.5) * static_cast<double>(c.width_ns),
+                   static_cast<double>(first), static_cast<double>(last));
+    const double at = (middle - static_cast<double>(first)) / 1e9;
+    return std::min(bins_total - 1, static_cast<std::size_t>(std::ceil(at / step_s - 1e-9)));
   };
-  {
-    // Summed here rather than by GROUP BY, which would sort every row first.
-    auto st = db.prepare(fmt::format(
-        "SELECT target, phase, error_class IS NOT NULL, t_done_ns, COALESCE(output_tokens, 0) {}",
-        k_where));
-    st.bind(1, r.run.id);
-    std::pair<std::string, std::string> key;
-    Bins* bins = nullptr;
-    while (st.step()) {
-      const std::string_view target = st.text_view(0);
-      const std::string_view phase = st.text_view(1);
-      if (bins == nullptr || key.first != target || key.second != phase) {
-        key = {std::string(target), std::string(phase)};
-        bins = &done[phase.empty() ? key.first : key.first + " " + key.second];
+  const auto seconds = [&](std::int64_t t) { return static_cast<double>(t - first) / 1e9; };
+  std::map<std::string, Bins> done;  // label -> its bins
+  Bins failures;
+  failures.own_first = seconds(std::min(c.failed_first_ns, last));
+  failures.own_last = seconds(std::max(c.failed_last_ns, first));
+  for (const auto& [label, series] : c.series) {
+    Bins b;
+    b.count.assign(bins_total, 0);
+    b.tokens.assign(bins_total, 0);
+    for (const auto& [key, bin] : series.bins) {
+      const std::size_t k = chart_bin(key);
+      b.count[k] += bin.ok;
+      b.tokens[k] += bin.tokens;
+      if (bin.failed > 0) {
+        if (failures.count.empty()) {
+          failures.count.assign(bins_total, 0);
+          failures.tokens.assign(bins_total, 0);
+        }
+        failures.count[k] += bin.failed;
       }
-      const std::int64_t at_ns = st.int64(3) - first;
-      const auto c = std::min(static_cast<std::size_t>((at_ns + step_ns - 1) / step_ns),
-                              bins_total - 1);
-      const double at = static_cast<double>(at_ns) / 1e9;
-      add(st.int64(2) != 0 ? failures : *bins, c, 1.0, static_cast<double>(st.int64(4)), at, at);
+    }
+    if (series.first_ns <= series.last_ns) {
+      b.own_first = seconds(series.first_ns);
+      b.own_last = seconds(series.last_ns);
+      done.emplace(label, std::move(b));
     }
   }
-  std::erase_if(done, [](const auto& entry) { return entry.second.count.empty(); });
   if (done.empty()) {
     return "";  // nothing succeeded: the errors table says it all
   }
@@ -199,10 +191,10 @@ std::string over_time_chart(store::Database& db, const RunReport& r) {
       const double hi = end / step_s;
       const double lo = (end - window_s) / step_s;
       double sum = 0;
-      for (std::size_t c = 0; c < b.count.size(); ++c) {
-        const auto edge = static_cast<double>(c);
+      for (std::size_t k = 0; k < b.count.size(); ++k) {
+        const auto edge = static_cast<double>(k);
         if (edge > lo + 1e-6 && edge <= hi + 1e-6) {
-          sum += weight ? b.tokens[c] : b.count[c];
+          sum += weight ? b.tokens[k] : b.count[k];
         }
       }
       points.push_back({end, sum / window_s});
@@ -360,7 +352,7 @@ std::string html_section(const sections::Section& s) {
 
 // The charts, each under a heading only when it has something to draw: a run where every
 // request failed shows no empty chart headings.
-std::string charts(store::Database& db, const RunReport& r) {
+std::string charts(const RunReport& r) {
   std::string out;
   const std::string percentiles = percentile_chart(r, "ttft", "TTFT", "ttft-percentiles") +
                                   percentile_chart(r, "e2e", "E2E latency", "e2e-percentiles");
@@ -375,7 +367,7 @@ std::string charts(store::Database& db, const RunReport& r) {
   if (!distributions.empty()) {
     out += heading(2, "Distributions") + distributions;
   }
-  if (const std::string over_time = over_time_chart(db, r); !over_time.empty()) {
+  if (const std::string over_time = over_time_chart(r); !over_time.empty()) {
     out += heading(2, "Over time") + over_time;
   }
   return out + sweep_charts(r);
@@ -383,7 +375,7 @@ std::string charts(store::Database& db, const RunReport& r) {
 
 }  // namespace
 
-std::string render_html(store::Database& db, const RunReport& r) {
+std::string render_html(const RunReport& r) {
   std::string out = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += fmt::format("<title>llmbench report: {}</title>\n", esc(r.run.suite_name));
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<style>";
@@ -408,7 +400,7 @@ std::string render_html(store::Database& db, const RunReport& r) {
     }
     out += html_section(s);
   }
-  out += charts(db, r);
+  out += charts(r);
   for (; i < all.size(); ++i) {
     out += html_section(all[i]);
   }

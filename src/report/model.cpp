@@ -148,6 +148,47 @@ std::string ms_cell(const TargetReport& t, std::string_view metric, double Metri
   return m == nullptr ? "-" : format_ms(m->*field);
 }
 
+void Completions::add(const std::string& label, std::int64_t t_done_ns, bool failed,
+                      double tokens) {
+  first_ns = std::min(first_ns, t_done_ns);
+  last_ns = std::max(last_ns, t_done_ns);
+  Series& s = series[label];
+  Bin& b = s.bins[t_done_ns / width_ns];
+  if (failed) {
+    b.failed += 1;
+    failed_first_ns = std::min(failed_first_ns, t_done_ns);
+    failed_last_ns = std::max(failed_last_ns, t_done_ns);
+  } else {
+    b.ok += 1;
+    b.tokens += tokens;
+    s.first_ns = std::min(s.first_ns, t_done_ns);
+    s.last_ns = std::max(s.last_ns, t_done_ns);
+  }
+  if (bins() <= k_max_bins) {
+    return;
+  }
+  // Too many: merge neighbours into bins twice as wide.
+  width_ns *= 2;
+  for (auto& [name, each] : series) {
+    std::map<std::int64_t, Bin> merged;
+    for (const auto& [key, bin] : each.bins) {
+      Bin& m = merged[key >= 0 ? key / 2 : (key - 1) / 2];
+      m.ok += bin.ok;
+      m.failed += bin.failed;
+      m.tokens += bin.tokens;
+    }
+    each.bins = std::move(merged);
+  }
+}
+
+std::size_t Completions::bins() const {
+  std::size_t n = 0;
+  for (const auto& [name, s] : series) {
+    n += s.bins.size();
+  }
+  return n;
+}
+
 RunReport build_report(store::Database& db, const std::string& run_id) {
   RunReport report;
   const auto run = store::get_run(db, run_id);
@@ -212,7 +253,7 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
       double cost = 0;
       bool any_cost = false;
       std::int64_t good = 0;
-      std::map<std::string, std::int64_t> classes;  // measured final failures
+      std::map<std::string, std::int64_t> classes;                     // measured final failures
       std::map<std::pair<std::string, std::int64_t>, Detail> details;  // status -1: none
     };
     std::map<std::pair<std::string, std::string>, Sums> sums;
@@ -220,21 +261,27 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
         "SELECT target, phase, warmup, error_class, status_code, t_send_ns, t_done_ns, "
         "input_tokens, output_tokens, cost_usd, token_source, replayed, rowid, {} AS final, "
         "{} AS good, CASE WHEN error_class IS NOT NULL THEN error_message END "
-        "FROM requests r WHERE run_id = ?1",
+        "FROM requests r WHERE run_id = ?1 ORDER BY seq, attempt",
         k_final_attempt, goodput));
     st.bind(1, run_id);
     std::pair<std::string, std::string> key;
+    std::string label;
     Sums* g = nullptr;
     while (st.step()) {
       const std::string_view target = st.text_view(0);
       const std::string_view phase = st.text_view(1);
       if (g == nullptr || key.first != target || key.second != phase) {
         key = {std::string(target), std::string(phase)};
+        label = phase.empty() ? key.first : key.first + " " + key.second;
         g = &sums[key];
       }
       const std::int64_t rowid = st.int64(12);
       g->first_rowid = std::min(g->first_rowid, rowid);
       ++g->t.attempts;
+      if (st.int64(2) == 0 && !st.is_null(6)) {
+        report.completions.add(label, st.int64(6), !st.is_null(3),
+                               st.is_null(8) ? 0.0 : static_cast<double>(st.int64(8)));
+      }
       if (st.int64(13) == 0) {
         continue;  // a retried attempt: its request counts by its last try
       }
@@ -312,8 +359,9 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
         e.first_message = std::move(d.first_message);
         t.error_details.push_back(std::move(e));
       }
-      std::stable_sort(t.error_details.begin(), t.error_details.end(),
-                       [](const ErrorDetail& a, const ErrorDetail& b) { return a.count > b.count; });
+      std::stable_sort(
+          t.error_details.begin(), t.error_details.end(),
+          [](const ErrorDetail& a, const ErrorDetail& b) { return a.count > b.count; });
       if (const auto m = meta.find(t.target); m != meta.end()) {
         t.provider = m->second.provider;
         t.model = m->second.model;

@@ -4,6 +4,7 @@
 // hlog.cpp) only format it.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -77,8 +78,36 @@ struct TargetReport {
   }
 };
 
+// When the run's measured attempts completed (warmup left out, retried attempts counted),
+// for the over-time charts: counts in time bins of a common width, gathered in the same pass
+// over the rows as everything else. The width starts at 1 ms and doubles whenever the bins
+// pass k_max_bins, so a run of any length holds a few thousand numbers.
+struct Completions {
+  static constexpr std::size_t k_max_bins = 8192;
+  struct Bin {
+    double ok = 0;
+    double failed = 0;
+    double tokens = 0;  // output tokens of the successes
+  };
+  struct Series {
+    std::map<std::int64_t, Bin> bins;   // t_done_ns / width -> counts
+    std::int64_t first_ns = INT64_MAX;  // exact, of its successes
+    std::int64_t last_ns = INT64_MIN;
+  };
+  std::int64_t width_ns = 100'000;
+  std::int64_t first_ns = INT64_MAX;  // exact, of every completion
+  std::int64_t last_ns = INT64_MIN;
+  std::int64_t failed_first_ns = INT64_MAX;
+  std::int64_t failed_last_ns = INT64_MIN;
+  std::map<std::string, Series> series;  // by label: "target" or "target phase"
+
+  void add(const std::string& label, std::int64_t t_done_ns, bool failed, double tokens);
+  std::size_t bins() const;
+};
+
 struct RunReport {
   store::RunRow run;
+  Completions completions;
   std::vector<TargetReport> targets;
   bool slo_enforced = false;
   bool slo_failed() const;

@@ -9,8 +9,10 @@
 //   report.html    one self-contained page: tables and inline SVG charts, no scripts, no
 //                  network
 
+#include <exception>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "llmbench/report/model.hpp"
@@ -22,8 +24,7 @@ std::string render_summary_csv(const RunReport& report);
 std::string render_json(const RunReport& report);
 std::string render_hlog(const RunReport& report, const TargetReport& target,
                         const MetricSummary& metric);
-// Needs the store for the requests-over-time chart.
-std::string render_html(store::Database& db, const RunReport& report);
+std::string render_html(const RunReport& report);
 // Markdown for $GITHUB_STEP_SUMMARY: the summary table, failures and SLO verdicts.
 std::string render_step_summary(const RunReport& report);
 // The table printed to the terminal after a run (and by `llmbench report`).
@@ -34,15 +35,35 @@ void write_requests_csv(store::Database& db, const std::string& run_id, std::ost
 const std::vector<std::string>& all_formats();
 // "md,json" -> {"md", "json"} (empty: all); throws InputError naming an unknown format.
 std::vector<std::string> parse_formats(const std::string& text);
+// requests.csv of a run written on a thread of its own, from its own connection to the
+// history, while the caller builds the report and writes the other files: at a million rows
+// it is the largest file by far, and neither need wait for the other. Start it once every
+// row is stored. finish() waits for it and throws what it threw; the destructor waits.
+class RequestsCsvWriter {
+ public:
+  RequestsCsvWriter(const std::string& db_path, const std::string& run_id, const std::string& dir);
+  ~RequestsCsvWriter();
+  RequestsCsvWriter(const RequestsCsvWriter&) = delete;
+  RequestsCsvWriter& operator=(const RequestsCsvWriter&) = delete;
+  // The file written.
+  std::string finish();
+
+ private:
+  std::string m_path;
+  std::exception_ptr m_error;
+  std::thread m_thread;
+};
+
 // Writes `formats` into `dir` (created if missing); returns the files written. Throws
-// InputError when the folder cannot be written.
+// InputError when the folder cannot be written. With `csv` (started on the same folder),
+// requests.csv is that writer's.
 std::vector<std::string> write_reports(store::Database& db, const RunReport& report,
                                        const std::string& dir,
-                                       const std::vector<std::string>& formats);
+                                       const std::vector<std::string>& formats,
+                                       RequestsCsvWriter* csv = nullptr);
 // `--out -`: the reports in `formats` one after another on `out` (hlog needs a folder and is
 // left out; no format given means md).
-void print_reports(store::Database& db, const RunReport& report, const std::string& formats,
-                   std::ostream& out);
+void print_reports(const RunReport& report, const std::string& formats, std::ostream& out);
 // Fails early, before a run sends anything, when `dir` cannot be created or written.
 void check_writable_dir(const std::string& dir);
 
