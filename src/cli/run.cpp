@@ -452,6 +452,13 @@ int run_suite(Globals& g, const RunFlags& f) {
                              f.overrides.empty() ? "" : " (" + f.overrides.describe() + ")");
   }
 
+  // requests.csv follows the run on a thread of its own, so a big run's largest report is
+  // written while it is measured rather than after.
+  std::optional<report::RequestsCsvWriter> csv;
+  if (!f.no_report && !to_stdout &&
+      std::find(formats.begin(), formats.end(), "csv") != formats.end()) {
+    csv.emplace(db.path(), run_id, out_dir);
+  }
   load::Aggregator aggregator;
   load::RunOutcome outcome = load::RunOutcome::completed;
   std::string status = "completed";
@@ -505,12 +512,6 @@ int run_suite(Globals& g, const RunFlags& f) {
       store::insert_histogram(db, row);
     }
   });
-  // Every row is stored: requests.csv streams on its own thread while the report is built.
-  std::optional<report::RequestsCsvWriter> csv;
-  if (!f.no_report && !to_stdout &&
-      std::find(formats.begin(), formats.end(), "csv") != formats.end()) {
-    csv.emplace(db.path(), run_id, out_dir);
-  }
   auto report = report::build_report(db, run_id);
   // A target that measured nothing makes the run fail, whatever the others measured: a CI
   // job must never pass on a benchmark that did not happen.

@@ -50,18 +50,26 @@ std::string render_summary_csv(const RunReport& r) {
   return out;
 }
 
-void write_requests_csv(store::Database& db, const std::string& run_id, std::ostream& out) {
+void write_requests_csv_header(std::ostream& out) {
   out << "seq,attempt,target,prompt_id,phase,warmup,t_sched_ns,t_send_ns,t_first_byte_ns,"
          "t_first_token_ns,t_done_ns,status_code,error_class,error_message,input_tokens,"
          "cached_input_tokens,output_tokens,reasoning_tokens,token_source,content_events,"
          "finish_reason,cost_usd,replayed\n";
+}
+
+std::int64_t write_requests_csv(store::Database& db, const std::string& run_id, std::ostream& out,
+                                std::int64_t after_rowid) {
+  // By rowid, which grows with every insert: storage order, read as a range of the table
+  // (NOT INDEXED: the primary key index would give seq order and a sort).
   auto st = db.prepare(
       "SELECT seq, attempt, target, prompt_id, phase, warmup, t_sched_ns, t_send_ns, "
       "t_first_byte_ns, t_first_token_ns, t_done_ns, status_code, error_class, error_message, "
       "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, token_source, "
-      "content_events, finish_reason, cost_usd, replayed FROM requests WHERE run_id = ? "
-      "ORDER BY seq, attempt");
+      "content_events, finish_reason, cost_usd, replayed, rowid FROM requests NOT INDEXED "
+      "WHERE rowid > ?2 AND run_id = ?1 ORDER BY rowid");
   st.bind(1, run_id);
+  st.bind(2, after_rowid);
+  std::int64_t last = after_rowid;
   // Streamed: a row at a time, written out in blocks (memory stays flat at any run size).
   std::string block;
   block.reserve(1u << 20);
@@ -84,12 +92,14 @@ void write_requests_csv(store::Database& db, const std::string& run_id, std::ost
       }
     }
     block += '\n';
+    last = st.int64(23);
     if (block.size() >= (1u << 20) - 4096) {
       out.write(block.data(), static_cast<std::streamsize>(block.size()));
       block.clear();
     }
   }
   out.write(block.data(), static_cast<std::streamsize>(block.size()));
+  return last;
 }
 
 }  // namespace llmbench::report

@@ -110,28 +110,53 @@ RequestsCsvWriter::RequestsCsvWriter(const std::string& db_path, const std::stri
   check_writable_dir(dir);
   m_thread = std::thread([this, db_path, run_id] {
     try {
-      store::OpenOptions options;
-      options.run_schema = false;  // the caller's connection has migrated it
-      auto db = store::Database::open(db_path, options);
-      std::ofstream out(m_path, std::ios::binary);
-      write_requests_csv(db, run_id, out);
-      out.close();
-      if (!out) {
-        throw InputError(fmt::format("cannot write {}", m_path));
-      }
+      follow(db_path, run_id);
     } catch (...) {
       m_error = std::current_exception();
     }
   });
 }
 
+void RequestsCsvWriter::follow(const std::string& db_path, const std::string& run_id) {
+  store::OpenOptions options;
+  options.run_schema = false;  // the caller's connection has migrated it
+  auto db = store::Database::open(db_path, options);
+  std::ofstream out(m_path, std::ios::binary);
+  write_requests_csv_header(out);
+  std::int64_t last = 0;
+  for (;;) {
+    bool finishing = false;
+    {
+      std::unique_lock lock(m_mutex);
+      m_cv.wait_for(lock, std::chrono::milliseconds(250), [&] { return m_finishing; });
+      finishing = m_finishing;
+    }
+    // Each pass is its own read transaction: the writer's checkpoints go on between them.
+    last = write_requests_csv(db, run_id, out, last);
+    out.flush();
+    if (!out) {
+      throw InputError(fmt::format("cannot write {}", m_path));
+    }
+    if (finishing) {
+      return;  // every row was stored before finish(): this pass read them all
+    }
+  }
+}
+
 RequestsCsvWriter::~RequestsCsvWriter() {
-  if (m_thread.joinable()) {
-    m_thread.join();
+  try {
+    finish();
+  } catch (...) {
+    // finish() was not called (the caller is leaving on an error of its own): nothing to add.
   }
 }
 
 std::string RequestsCsvWriter::finish() {
+  {
+    const std::lock_guard lock(m_mutex);
+    m_finishing = true;
+  }
+  m_cv.notify_all();
   if (m_thread.joinable()) {
     m_thread.join();
   }
@@ -160,6 +185,7 @@ std::vector<std::string> write_reports(store::Database& db, const RunReport& rep
     written.push_back((base / "summary.csv").string());
     if (csv == nullptr) {
       std::ofstream out(base / "requests.csv", std::ios::binary);
+      write_requests_csv_header(out);
       write_requests_csv(db, report.run.id, out);
       if (!out) {
         throw InputError(fmt::format("cannot write {}", (base / "requests.csv").string()));

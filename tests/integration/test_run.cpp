@@ -580,3 +580,40 @@ api_key_env = "LLMBENCH_TEST_KEY"
   EXPECT_EQ(unset.exit_code, 2);
   EXPECT_NE(unset.err.find("LLMBENCH_TEST_KEY"), std::string::npos) << unset.err;
 }
+
+TEST(Run, RequestsCsvFollowsTheRunAndEqualsAReRender) {
+  // A run of about a second: the CSV writer appends what was stored every ~250 ms while the
+  // requests are measured, and the file must be the same as `llmbench report` writes later
+  // from the store (every row once, in storage order).
+  TempDir dir;
+  const auto r = run_suite(dir, R"(
+[suite]
+name = "follow"
+[load]
+mode = "concurrency"
+concurrency = 4
+requests = 400
+warmup = 2
+[[targets]]
+name = "m"
+provider = "mock"
+mock = { ttft = "8ms", itl = "0ms", output_tokens = 3, seed = 3, faults = { server_error = 0.05 } }
+)");
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  const std::string during = slurp(r.out + "/requests.csv");
+  EXPECT_EQ(std::count(during.begin(), during.end(), '\n'), 1 + 402);
+  const auto again = run_llmbench(
+      {"--db", r.db, "report", r.run_id, "--format", "csv", "--out", dir.file("again")});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(slurp(dir.file("again") + "/requests.csv"), during);
+  // Storage order: each line's seq,attempt as the store's rowid order gives them.
+  auto db = Database::open(r.db);
+  auto st = db.prepare("SELECT seq || ',' || attempt || ',' FROM requests ORDER BY rowid");
+  std::size_t at = during.find('\n') + 1;
+  while (st.step()) {
+    const std::string prefix = st.text(0);
+    ASSERT_EQ(during.compare(at, prefix.size(), prefix), 0) << "at byte " << at;
+    at = during.find('\n', at) + 1;
+  }
+  EXPECT_EQ(at, during.size());
+}

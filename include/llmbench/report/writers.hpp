@@ -9,7 +9,10 @@
 //   report.html    one self-contained page: tables and inline SVG charts, no scripts, no
 //                  network
 
+#include <condition_variable>
+#include <cstdint>
 #include <exception>
+#include <mutex>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -29,16 +32,22 @@ std::string render_html(const RunReport& report);
 std::string render_step_summary(const RunReport& report);
 // The table printed to the terminal after a run (and by `llmbench report`).
 std::string render_summary_table(const RunReport& report);
-void write_requests_csv(store::Database& db, const std::string& run_id, std::ostream& out);
+// requests.csv: the header, then the run's rows stored after `after_rowid` in storage order;
+// returns the last rowid written (`after_rowid` if none).
+void write_requests_csv_header(std::ostream& out);
+std::int64_t write_requests_csv(store::Database& db, const std::string& run_id, std::ostream& out,
+                                std::int64_t after_rowid = 0);
 
 // The formats `--format` accepts: md, csv, json, hlog, html.
 const std::vector<std::string>& all_formats();
 // "md,json" -> {"md", "json"} (empty: all); throws InputError naming an unknown format.
 std::vector<std::string> parse_formats(const std::string& text);
-// requests.csv of a run written on a thread of its own, from its own connection to the
-// history, while the caller builds the report and writes the other files: at a million rows
-// it is the largest file by far, and neither need wait for the other. Start it once every
-// row is stored. finish() waits for it and throws what it threw; the destructor waits.
+// DIR/requests.csv of a run, written on a thread of its own from its own connection to the
+// history, in the order the rows were stored (completion order). Started with the run, it
+// follows it: every ~250 ms it appends the rows committed since, so at a million requests
+// the largest file is written while they are measured, not after. finish() (once every row
+// is stored) appends the rest, waits and throws what the thread threw; the destructor stops
+// it. `llmbench report RUN` starts one and finishes it at once.
 class RequestsCsvWriter {
  public:
   RequestsCsvWriter(const std::string& db_path, const std::string& run_id, const std::string& dir);
@@ -49,7 +58,12 @@ class RequestsCsvWriter {
   std::string finish();
 
  private:
+  void follow(const std::string& db_path, const std::string& run_id);
+
   std::string m_path;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  bool m_finishing = false;
   std::exception_ptr m_error;
   std::thread m_thread;
 };
