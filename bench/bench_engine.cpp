@@ -50,6 +50,7 @@ struct Args {
   std::vector<std::size_t> streams = {1, 100, 1000};  // accuracy mode
   std::size_t requests_per_stream = 4;                // accuracy mode
   long mock_pid = 0;                                  // the mock's process, for its CPU time
+  int mock_threads = 0;                               // the mock's threads, if known
   int engine_threads = 1;
 };
 
@@ -87,6 +88,8 @@ Args parse(int argc, char** argv) {
       a.requests_per_stream = std::stoul(v);
     } else if (k == "--engine-threads") {
       a.engine_threads = std::stoi(v);
+    } else if (k == "--mock-threads") {
+      a.mock_threads = std::stoi(v);
     } else if (k == "--mock-pid") {
       a.mock_pid = std::stol(v);
     } else {
@@ -278,9 +281,11 @@ void accuracy_at(const Args& a, std::size_t streams) {
   }
   if (mock_cores >= 0) {
     const bool saturated = client_cores + mock_cores > 0.9 * cores;
-    std::printf(
-        "  CPU: client %.2f cores, mock %.2f cores, of %.0f%s\n", client_cores, mock_cores, cores,
-        saturated ? " -- the machine is saturated: figures include waiting for a core" : "");
+    const bool mock_busy = a.mock_threads > 0 && mock_cores > 0.85 * a.mock_threads;
+    std::printf("  CPU: client %.2f cores, mock %.2f cores, of %.0f%s%s\n", client_cores,
+                mock_cores, cores,
+                saturated ? " -- the machine is saturated: figures include waiting for a core" : "",
+                mock_busy ? " -- the mock's threads are saturated: it writes late, in bursts" : "");
   } else {
     std::printf("  CPU: client %.2f cores (mock's unknown: no --mock-pid)\n", client_cores);
   }
