@@ -2,12 +2,15 @@
 // a content type, the body in chunks. Byte 0 picks the protocol, streaming or not, and the
 // status; byte 1 the chunk size. A complete success is also recorded (providers/recording),
 // replayed into a fresh parser, and its assembled body read by the non-streaming parser:
-// both must agree with the original on the output text.
+// both must agree with the original on the output text. The mock's ground truth is read from
+// what arrived too (its headers, when byte 0 asks, and its SSE comments): measurement_error and
+// attributed_error must take any of it without crashing.
 
 #include <cstdint>
 
 #include "fuzz.hpp"
 #include "llmbench/providers/anthropic.hpp"
+#include "llmbench/providers/mock.hpp"
 #include "llmbench/providers/openai.hpp"
 #include "llmbench/providers/recording.hpp"
 
@@ -83,6 +86,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   providers::Recorder recorder(*parser, std::string(codec.name()), "fuzz-model");
   parser->on_status(status, 1);
   parser->on_header("content-type", stream ? "text/event-stream" : "application/json");
+  if ((mode & 16) != 0) {
+    parser->on_header("x-mock-ttft-ns", "3");
+    parser->on_header("x-mock-itl-ns", "1,2,-5");
+    parser->on_header("x-mock-read-ns", "7");
+  }
   std::int64_t t = 2;
   for (std::size_t at = 0; at < body.size(); at += chunk) {
     if (!parser->on_body(body.substr(at, chunk), t++)) {
@@ -90,6 +98,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   parser->on_complete(completed(status));
+  if (const auto e = providers::attributed_error(parser->response(), 11);
+      e && e->client_ns.size() != e->mock_late_ns.size()) {
+    fuzz::broken("attributed_error split a different number of events two ways");
+  }
+  providers::measurement_error(parser->response());
   if (auto rec = recorder.take()) {
     check_replay(codec, *rec, parser->response());
   }
