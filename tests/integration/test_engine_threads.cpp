@@ -164,3 +164,23 @@ TEST(Reports, PercentilesFromHistogramsEqualPercentilesFromRows) {
   }
   EXPECT_EQ(compared, 16);
 }
+
+TEST(EngineThreads, DiffNamesADifferentThreadCount) {
+  const TempDir dir;
+  const std::string suite = dir.write("s.toml", std::string(k_suite));
+  const std::string db = dir.file("runs.db");
+  for (const char* threads : {"1", "2"}) {
+    const auto r =
+        run_llmbench({"--quiet", "--db", db, "run", suite, "--requests", "20", "--engine-threads",
+                      threads, "--no-report", "--save-baseline", std::string("t") + threads});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  const auto diff = run_llmbench({"--db", db, "report", "diff", "t1", "t2"});
+  EXPECT_NE((diff.out + diff.err)
+                .find("the client ran 1 engine thread for the base and 2 for the candidate"),
+            std::string::npos)
+      << diff.out << diff.err;
+  const auto bad = run_llmbench({"--db", db, "run", suite, "--engine-threads", "0"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--engine-threads"), std::string::npos) << bad.err;
+}

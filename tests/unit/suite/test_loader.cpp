@@ -547,3 +547,14 @@ TEST(SuiteLoader, GatesAreChecked) {
       k_valid + "\n[gate]\nfail_on = [\"" + std::string(50'000, 'e') + "\"]\n", "s.toml");
   EXPECT_EQ(r.diagnostics.error_count(), 1U);
 }
+
+TEST(SuiteLoader, EngineThreadsIsAnIntegerUpTo64) {
+  std::string text = k_valid;
+  text.replace(text.find("requests = 10"), 13, "requests = 10\nengine_threads = 3");
+  const auto r = load_suite_text(text, "s.toml", {});
+  ASSERT_TRUE(r.suite.has_value()) << ::testing::PrintToString(lines_of(r));
+  EXPECT_EQ(r.suite->load.engine_threads, 3);
+  EXPECT_EQ(load_suite_text(k_valid, "s.toml", {}).suite->load.engine_threads, 0);  // auto
+  text.replace(text.find("engine_threads = 3"), 18, "engine_threads = 65");
+  expect_one_error(text, "s.toml:8:18: engine_threads in [load] must be between 0 and 64, not 65");
+}
