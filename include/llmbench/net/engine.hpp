@@ -15,7 +15,11 @@
 // one: a handler's on_status/on_header/on_body/first_token_seen then run on that worker's
 // thread (one transfer stays on one thread, so a handler needs no lock), and on_complete
 // runs on the owner's thread inside poll(), handed over through a queue. Every loop reads
-// the one steady clock from the same epoch; nothing on the byte path takes a lock.
+// the one steady clock from the same epoch; nothing on the byte path takes a lock. With
+// workers, a transfer may begin before start() has returned its id (a handler that needs
+// its own id must be handed it safely), and cancel() takes effect on the worker soon after
+// (the handler then sees `cancelled` in a later poll()); cancel() may then be called from a
+// handler on its worker too.
 // Handlers must not block.
 
 #include <chrono>

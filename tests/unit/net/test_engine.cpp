@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+
 #include "llmbench/providers/anthropic.hpp"
 #include "llmbench/providers/openai.hpp"
 #include "llmbench/server/mock_server.hpp"
@@ -266,16 +268,21 @@ TEST_P(EngineTest, CancelStopsARequestInFlight) {
 }
 
 TEST_P(EngineTest, CancelFromInsideAHandlerIsDeferredSafely) {
-  // A handler that cancels its own transfer from inside curl's write callback.
+  // A handler that cancels its own transfer from inside curl's write callback. With worker
+  // threads the callbacks run on a worker, possibly before start() has returned the id to
+  // this thread: the id is handed over atomically, and only bodies seen once it is known
+  // count.
   struct Cancelling : net::ResponseHandler {
     net::Engine* engine = nullptr;
-    net::Engine::RequestId id = 0;
+    std::atomic<net::Engine::RequestId> id{0};
     int bodies = 0;
     bool done = false;
     net::TransferResult result;
     bool on_body(std::string_view, std::int64_t) override {
-      ++bodies;
-      engine->cancel(id);
+      if (const auto known = id.load(); known != 0) {
+        ++bodies;
+        engine->cancel(known);
+      }
       return true;
     }
     bool first_token_seen() const override { return true; }
