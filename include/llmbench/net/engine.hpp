@@ -76,9 +76,10 @@ class ResponseHandler {
 
 struct EngineOptions {
   std::chrono::steady_clock::time_point epoch = std::chrono::steady_clock::now();
-  long max_connections_per_host = 0;  // 0: unlimited
-  long max_total_connections = 0;     // 0: unlimited
-  bool http2 = true;                  // offer h2 over TLS (ALPN); cleartext stays HTTP/1.1
+  // 0: unlimited. Each loop has connections of its own, so the limits are per loop.
+  long max_connections_per_host = 0;
+  long max_total_connections = 0;
+  bool http2 = true;  // offer h2 over TLS (ALPN); cleartext stays HTTP/1.1
   bool verify_tls = true;
   std::string user_agent = "llmbench";
   int threads = 1;  // event-loop threads (see Threading above)
