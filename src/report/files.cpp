@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "llmbench/report/writers.hpp"
 #include "llmbench/util/error.hpp"
@@ -183,14 +184,12 @@ std::vector<std::string> write_reports(store::Database& db, const RunReport& rep
   if (want("csv")) {
     write_file(base / "summary.csv", render_summary_csv(report));
     written.push_back((base / "summary.csv").string());
-    if (csv == nullptr) {
-      std::ofstream out(base / "requests.csv", std::ios::binary);
-      write_requests_csv_header(out);
-      write_requests_csv(db, report.run.id, out);
-      if (!out) {
-        throw InputError(fmt::format("cannot write {}", (base / "requests.csv").string()));
-      }
-    }
+  }
+  // requests.csv: the caller's writer (started with the run), else one of our own.
+  std::optional<RequestsCsvWriter> own_csv;
+  if (want("csv") && csv == nullptr) {
+    own_csv.emplace(db.path(), report.run.id, dir);
+    csv = &*own_csv;
   }
   if (want("json")) {
     write_file(base / "report.json", render_json(report));
@@ -214,10 +213,7 @@ std::vector<std::string> write_reports(store::Database& db, const RunReport& rep
     }
   }
   if (want("csv")) {
-    if (csv != nullptr) {
-      csv->finish();
-    }
-    written.push_back((base / "requests.csv").string());
+    written.push_back(csv->finish());
   }
   return written;
 }

@@ -153,7 +153,9 @@ void Completions::add(const std::string& label, std::int64_t t_done_ns, bool fai
   first_ns = std::min(first_ns, t_done_ns);
   last_ns = std::max(last_ns, t_done_ns);
   Series& s = series[label];
-  Bin& b = s.bins[t_done_ns / width_ns];
+  const auto [at, added] = s.bins.try_emplace(t_done_ns / width_ns);
+  Bin& b = at->second;
+  m_bins += added ? 1 : 0;
   if (failed) {
     b.failed += 1;
     failed_first_ns = std::min(failed_first_ns, t_done_ns);
@@ -164,11 +166,12 @@ void Completions::add(const std::string& label, std::int64_t t_done_ns, bool fai
     s.first_ns = std::min(s.first_ns, t_done_ns);
     s.last_ns = std::max(s.last_ns, t_done_ns);
   }
-  if (bins() <= k_max_bins) {
+  if (m_bins <= k_max_bins) {
     return;
   }
   // Too many: merge neighbours into bins twice as wide.
   width_ns *= 2;
+  m_bins = 0;
   for (auto& [name, each] : series) {
     std::map<std::int64_t, Bin> merged;
     for (const auto& [key, bin] : each.bins) {
@@ -178,15 +181,8 @@ void Completions::add(const std::string& label, std::int64_t t_done_ns, bool fai
       m.tokens += bin.tokens;
     }
     each.bins = std::move(merged);
+    m_bins += each.bins.size();
   }
-}
-
-std::size_t Completions::bins() const {
-  std::size_t n = 0;
-  for (const auto& [name, s] : series) {
-    n += s.bins.size();
-  }
-  return n;
 }
 
 RunReport build_report(store::Database& db, const std::string& run_id) {
@@ -261,7 +257,7 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
         "SELECT target, phase, warmup, error_class, status_code, t_send_ns, t_done_ns, "
         "input_tokens, output_tokens, cost_usd, token_source, replayed, rowid, {} AS final, "
         "{} AS good, CASE WHEN error_class IS NOT NULL THEN error_message END "
-        "FROM requests r WHERE run_id = ?1 ORDER BY seq, attempt",
+        "FROM requests r WHERE run_id = ?1",
         k_final_attempt, goodput));
     st.bind(1, run_id);
     std::pair<std::string, std::string> key;

@@ -102,7 +102,10 @@ struct Completions {
   std::map<std::string, Series> series;  // by label: "target" or "target phase"
 
   void add(const std::string& label, std::int64_t t_done_ns, bool failed, double tokens);
-  std::size_t bins() const;
+  std::size_t bins() const { return m_bins; }  // over every series
+
+ private:
+  std::size_t m_bins = 0;
 };
 
 struct RunReport {

@@ -36,7 +36,7 @@ std::string render_summary_table(const RunReport& report);
 // returns the last rowid written (`after_rowid` if none).
 void write_requests_csv_header(std::ostream& out);
 std::int64_t write_requests_csv(store::Database& db, const std::string& run_id, std::ostream& out,
-                                std::int64_t after_rowid = 0);
+                                std::int64_t after_rowid);
 
 // The formats `--format` accepts: md, csv, json, hlog, html.
 const std::vector<std::string>& all_formats();
@@ -69,8 +69,8 @@ class RequestsCsvWriter {
 };
 
 // Writes `formats` into `dir` (created if missing); returns the files written. Throws
-// InputError when the folder cannot be written. With `csv` (started on the same folder),
-// requests.csv is that writer's.
+// InputError when the folder cannot be written. requests.csv is `csv`'s (started on the same
+// folder), or written here by a writer of its own.
 std::vector<std::string> write_reports(store::Database& db, const RunReport& report,
                                        const std::string& dir,
                                        const std::vector<std::string>& formats,
