@@ -4,7 +4,9 @@
 // replayed into a fresh parser, and its assembled body read by the non-streaming parser:
 // both must agree with the original on the output text. The mock's ground truth is read from
 // what arrived too (its headers, when byte 0 asks, and its SSE comments): measurement_error and
-// attributed_error must take any of it without crashing.
+// attributed_error must take any of it without crashing. The server's own timings (llama.cpp
+// `timings`, Groq and Cerebras times, the openai-processing-ms header) are read from the same
+// bytes: never negative, and the clock check takes any of them.
 
 #include <cstdint>
 
@@ -90,6 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     parser->on_header("x-mock-ttft-ns", "3");
     parser->on_header("x-mock-itl-ns", "1,2,-5");
     parser->on_header("x-mock-read-ns", "7");
+    parser->on_header("openai-processing-ms", "12.5");
   }
   std::int64_t t = 2;
   for (std::size_t at = 0; at < body.size(); at += chunk) {
@@ -103,6 +106,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::broken("attributed_error split a different number of events two ways");
   }
   providers::measurement_error(parser->response());
+  const providers::ServerTimings& server = parser->response().server;
+  for (const auto& v :
+       {server.queue_ns, server.prompt_ns, server.prompt_tokens, server.cached_tokens,
+        server.decode_ns, server.decode_tokens, server.processing_ns}) {
+    if (v && *v < 0) {
+      fuzz::broken("a server timing read as negative");
+    }
+  }
+  providers::server_clock_disagreement(parser->response());
   if (auto rec = recorder.take()) {
     check_replay(codec, *rec, parser->response());
   }

@@ -29,6 +29,7 @@ struct MockFlags {
   std::string retry_after;
   std::int64_t seed = -1;
   std::string model;
+  std::string timings;
   std::string from_cache;
   std::string cache_key = "semantic";
   ServerLimitFlags limits;
@@ -91,6 +92,9 @@ server::MockProfile build_profile(const MockFlags& f) {
   if (!f.model.empty()) {
     p.model = f.model;
   }
+  if (!f.timings.empty()) {
+    p.llamacpp_timings = f.timings == "llama.cpp";
+  }
   return p;
 }
 
@@ -99,10 +103,11 @@ std::string describe(const server::MockProfile& p) {
   for (const auto& [fault, prob] : p.faults.rates) {
     faults += fmt::format("{}{}={}", faults.empty() ? "" : ", ", server::to_string(fault), prob);
   }
-  return fmt::format("ttft {}, itl {}, output {} tokens, {} per chunk, faults: {}, seed {}",
+  return fmt::format("ttft {}, itl {}, output {} tokens, {} per chunk, faults: {}, seed {}{}",
                      p.ttft.describe(true), p.itl.describe(true),
                      p.output_from_max_tokens ? "max_tokens" : p.output_tokens.describe(false),
-                     p.tokens_per_chunk, faults.empty() ? "none" : faults, p.seed);
+                     p.tokens_per_chunk, faults.empty() ? "none" : faults, p.seed,
+                     p.llamacpp_timings ? ", llama.cpp timings" : "");
 }
 
 }  // namespace
@@ -134,6 +139,10 @@ void register_mock(CLI::App& app, Globals& globals) {
   cmd->add_option("--retry-after", f.retry_after, "Retry-After sent with injected 429s");
   cmd->add_option("--seed", f.seed, "Seed of the scripted distributions");
   cmd->add_option("--model", f.model, "Model id reported by GET /v1/models");
+  cmd->add_option("--timings", f.timings,
+                  "llama.cpp: answers carry llama-server's `timings` object with the scripted "
+                  "times (docs/mock.md); none: they do not")
+      ->check(CLI::IsMember({"llama.cpp", "none"}));
   cmd->add_option("--from-cache", f.from_cache,
                   "Serve the responses recorded in this cache file, at their recorded timing, "
                   "instead of scripted ones (docs/cache.md)");

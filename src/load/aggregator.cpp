@@ -19,6 +19,15 @@ const std::vector<MetricInfo>& metric_infos() {
       {"input_tokens", "tokens"},
       {"output_tokens", "tokens"},
       {"cost", "usd_nano"},
+      // Only non-streaming answers: all they have in place of a TTFT (docs/metrics.md).
+      {"ttfb", "ns"},
+      // The server's own figures and what is left of the client's once they are taken out.
+      {"server_queue", "ns"},
+      {"server_prompt", "ns"},
+      {"server_tpot", "ns"},
+      {"server_processing", "ns"},
+      {"overhead_ttft", "ns"},
+      {"overhead_e2e", "ns"},
   };
   return all;
 }
@@ -66,6 +75,10 @@ void Aggregator::record(const store::RequestRow& row,
       hist(cell, "ttft_from_schedule").record(*row.t_first_token_ns - *row.t_sched_ns);
     }
   }
+  if (!row.streamed && row.t_first_byte_ns) {
+    hist(cell, "ttfb").record(*row.t_first_byte_ns - send);
+  }
+  record_server(cell, row, done - send);
   for (std::size_t i = 1; i < content_times_ns.size(); ++i) {
     hist(cell, "itl").record(content_times_ns[i] - content_times_ns[i - 1]);
   }
@@ -79,6 +92,34 @@ void Aggregator::record(const store::RequestRow& row,
   hist(cell, "output_tokens").record(row.output_tokens.value_or(row.content_events));
   if (row.cost_usd) {
     hist(cell, "cost").record(std::llround(*row.cost_usd * 1e9));
+  }
+}
+
+void Aggregator::record_server(Cell& cell, const store::RequestRow& row, std::int64_t e2e) {
+  if (!row.server_source) {
+    return;
+  }
+  if (row.server_queue_ns) {
+    hist(cell, "server_queue").record(*row.server_queue_ns);
+  }
+  if (row.server_prompt_ns) {
+    hist(cell, "server_prompt").record(*row.server_prompt_ns);
+  }
+  if (row.server_decode_ns && row.server_decode_tokens && *row.server_decode_tokens >= 2) {
+    hist(cell, "server_tpot").record(*row.server_decode_ns / (*row.server_decode_tokens - 1));
+  }
+  if (row.server_processing_ns) {
+    hist(cell, "server_processing").record(*row.server_processing_ns);
+  }
+  if (row.clock_error) {
+    return;  // a figure the two clocks disagree on is counted as such, not as an overhead
+  }
+  if (row.server_prompt_ns && row.t_first_token_ns && row.t_send_ns) {
+    hist(cell, "overhead_ttft")
+        .record(*row.t_first_token_ns - *row.t_send_ns - *row.server_prompt_ns);
+  }
+  if (row.server_prompt_ns && row.server_decode_ns) {
+    hist(cell, "overhead_e2e").record(e2e - *row.server_prompt_ns - *row.server_decode_ns);
   }
 }
 

@@ -225,7 +225,9 @@ class Runner::Impl {
         req.params = m_suite.effective_params(target, prompt);
         req.stream = req.params.stream.value_or(true);
         req.connect_timeout = m_suite.load.connect_timeout;
-        req.first_token_timeout = m_suite.load.ttft_timeout.value_or(net::Nanos(0));
+        // A non-streaming answer has no first token to wait for: only its total timeout.
+        req.first_token_timeout =
+            req.stream ? m_suite.load.ttft_timeout.value_or(net::Nanos(0)) : net::Nanos(0);
         req.total_timeout = m_suite.load.timeout;
         Template t;
         t.http = ctx.codec->build(req);
@@ -749,6 +751,19 @@ class Runner::Impl {
     row.finish_reason = r.finish_reason;
     const Template& tmpl = target.templates[a.prompt];
     row.replayed = attempt.replay != nullptr;
+    row.streamed = attempt.parser->streamed();
+    if (!row.replayed && !r.server.empty()) {
+      const providers::ServerTimings& s = r.server;
+      row.server_source = s.source;
+      row.server_queue_ns = s.queue_ns;
+      row.server_prompt_ns = s.prompt_ns;
+      row.server_prompt_tokens = s.prompt_tokens;
+      row.server_cached_tokens = s.cached_tokens;
+      row.server_decode_ns = s.decode_ns;
+      row.server_decode_tokens = s.decode_tokens;
+      row.server_processing_ns = s.processing_ns;
+      row.clock_error = providers::server_clock_disagreement(r);
+    }
     if (attempt.recorder) {
       if (auto recording = attempt.recorder->take()) {
         m_options.cache->record(target.codec->name(), tmpl.http.body, std::move(*recording));

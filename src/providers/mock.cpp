@@ -21,6 +21,9 @@ std::vector<std::pair<std::string, std::string>> mock_script_headers(
   if (!faults.empty()) {
     headers.emplace_back("x-mock-faults", faults);
   }
+  if (script.llamacpp_timings) {
+    headers.emplace_back("x-mock-timings", "llama.cpp");
+  }
   return headers;
 }
 

@@ -4,6 +4,7 @@
 
 #include "body_writer.hpp"
 #include "json.hpp"
+#include "server_timings.hpp"
 
 namespace llmbench::providers {
 
@@ -28,6 +29,7 @@ void read_usage(detail::Fields& f, simdjson::dom::element usage, Response& r) {
 struct Seen {
   bool choices = false;
   bool usage = false;
+  bool finish = false;  // a choice's finish_reason
 };
 template <typename Emit>
 Seen read_choices(detail::Fields& f, simdjson::dom::element doc, std::string_view part, Response& r,
@@ -65,6 +67,7 @@ Seen read_choices(detail::Fields& f, simdjson::dom::element doc, std::string_vie
       }
       if (auto reason = f.str(choice, "finish_reason")) {
         r.finish_reason = std::string(*reason);
+        seen.finish = true;
       }
     }
   }
@@ -166,6 +169,12 @@ bool OpenAiParser::on_event(const net::SseEvent& event, std::int64_t t_ns) {
     fail(net::ErrorClass::protocol, "a stream event with neither `choices` nor `usage`");
     return false;
   }
+  // Servers put their own timings in the last chunks (the finish or the usage chunk); a
+  // server that repeats them on every chunk ends with the final figures there too, so the
+  // chunks in between are not searched (this is the hot path).
+  if (seen.finish || seen.usage) {
+    detail::read_server_timings(doc, response().server);
+  }
   return true;
 }
 
@@ -196,6 +205,7 @@ void OpenAiParser::on_json_body(std::string_view body, std::int64_t t_ns) {
     fail(net::ErrorClass::protocol, "the response has no `choices`");
     return;
   }
+  detail::read_server_timings(doc, response().server);
   response().terminated = true;
 }
 

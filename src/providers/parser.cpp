@@ -8,6 +8,7 @@
 
 #include "json.hpp"
 #include "llmbench/util/strings.hpp"
+#include "server_timings.hpp"
 
 namespace llmbench::providers {
 
@@ -68,6 +69,7 @@ void ResponseParser::on_header(std::string_view name, std::string_view value) {
              value.starts_with("application/json")) {
     m_is_sse = false;  // the server ignored `stream: true` and sent one JSON body
   }
+  detail::read_server_timing_header(name, value, m_response.server);
   if (m_options.keep_headers) {
     m_response.headers.emplace_back(name, value);
   }
@@ -97,11 +99,20 @@ bool ResponseParser::on_body(std::string_view bytes, std::int64_t t_ns) {
   return true;
 }
 
+bool ResponseParser::streamed() const {
+  const bool success = m_response.status_code >= 200 && m_response.status_code < 300;
+  return m_options.stream && (m_is_sse || !success);
+}
+
 void ResponseParser::content(ContentKind kind, std::string_view text, std::int64_t t_ns) {
-  if (m_response.t_first_token_ns < 0) {
-    m_response.t_first_token_ns = t_ns;
+  // A whole body arrives at once: when its first token was ready, and the gaps between
+  // tokens, were never seen, so no time is taken for them (docs/metrics.md).
+  if (m_is_sse) {
+    if (m_response.t_first_token_ns < 0) {
+      m_response.t_first_token_ns = t_ns;
+    }
+    m_response.content_times_ns.push_back(t_ns);
   }
-  m_response.content_times_ns.push_back(t_ns);
   switch (kind) {
     case ContentKind::text:
       ++m_response.text_events;

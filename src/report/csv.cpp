@@ -54,7 +54,9 @@ void write_requests_csv_header(std::ostream& out) {
   out << "seq,attempt,target,prompt_id,phase,warmup,t_sched_ns,t_send_ns,t_first_byte_ns,"
          "t_first_token_ns,t_done_ns,status_code,error_class,error_message,input_tokens,"
          "cached_input_tokens,output_tokens,reasoning_tokens,token_source,content_events,"
-         "finish_reason,cost_usd,replayed\n";
+         "finish_reason,cost_usd,replayed,streamed,server_source,server_queue_ns,"
+         "server_prompt_ns,server_prompt_tokens,server_cached_tokens,server_decode_ns,"
+         "server_decode_tokens,server_processing_ns,clock_error\n";
 }
 
 std::int64_t write_requests_csv(store::Database& db, const std::string& run_id, std::ostream& out,
@@ -65,7 +67,10 @@ std::int64_t write_requests_csv(store::Database& db, const std::string& run_id, 
       "SELECT seq, attempt, target, prompt_id, phase, warmup, t_sched_ns, t_send_ns, "
       "t_first_byte_ns, t_first_token_ns, t_done_ns, status_code, error_class, error_message, "
       "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, token_source, "
-      "content_events, finish_reason, cost_usd, replayed, rowid FROM requests NOT INDEXED "
+      "content_events, finish_reason, cost_usd, replayed, streamed, server_source, "
+      "server_queue_ns, server_prompt_ns, server_prompt_tokens, server_cached_tokens, "
+      "server_decode_ns, server_decode_tokens, server_processing_ns, clock_error, rowid "
+      "FROM requests NOT INDEXED "
       "WHERE rowid > ?2 AND run_id = ?1 ORDER BY rowid");
   st.bind(1, run_id);
   st.bind(2, after_rowid);
@@ -75,7 +80,8 @@ std::int64_t write_requests_csv(store::Database& db, const std::string& run_id, 
   block.reserve(1u << 20);
   char digits[24];
   while (st.step()) {
-    for (int c = 0; c < 23; ++c) {
+    constexpr int k_columns = 33;  // rowid is the 34th
+    for (int c = 0; c < k_columns; ++c) {
       if (c > 0) {
         block += ',';
       }
@@ -84,7 +90,8 @@ std::int64_t write_requests_csv(store::Database& db, const std::string& run_id, 
       }
       if (c == 21) {
         fmt::format_to(std::back_inserter(block), "{}", st.real(c));
-      } else if (c == 2 || c == 3 || c == 4 || c == 12 || c == 13 || c == 18 || c == 20) {
+      } else if (c == 2 || c == 3 || c == 4 || c == 12 || c == 13 || c == 18 || c == 20 ||
+                 c == 24 || c == 32) {
         append_csv_field(block, st.text_view(c));
       } else {
         const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, st.int64(c));
@@ -92,7 +99,7 @@ std::int64_t write_requests_csv(store::Database& db, const std::string& run_id, 
       }
     }
     block += '\n';
-    last = st.int64(23);
+    last = st.int64(k_columns);
     if (block.size() >= (1u << 20) - 4096) {
       out.write(block.data(), static_cast<std::streamsize>(block.size()));
       block.clear();

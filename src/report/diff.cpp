@@ -249,11 +249,11 @@ RunSamples load_samples(store::Database& db, const std::string& run_id) {
     double tokens = 0;
   };
   std::map<std::pair<std::string, std::string>, Window> windows;
-  auto st = db.prepare(
-      fmt::format("SELECT target, phase, error_class, t_send_ns, t_first_token_ns, t_done_ns, "
-                  "output_tokens, cost_usd, replayed FROM requests r WHERE run_id = ? AND "
-                  "warmup = 0 AND {} ORDER BY seq",
-                  k_final_attempt));
+  auto st = db.prepare(fmt::format(
+      "SELECT target, phase, error_class, t_send_ns, t_first_token_ns, t_done_ns, "
+      "output_tokens, cost_usd, replayed, streamed FROM requests r WHERE run_id = ? AND "
+      "warmup = 0 AND {} ORDER BY seq",
+      k_final_attempt));
   st.bind(1, run_id);
   while (st.step()) {
     const auto key = std::make_pair(st.text(0), st.text(1));
@@ -265,6 +265,7 @@ RunSamples load_samples(store::Database& db, const std::string& run_id) {
       ++t.errors;
       continue;
     }
+    t.unstreamed += st.int64(9) == 0 ? 1 : 0;
     const std::int64_t send = st.int64(3);
     const std::int64_t done = st.int64(5);
     const std::int64_t tokens = st.is_null(6) ? 0 : st.int64(6);
@@ -493,6 +494,13 @@ DiffResult diff_runs(const RunSamples& base, const RunSamples& cand, const DiffO
         {"tps", {"p50", "mean"}},
         {"cost", {"mean"}}};
     static const std::vector<double> k_empty;
+    if ((bt.unstreamed > 0 || ct.unstreamed > 0) && !bt.metrics.contains("ttft") &&
+        !ct.metrics.contains("ttft")) {
+      d.warnings.push_back(fmt::format(
+          "{}: TTFT, ITL, TPOT and tokens/s were not measured (non-streaming answers); no cell "
+          "or gate judges them",
+          key.first));
+    }
     for (const auto& [metric, stats] : k_layout) {
       const auto b = bt.metrics.find(metric);
       const auto c = ct.metrics.find(metric);

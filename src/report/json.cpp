@@ -123,6 +123,34 @@ std::string render_json(const RunReport& r) {
     } else {
       out += "null";
     }
+    o.integer("non_streaming_requests", t.unstreamed);
+    // What was not measured, and why: null where a figure would be, so a reader never takes
+    // a missing TTFT for a fast one.
+    o.key("not_measured");
+    {
+      Obj nm(out);
+      if (t.none_streamed()) {
+        for (const std::string_view metric : {"ttft", "itl", "tpot", "tps"}) {
+          nm.str(metric, "non-streaming");
+        }
+      }
+      nm.close();
+    }
+    o.key("server_timings");
+    if (t.server_timed > 0 || t.clock_errors > 0) {
+      Obj st(out);
+      st.integer("requests", t.server_timed);
+      st.str("sources", t.server_sources);
+      st.integer("clock_errors", t.clock_errors);
+      if (t.clock_errors > 0) {
+        st.str("first_clock_error", t.first_clock_error);
+      } else {
+        st.null("first_clock_error");
+      }
+      st.close();
+    } else {
+      out += "null";
+    }
     o.key("metrics");
     {
       Obj ms(out);
@@ -158,7 +186,13 @@ std::string render_json(const RunReport& r) {
       } else {
         s.null("actual");
       }
-      s.boolean("pass", t.slo[k].pass);
+      if (t.slo[k].judged) {
+        s.boolean("pass", t.slo[k].pass);
+      } else {
+        s.null("pass");  // not judged: the figure was not measured (non-streaming)
+      }
+      s.boolean("judged", t.slo[k].judged);
+      s.str("note", t.slo[k].note);
       s.str("message", slo_message(t, t.slo[k]));
       s.close();
     }

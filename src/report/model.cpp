@@ -120,7 +120,7 @@ std::string RunReport::replay_note() const {
 bool RunReport::slo_failed() const {
   for (const auto& t : targets) {
     for (const auto& s : t.slo) {
-      if (!s.pass) {
+      if (s.judged && !s.pass) {
         return true;
       }
     }
@@ -217,18 +217,21 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
     std::vector<std::string> conditions;
     for (const auto& s : slo.latency) {
       const auto limit_ns = fmt::format("{}", static_cast<std::int64_t>(s.limit_ms * 1e6));
+      // A non-streaming answer is judged only on what was measured of it (its E2E).
       if (s.metric == "ttft") {
-        conditions.push_back("(t_first_token_ns - t_send_ns) <= " + limit_ns);
+        conditions.push_back("(streamed = 0 OR (t_first_token_ns - t_send_ns) <= " + limit_ns +
+                             ")");
       } else if (s.metric == "e2e") {
         conditions.push_back("(t_done_ns - t_send_ns) <= " + limit_ns);
       } else if (s.metric == "tpot" || s.metric == "itl") {
         conditions.push_back(
-            "(output_tokens < 2 OR (t_done_ns - t_first_token_ns) / (output_tokens - 1) <= " +
+            "(streamed = 0 OR output_tokens < 2 OR (t_done_ns - t_first_token_ns) / "
+            "(output_tokens - 1) <= " +
             limit_ns + ")");
       }
     }
     if (!conditions.empty()) {
-      goodput = "(error_class IS NULL AND t_first_token_ns IS NOT NULL";
+      goodput = "(error_class IS NULL AND (streamed = 0 OR t_first_token_ns IS NOT NULL)";
       for (const auto& c : conditions) {
         goodput += " AND " + c;
       }
@@ -256,8 +259,8 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
     auto st = db.prepare(fmt::format(
         "SELECT target, phase, warmup, error_class, status_code, t_send_ns, t_done_ns, "
         "input_tokens, output_tokens, cost_usd, token_source, replayed, rowid, {} AS final, "
-        "{} AS good, CASE WHEN error_class IS NOT NULL THEN error_message END "
-        "FROM requests r WHERE run_id = ?1",
+        "{} AS good, CASE WHEN error_class IS NOT NULL THEN error_message END, streamed, "
+        "server_source, clock_error FROM requests r WHERE run_id = ?1",
         k_final_attempt, goodput));
     st.bind(1, run_id);
     std::pair<std::string, std::string> key;
@@ -321,6 +324,20 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
       const std::string_view source = st.text_view(10);
       t.tokens_from_usage += source == "usage" ? 1 : 0;
       t.tokens_estimated += source == "estimated" ? 1 : 0;
+      t.unstreamed += st.int64(16) == 0 ? 1 : 0;
+      if (!st.is_null(17)) {
+        ++t.server_timed;
+        const std::string_view from = st.text_view(17);
+        if (t.server_sources.find(from) == std::string::npos) {
+          t.server_sources += t.server_sources.empty() ? "" : ", ";
+          t.server_sources += from;
+        }
+      }
+      if (!st.is_null(18)) {
+        if (t.clock_errors++ == 0) {
+          t.first_clock_error = std::string(st.text_view(18));
+        }
+      }
     }
     std::vector<std::pair<std::int64_t, std::pair<std::string, std::string>>> by_first_row;
     for (auto& [k, sum] : sums) {
@@ -386,16 +403,26 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
   for (const auto& key : order) {
     TargetReport t = std::move(by_key[key]);
     for (const auto& s : slo.latency) {
-      SloCheck check{s.key, s.metric, stat_name(s.percentile), s.limit_ms, std::nullopt, false};
+      SloCheck check{s.key, s.metric, stat_name(s.percentile), s.limit_ms, std::nullopt, false,
+                     true,  ""};
+      const bool needs_stream = s.metric == "ttft" || s.metric == "tpot" || s.metric == "itl";
       if (const MetricSummary* m = t.metric(s.metric); m != nullptr && m->count > 0) {
         check.actual = to_ms(percentile_of(*m, s.percentile));
         check.pass = *check.actual <= s.limit_ms;
+        if (needs_stream && t.unstreamed > 0) {
+          check.note =
+              fmt::format("judged on the {} streamed requests; {} non-streaming not measured",
+                          t.ok - t.unstreamed, t.unstreamed);
+        }
+      } else if (needs_stream && t.none_streamed()) {
+        check.judged = false;
+        check.note = "not measured (non-streaming)";
       }
       t.slo.push_back(check);
     }
     if (slo.error_rate_max) {
-      SloCheck check{"error_rate_max",    "errors",       "rate",
-                     *slo.error_rate_max, t.error_rate(), false};
+      SloCheck check{"error_rate_max", "errors", "rate", *slo.error_rate_max,
+                     t.error_rate(),   false,    true,   ""};
       check.pass = t.error_rate() <= *slo.error_rate_max;
       t.slo.push_back(check);
     }

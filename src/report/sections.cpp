@@ -24,9 +24,31 @@ constexpr LatencyRow k_latency_rows[] = {
     {"e2e_from_schedule", "E2E from schedule"},
 };
 
+constexpr std::string_view k_not_streamed = "not measured (non-streaming)";
+
+// The server's own figures and the client's overhead beyond them (docs/metrics.md).
+constexpr LatencyRow k_server_rows[] = {
+    {"server_queue", "server queue"},
+    {"server_prompt", "server prompt time"},
+    {"server_tpot", "server decode per token"},
+    {"server_processing", "server processing"},
+    {"overhead_ttft", "overhead: TTFT - server prompt"},
+    {"overhead_e2e", "overhead: E2E - server prompt - decode"},
+};
+
+std::vector<std::string> latency_cells(std::string label, const MetricSummary& m) {
+  return {std::move(label), format_ms(m.p50), format_ms(m.p90),  format_ms(m.p95),
+          format_ms(m.p99), format_ms(m.max), format_ms(m.mean), std::to_string(m.count)};
+}
+
+// A TTFT, ITL or TPOT with no figure because every answer was one JSON body.
+bool needs_stream(std::string_view metric) {
+  return metric == "ttft" || metric == "itl" || metric == "tpot" || metric == "ttft_from_schedule";
+}
+
 std::string slo_value(const SloCheck& s, std::optional<double> v) {
   if (!v) {
-    return "not measured";
+    return s.judged ? "not measured" : s.note;
   }
   return s.metric == "errors" ? fmt::format("{:.2f}%", *v * 100.0) : fmt::format("{:.1f} ms", *v);
 }
@@ -62,6 +84,17 @@ Section target_section(const RunReport& r, const TargetReport& t) {
     sentence += fmt::format("; {} replayed from the response cache", t.replayed);
   }
   s.paragraphs.push_back(sentence + ".");
+  if (t.unstreamed > 0) {
+    s.paragraphs.push_back(
+        t.none_streamed()
+            ? "Non-streaming: every answer came as one JSON body, so TTFT, ITL, TPOT and tokens/s "
+              "per request were not measured (a first token's time is never seen). E2E, tokens "
+              "and cost are; time to first byte is shown for what it is."
+            : fmt::format("{} of {} successful requests were answered as one JSON body "
+                          "(non-streaming): TTFT, ITL, TPOT and tokens/s are of the other {}; "
+                          "time to first byte is of those {}.",
+                          t.unstreamed, t.ok, t.ok - t.unstreamed, t.unstreamed));
+  }
 
   Table latency;
   latency.header = {"metric (ms)", "p50", "p90", "p95", "p99", "max", "mean", "n"};
@@ -69,12 +102,22 @@ Section target_section(const RunReport& r, const TargetReport& t) {
   for (const auto& row : k_latency_rows) {
     const MetricSummary* m = t.metric(row.metric);
     if (m == nullptr) {
+      const bool shown = row.metric != "ttft_from_schedule" || t.metric("e2e_from_schedule");
+      if (t.none_streamed() && needs_stream(row.metric) && shown) {
+        latency.rows.push_back(
+            {std::string(row.label), std::string(k_not_streamed), "", "", "", "", "", "0"});
+        latency.emphasis.push_back(false);
+      }
       continue;
     }
-    latency.rows.push_back({std::string(row.label), format_ms(m->p50), format_ms(m->p90),
-                            format_ms(m->p95), format_ms(m->p99), format_ms(m->max),
-                            format_ms(m->mean), std::to_string(m->count)});
+    latency.rows.push_back(latency_cells(std::string(row.label), *m));
     latency.emphasis.push_back(false);
+    if (row.metric == "ttft" || (row.metric == "e2e" && t.metric("ttft") == nullptr)) {
+      if (const MetricSummary* ttfb = t.metric("ttfb")) {
+        latency.rows.push_back(latency_cells("time to first byte (non-streaming)", *ttfb));
+        latency.emphasis.push_back(false);
+      }
+    }
   }
   if (latency.rows.empty()) {
     s.paragraphs.push_back(
@@ -95,10 +138,15 @@ Section target_section(const RunReport& r, const TargetReport& t) {
   add("output tokens/s", fmt::format("{:.1f}", t.output_tokens_per_s));
   if (const MetricSummary* tps = t.metric("tps")) {
     add("mean tokens/s per request", fmt::format("{:.1f}", tps->mean / 1000.0));
+  } else if (t.none_streamed()) {
+    add("mean tokens/s per request", std::string(k_not_streamed));
   }
   if (t.goodput_requests) {
     add("goodput (requests/s meeting every latency SLO)",
-        fmt::format("{:.2f} ({} of {})", t.goodput_per_s, *t.goodput_requests, t.requests));
+        fmt::format("{:.2f} ({} of {}{})", t.goodput_per_s, *t.goodput_requests, t.requests,
+                    t.unstreamed > 0
+                        ? fmt::format("; {} non-streaming judged on E2E only", t.unstreamed)
+                        : ""));
   }
   if (t.cost_usd) {
     const double per_1k =
@@ -113,6 +161,31 @@ Section target_section(const RunReport& r, const TargetReport& t) {
                                   t.tokens_from_usage, t.tokens_estimated));
   s.tables.push_back(std::move(money_table));
 
+  if (t.server_timed > 0) {
+    Table server;
+    server.header = {"server's own time (ms)", "p50", "p90", "p95", "p99", "max", "mean", "n"};
+    server.numeric = {false, true, true, true, true, true, true, true};
+    for (const auto& row : k_server_rows) {
+      if (const MetricSummary* m = t.metric(row.metric)) {
+        server.rows.push_back(latency_cells(std::string(row.label), *m));
+        server.emphasis.push_back(false);
+      }
+    }
+    server.note = fmt::format(
+        "{} of {} successful requests carried the server's own timings ({}). The overhead rows "
+        "are the client's figure minus the server's: queueing, network and proxies between "
+        "them.",
+        t.server_timed, t.ok, t.server_sources);
+    s.tables.push_back(std::move(server));
+  }
+  if (t.clock_errors > 0) {
+    s.paragraphs.push_back(
+        fmt::format("Measurement error: {} request{} reported server times that the client's clock "
+                    "contradicts (first: {}). They are left out of the overhead figures; see "
+                    "docs/metrics.md.",
+                    t.clock_errors, t.clock_errors == 1 ? "" : "s", t.first_clock_error));
+  }
+
   if (!t.error_details.empty() && !is_dead(r, t) && !errors_dominate(r)) {
     s.tables.push_back(error_table(t));  // otherwise the Failures or Errors section has it
   }
@@ -121,9 +194,16 @@ Section target_section(const RunReport& r, const TargetReport& t) {
     slo.header = {"SLO", "metric", "statistic", "value", "limit", "result"};
     slo.numeric = {false, false, false, true, true, false};
     for (const auto& c : t.slo) {
-      slo.rows.push_back({c.key, c.metric, c.stat, slo_value(c, c.actual), slo_value(c, c.limit),
-                          c.pass ? "pass" : (r.slo_enforced ? "FAIL" : "miss (not enforced)")});
-      slo.emphasis.push_back(!c.pass);
+      const std::string result = !c.judged        ? "not judged"
+                                 : c.pass         ? "pass"
+                                 : r.slo_enforced ? "FAIL"
+                                                  : "miss (not enforced)";
+      slo.rows.push_back(
+          {c.key, c.metric, c.stat, slo_value(c, c.actual), slo_value(c, c.limit), result});
+      slo.emphasis.push_back(c.judged && !c.pass);
+      if (!c.note.empty() && c.judged) {
+        slo.note += (slo.note.empty() ? "" : " ") + c.key + ": " + c.note + ".";
+      }
     }
     s.tables.push_back(std::move(slo));
   }
@@ -180,18 +260,41 @@ Table summary(const RunReport& r) {
   table.header = {"target", "requests", "errors", "TTFT p50", "p95",   "p99", "E2E p50",
                   "p95",    "ITL p50",  "p99",    "tok/s",    "req/s", "cost"};
   table.numeric = {false, true, true, true, true, true, true, true, true, true, true, true, true};
+  std::int64_t unstreamed = 0;
+  std::int64_t clock_errors = 0;
   for (const auto& t : r.targets) {
-    table.rows.push_back(
-        {t.label(), std::to_string(t.requests), std::to_string(t.errors),
-         ms_cell(t, "ttft", &MetricSummary::p50), ms_cell(t, "ttft", &MetricSummary::p95),
-         ms_cell(t, "ttft", &MetricSummary::p99), ms_cell(t, "e2e", &MetricSummary::p50),
-         ms_cell(t, "e2e", &MetricSummary::p95), ms_cell(t, "itl", &MetricSummary::p50),
-         ms_cell(t, "itl", &MetricSummary::p99), fmt::format("{:.0f}", t.output_tokens_per_s),
-         fmt::format("{:.1f}", t.requests_per_s),
-         t.cost_usd ? fmt::format("${:.4f}", *t.cost_usd) : "unknown"});
+    // A non-streaming target's TTFT and ITL were not measured: the cells say so.
+    const auto cell = [&](std::string_view metric, double MetricSummary::*field) {
+      if (t.none_streamed() && t.metric(metric) == nullptr) {
+        return field == &MetricSummary::p50 ? std::string(k_not_streamed) : std::string("-");
+      }
+      return ms_cell(t, metric, field);
+    };
+    table.rows.push_back({t.label(), std::to_string(t.requests), std::to_string(t.errors),
+                          cell("ttft", &MetricSummary::p50), cell("ttft", &MetricSummary::p95),
+                          cell("ttft", &MetricSummary::p99), ms_cell(t, "e2e", &MetricSummary::p50),
+                          ms_cell(t, "e2e", &MetricSummary::p95), cell("itl", &MetricSummary::p50),
+                          cell("itl", &MetricSummary::p99),
+                          fmt::format("{:.0f}", t.output_tokens_per_s),
+                          fmt::format("{:.1f}", t.requests_per_s),
+                          t.cost_usd ? fmt::format("${:.4f}", *t.cost_usd) : "unknown"});
     table.emphasis.push_back(is_dead(r, t));
+    unstreamed += t.unstreamed;
+    clock_errors += t.clock_errors;
   }
   table.note = "Latencies in milliseconds; tok/s: output tokens per second.";
+  if (unstreamed > 0) {
+    table.note += fmt::format(
+        " {} successful request{} answered as one JSON body (non-streaming): no TTFT or ITL was "
+        "measured for {}.",
+        unstreamed, unstreamed == 1 ? " was" : "s were", unstreamed == 1 ? "it" : "them");
+  }
+  if (clock_errors > 0) {
+    table.note += fmt::format(
+        " Measurement error: {} request{} reported server times the client's clock "
+        "contradicts (see the target's section).",
+        clock_errors, clock_errors == 1 ? "" : "s");
+  }
   return table;
 }
 
@@ -251,7 +354,11 @@ std::vector<Section> all(const RunReport& r) {
       "queueing in the client is visible. Failed requests are counted as errors and never "
       "enter a latency figure; warmup requests are stored but not measured. Token counts come "
       "from the server's usage numbers where it sends them, otherwise from content events "
-      "(flagged as estimated). Percentiles come from HDR histograms (3 significant digits). "
+      "(flagged as estimated). A non-streaming answer (one JSON body) has no TTFT, ITL or TPOT: "
+      "its first token's time is never seen, so none is reported and SLOs on them do not judge "
+      "it. Where the server reports its own time (llama.cpp `timings` and others), the report "
+      "shows it beside the client's figures, and the difference as overhead. "
+      "Percentiles come from HDR histograms (3 significant digits). "
       "Definitions: docs/metrics.md in the llmbench sources.");
   out.push_back(std::move(how));
   return out;

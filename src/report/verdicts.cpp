@@ -14,12 +14,17 @@ std::string slo_message(const TargetReport& t, const SloCheck& s) {
     return rate ? fmt::format("{:.2f}%", v * 100.0) : fmt::format("{:.1f} ms", v);
   };
   const std::string what = rate ? "error rate" : s.metric + " " + s.stat;
+  if (!s.judged) {
+    return fmt::format("{}: {} {}: not judged, limit {} ({})", who, what, s.note, shown(s.limit),
+                       s.key);
+  }
   if (!s.actual) {
     return fmt::format("{}: {} not measured (no successful request), limit {} ({})", who, what,
                        shown(s.limit), s.key);
   }
-  return fmt::format("{}: {} {} {} limit {} ({})", who, what, shown(*s.actual), s.pass ? "<=" : ">",
-                     shown(s.limit), s.key);
+  return fmt::format("{}: {} {} {} limit {} ({}){}", who, what, shown(*s.actual),
+                     s.pass ? "<=" : ">", shown(s.limit), s.key,
+                     s.note.empty() ? "" : "; " + s.note);
 }
 
 std::vector<VerdictCase> slo_verdicts(const RunReport& report) {
@@ -30,7 +35,8 @@ std::vector<VerdictCase> slo_verdicts(const RunReport& report) {
       c.kind = "slo";
       c.name = s.key;
       c.target = t.label();
-      c.failed = !s.pass;
+      c.failed = s.judged && !s.pass;
+      c.skipped = !s.judged;
       c.binding = report.slo_enforced;
       c.messages.push_back(slo_message(t, s));
       out.push_back(std::move(c));
@@ -78,6 +84,9 @@ std::vector<VerdictCase> diff_verdicts(const DiffResult& d, bool fail_on_regress
 namespace {
 
 std::string status_word(const VerdictCase& c) {
+  if (c.skipped) {
+    return "SKIP";
+  }
   if (!c.failed) {
     return "pass";
   }
@@ -101,7 +110,10 @@ std::string render_verdicts_text(const std::vector<VerdictCase>& cases) {
 std::string render_verdicts_markdown(const std::vector<VerdictCase>& cases) {
   std::string out;
   for (const auto& c : cases) {
-    const std::string mark = !c.failed ? ":white_check_mark:" : c.binding ? ":x:" : ":warning:";
+    const std::string mark = c.skipped   ? ":heavy_minus_sign:"
+                             : !c.failed ? ":white_check_mark:"
+                             : c.binding ? ":x:"
+                                         : ":warning:";
     const std::string head =
         c.kind == "gate" ? fmt::format("gate `{}`", c.name) : std::string(c.kind);
     for (const auto& m : c.messages) {
@@ -114,8 +126,10 @@ std::string render_verdicts_markdown(const std::vector<VerdictCase>& cases) {
 std::string render_junit(const std::vector<VerdictCase>& cases, const store::RunRow& run) {
   const auto esc = [](const std::string& s) { return util::xml_escape(s); };
   std::size_t failures = 0;
+  std::size_t skipped = 0;
   for (const auto& c : cases) {
     failures += c.failed && c.binding ? 1 : 0;
+    skipped += c.skipped ? 1 : 0;
   }
   const double seconds =
       run.ended_at_ms ? static_cast<double>(*run.ended_at_ms - run.started_at_ms) / 1000.0 : 0.0;
@@ -131,8 +145,8 @@ std::string render_junit(const std::vector<VerdictCase>& cases, const store::Run
                   cases.size(), failures, seconds);
   out += fmt::format(
       "  <testsuite name=\"llmbench.{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
-      "skipped=\"0\" time=\"{:.3f}\" timestamp=\"{}\" hostname=\"{}\">\n",
-      esc(run.id), cases.size(), failures, seconds, esc(timestamp), esc(run.host));
+      "skipped=\"{}\" time=\"{:.3f}\" timestamp=\"{}\" hostname=\"{}\">\n",
+      esc(run.id), cases.size(), failures, skipped, seconds, esc(timestamp), esc(run.host));
   for (const auto& c : cases) {
     const std::string name =
         c.target.empty() ? c.kind + " " + c.name : c.kind + " " + c.name + " · " + c.target;
@@ -142,7 +156,10 @@ std::string render_junit(const std::vector<VerdictCase>& cases, const store::Run
     }
     out += fmt::format("    <testcase classname=\"llmbench.{}\" name=\"{}\" time=\"0\"", c.kind,
                        esc(name));
-    if (c.failed && c.binding) {
+    if (c.skipped) {
+      out += fmt::format(">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                         esc(c.messages.front()));
+    } else if (c.failed && c.binding) {
       out += fmt::format(
           ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
           esc(c.messages.front()), c.kind, esc(detail));

@@ -338,6 +338,13 @@ MockProfile MockProfile::load(const std::string& path) {
             fmt::format("{}: `retry_after` must be a duration such as \"2s\"", where(node)));
       }
       p.retry_after = *d;
+    } else if (k == "timings") {
+      const auto v = node.value<std::string>();
+      if (!v || (*v != "llama.cpp" && *v != "none")) {
+        throw InputError(
+            fmt::format("{}: `timings` must be \"llama.cpp\" or \"none\"", where(node)));
+      }
+      p.llamacpp_timings = *v == "llama.cpp";
     } else if (k == "faults") {
       const toml::table* faults = node.as_table();
       if (faults == nullptr) {
@@ -367,7 +374,7 @@ MockProfile MockProfile::load(const std::string& path) {
       throw InputError(
           fmt::format("{}:{}:{}: unknown key `{}` in [mock] (known: ttft, itl, "
                       "output_tokens, tokens_per_chunk, seed, model, "
-                      "retry_after, faults)",
+                      "retry_after, timings, faults)",
                       path, key.source().begin.line, key.source().begin.column, k));
     }
   }

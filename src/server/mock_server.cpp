@@ -24,6 +24,7 @@
 
 #include "llmbench/net/connection.hpp"
 #include "llmbench/net/listener.hpp"
+#include "llmbench/util/duration.hpp"
 #include "llmbench/util/error.hpp"
 #include "llmbench/util/json_writer.hpp"
 
@@ -185,6 +186,19 @@ Result<MockOverrides> read_overrides(const http::request<http::string_body>& req
     }
     o.faults = *rates;
   }
+  if (auto v = header("x-mock-timings")) {
+    if (*v != "llama.cpp" && *v != "none") {
+      return fail("x-mock-timings", "must be llama.cpp or none");
+    }
+    o.llamacpp_timings = *v == "llama.cpp";
+  }
+  if (auto v = header("x-mock-timings-skew")) {
+    auto d = util::parse_duration(*v);
+    if (!d) {
+      return fail("x-mock-timings-skew", d.error());
+    }
+    o.timings_skew = *d;
+  }
   if (auto v = header("x-mock-fault")) {
     const auto f = fault_from_string(*v);
     if (!f) {
@@ -235,8 +249,9 @@ std::string event_text(std::int64_t event, std::int64_t tokens_per_chunk, std::i
 // SSE payloads for one response, in the shape each provider sends.
 class EventWriter {
  public:
-  EventWriter(Protocol protocol, const ChatInput& in, const MockScript& script, std::uint64_t index)
-      : m_protocol(protocol), m_in(in), m_script(script) {
+  EventWriter(Protocol protocol, const ChatInput& in, const MockScript& script, std::uint64_t index,
+              std::string timings = {})
+      : m_protocol(protocol), m_in(in), m_script(script), m_timings(std::move(timings)) {
     m_id = protocol == Protocol::openai ? fmt::format("chatcmpl-mock{:016x}", index)
                                         : fmt::format("msg_mock{:016x}", index);
     m_created = std::chrono::duration_cast<std::chrono::seconds>(
@@ -292,12 +307,14 @@ class EventWriter {
 
   void finish(std::string& out, bool terminator) const {
     if (m_protocol == Protocol::openai) {
-      openai_chunk(out, "{}", capped() ? "\"length\"" : "\"stop\"");
+      // llama-server puts its timings in the last chunk: the usage chunk when there is one.
+      openai_chunk(out, "{}", capped() ? "\"length\"" : "\"stop\"",
+                   m_in.include_usage ? std::string_view() : m_timings);
       if (m_in.include_usage) {
         out += "data: {\"id\":\"" + m_id +
                "\",\"object\":\"chat.completion.chunk\",\"created\":" + std::to_string(m_created) +
                ",\"model\":" + m_model + ",\"system_fingerprint\":\"fp_mock\",\"choices\":[]," +
-               usage_json() + "}\n\n";
+               usage_json() + m_timings + "}\n\n";
       }
       if (terminator) {
         out += "data: [DONE]\n\n";
@@ -326,7 +343,7 @@ class EventWriter {
       util::append_json_string(out, text);
       out += ",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":";
       out += capped() ? "\"length\"" : "\"stop\"";
-      out += "}]," + usage_json() + ",\"system_fingerprint\":\"fp_mock\"}";
+      out += "}]," + usage_json() + ",\"system_fingerprint\":\"fp_mock\"" + m_timings + "}";
     } else {
       out = "{\"content\":[{\"text\":";
       util::append_json_string(out, text);
@@ -342,7 +359,8 @@ class EventWriter {
   }
 
  private:
-  void openai_chunk(std::string& out, std::string_view delta, std::string_view finish) const {
+  void openai_chunk(std::string& out, std::string_view delta, std::string_view finish,
+                    std::string_view extra = {}) const {
     out += "data: {\"id\":\"";
     out += m_id;
     out += "\",\"object\":\"chat.completion.chunk\",\"created\":";
@@ -357,6 +375,7 @@ class EventWriter {
     if (m_in.include_usage) {
       out += ",\"usage\":null";
     }
+    out += extra;
     out += "}\n\n";
   }
 
@@ -372,6 +391,7 @@ class EventWriter {
   Protocol m_protocol;
   const ChatInput& m_in;
   const MockScript& m_script;
+  std::string m_timings;  // ",\"timings\":{...}" or empty
   std::string m_id;
   std::string m_model;  // as a JSON string literal
   std::int64_t m_created = 0;
@@ -393,6 +413,32 @@ std::string error_body(Protocol protocol, std::string_view type, std::string_vie
     out += "}}";
   }
   return out;
+}
+
+// llama-server's `timings` object (as a member to append: ",\"timings\":{...}") for a
+// scripted answer: its prompt time is the scripted TTFT (plus `skew`), its decode time the
+// scripted gaps after the first token, so the figures are the mock's ground truth and the
+// client's TTFT can never be below them unless a clock is wrong.
+std::string llamacpp_timings(const MockScript& script, std::int64_t prompt_n, Nanos skew) {
+  const double prompt_ms = static_cast<double>((script.ttft + skew).count()) / 1e6;
+  Nanos decode{0};
+  for (const auto gap : script.gaps) {
+    decode += gap;
+  }
+  const double predicted_ms = static_cast<double>(decode.count()) / 1e6;
+  const std::int64_t predicted_n = script.output_tokens;
+  const auto per = [](double ms, std::int64_t n) {
+    return n > 0 ? ms / static_cast<double>(n) : 0;
+  };
+  const auto rate = [](double ms, std::int64_t n) {
+    return ms > 0 ? 1e3 / ms * static_cast<double>(n) : 0;
+  };
+  return fmt::format(
+      ",\"timings\":{{\"cache_n\":0,\"prompt_n\":{},\"prompt_ms\":{},\"prompt_per_token_ms\":{},"
+      "\"prompt_per_second\":{},\"predicted_n\":{},\"predicted_ms\":{},"
+      "\"predicted_per_token_ms\":{},\"predicted_per_second\":{}}}",
+      prompt_n, prompt_ms, per(prompt_ms, prompt_n), rate(prompt_ms, prompt_n), predicted_n,
+      predicted_ms, per(predicted_ms, predicted_n), rate(predicted_ms, predicted_n));
 }
 
 }  // namespace
@@ -560,7 +606,11 @@ struct MockServer::Impl {
                      f.message),
           "application/json", std::move(script_headers));
     }
-    EventWriter writer(protocol, *in, script, index);
+    const bool timings = protocol == Protocol::openai &&
+                         overrides->llamacpp_timings.value_or(profile.llamacpp_timings);
+    EventWriter writer(protocol, *in, script, index,
+                       timings ? llamacpp_timings(script, in->input_tokens, overrides->timings_skew)
+                               : std::string());
     if (!in->stream) {
       co_return co_await respond_whole(conn, req, writer, script, t_recv,
                                        std::move(script_headers));

@@ -13,8 +13,11 @@ constexpr std::string_view k_insert =
     "t_send_ns, t_first_byte_ns, t_first_token_ns, t_done_ns, status_code, error_class, "
     "error_message, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, "
     "token_source, content_events, finish_reason, cost_usd, request_body, response_text, "
-    "replayed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-    "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
+    "replayed, streamed, server_source, server_queue_ns, server_prompt_ns, server_prompt_tokens, "
+    "server_cached_tokens, server_decode_ns, server_decode_tokens, server_processing_ns, "
+    "clock_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+    "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, "
+    "?35, ?36)";
 }  // namespace
 
 BatchWriter::BatchWriter(const std::string& db_path, BatchWriterOptions options)
@@ -139,6 +142,11 @@ void BatchWriter::write_batch(Database& db, Statement& st, Statement* outbox,
       st.bind(19, r.reasoning_tokens).bind_static(20, r.token_source).bind(21, r.content_events);
       st.bind_static(22, r.finish_reason).bind(23, r.cost_usd).bind_static(24, r.request_body);
       st.bind_static(25, r.response_text).bind(26, std::int64_t{r.replayed ? 1 : 0});
+      st.bind(27, std::int64_t{r.streamed ? 1 : 0}).bind_static(28, r.server_source);
+      st.bind(29, r.server_queue_ns).bind(30, r.server_prompt_ns).bind(31, r.server_prompt_tokens);
+      st.bind(32, r.server_cached_tokens).bind(33, r.server_decode_ns);
+      st.bind(34, r.server_decode_tokens).bind(35, r.server_processing_ns);
+      st.bind_static(36, r.clock_error);
       st.step();
       if (outbox != nullptr) {
         if (auto beacon = m_options.outbox(r)) {

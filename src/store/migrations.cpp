@@ -151,10 +151,26 @@ ALTER TABLE beacon_outbox_v6 RENAME TO beacon_outbox;
 CREATE INDEX beacon_outbox_state ON beacon_outbox (state, id);
 )sql";
 
+// v7: whether an answer was streamed (a non-streaming one has no first-token time), the
+// server's own timings where it reports them, and a disagreement between them and the
+// client's clock (docs/metrics.md).
+constexpr std::string_view k_v7 = R"sql(
+ALTER TABLE requests ADD COLUMN streamed INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE requests ADD COLUMN server_source TEXT;
+ALTER TABLE requests ADD COLUMN server_queue_ns INTEGER;
+ALTER TABLE requests ADD COLUMN server_prompt_ns INTEGER;
+ALTER TABLE requests ADD COLUMN server_prompt_tokens INTEGER;
+ALTER TABLE requests ADD COLUMN server_cached_tokens INTEGER;
+ALTER TABLE requests ADD COLUMN server_decode_ns INTEGER;
+ALTER TABLE requests ADD COLUMN server_decode_tokens INTEGER;
+ALTER TABLE requests ADD COLUMN server_processing_ns INTEGER;
+ALTER TABLE requests ADD COLUMN clock_error TEXT;
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& migrations() {
-  static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3, k_v4, k_v5, k_v6};
+  static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3, k_v4, k_v5, k_v6, k_v7};
   return all;
 }
 

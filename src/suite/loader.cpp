@@ -51,7 +51,8 @@ constexpr std::array k_load_keys = {"mode"sv,          "concurrency"sv,     "max
                                     "engine_threads"sv};
 constexpr std::array k_message_keys = {"role"sv, "content"sv};
 constexpr std::array k_price_keys = {"input"sv, "cached_input"sv, "output"sv};
-constexpr std::array k_mock_keys = {"ttft"sv, "itl"sv, "output_tokens"sv, "seed"sv, "faults"sv};
+constexpr std::array k_mock_keys = {"ttft"sv, "itl"sv,    "output_tokens"sv,
+                                    "seed"sv, "faults"sv, "timings"sv};
 constexpr std::array k_providers = {"openai"sv, "anthropic"sv, "mock"sv};
 constexpr std::array k_modes = {"concurrency"sv, "rate"sv, "poisson"sv, "sweep"sv};
 constexpr std::array k_orders = {"sequential"sv, "interleaved"sv};
@@ -177,6 +178,7 @@ class Loader {
       }
       suite.gates.fail_on_regression = r.boolean("fail_on_regression").value_or(false);
     }
+    warn_unmeasured(suite);
     if (const auto* t = top.table("cache")) {
       read_cache(*t, suite.cache);
     }
@@ -440,6 +442,8 @@ class Loader {
       target.mock.output_tokens =
           mr.integer("output_tokens", 1, 1'000'000).value_or(target.mock.output_tokens);
       target.mock.seed = static_cast<std::uint64_t>(mr.integer("seed", 0, INT64_MAX).value_or(1));
+      static constexpr std::array k_timings = {"llama.cpp"sv, "none"sv};
+      target.mock.llamacpp_timings = mr.choice("timings", k_timings) == "llama.cpp";
       if (const auto* faults = mr.table("faults")) {
         const auto& names = mock_fault_names();
         TableReader fr(*faults, fmt::format("mock faults of {}", r.what()), m_path, m_diags, names);
@@ -685,6 +689,46 @@ class Loader {
     }
   }
 
+  // An SLO or gate on TTFT, ITL, TPOT or tokens/s cannot judge a target that asks for
+  // non-streaming answers: those figures are not measured for them (docs/metrics.md).
+  void warn_unmeasured(const Suite& suite) {
+    std::vector<std::string> unstreamed;
+    for (const auto& target : suite.targets) {
+      for (const auto& prompt : suite.prompts) {
+        if (!suite.effective_params(target, prompt).stream.value_or(true)) {
+          unstreamed.push_back(target.name);
+          break;
+        }
+      }
+    }
+    if (unstreamed.empty()) {
+      return;
+    }
+    std::string names;
+    for (const auto& n : unstreamed) {
+      names += fmt::format("{}\"{}\"", names.empty() ? "" : ", ", n);
+    }
+    const auto message = [&](std::string_view what, std::string_view metric) {
+      return fmt::format(
+          "{} needs {}, which is not measured for non-streaming requests (stream = false) of "
+          "{}: it will not judge them; set stream = true there, or judge e2e instead",
+          what, metric, names);
+    };
+    for (const auto& s : suite.slo.latency) {
+      if (s.metric == "ttft" || s.metric == "tpot" || s.metric == "itl") {
+        m_diags.warning(m_slo_pos[s.key], message(fmt::format("[slo] {}", s.key), s.metric));
+      }
+    }
+    for (const auto& text : suite.gates.fail_on) {
+      const auto gate = parse_gate(text);
+      if (gate && (gate->metric == "ttft" || gate->metric == "tpot" || gate->metric == "itl" ||
+                   gate->metric == "tps")) {
+        m_diags.warning(suite.gates.pos,
+                        message(fmt::format("[gate] fail_on \"{}\"", text), gate->metric));
+      }
+    }
+  }
+
   void read_slo(const toml::table& t, Slo& slo) {
     const auto& keys = slo_keys();
     TableReader r(t, "[slo]", m_path, m_diags, keys);
@@ -700,6 +744,7 @@ class Loader {
       const auto parts = util::split(key, '_');  // metric, pNN|max, ms
       const double percentile = parts[1] == "max" ? 100.0 : std::stod(parts[1].substr(1));
       slo.latency.push_back({std::string(key), parts[0], percentile, *limit});
+      m_slo_pos[std::string(key)] = r.pos(key);
     }
     slo.error_rate_max = r.number("error_rate_max", 0.0, 1.0);
     slo.enforce = r.boolean("enforce").value_or(false);
@@ -707,6 +752,7 @@ class Loader {
 
   const std::string& m_path;
   const LoadOptions& m_options;
+  std::map<std::string, SourcePos> m_slo_pos;  // where each [slo] latency key was written
   Diagnostics& m_diags;
   std::vector<std::string> m_hash_parts;
 };

@@ -5,6 +5,9 @@
 //
 // Metrics and units (docs/metrics.md has the definitions):
 //   ttft, e2e, itl, tpot, queue_delay, ttft_from_schedule, e2e_from_schedule   ns
+//   ttfb (non-streaming answers only)                          ns
+//   server_queue, server_prompt, server_tpot, server_processing,
+//   overhead_ttft, overhead_e2e (where the server reports its time)  ns
 //   tps                                                        tokens/s x 1000 (milli)
 //   input_tokens, output_tokens                                tokens
 //   cost                                                       USD x 1e9 (nano-dollars)
@@ -51,6 +54,8 @@ class Aggregator {
 
  private:
   metrics::HdrHistogram& hist(Cell& cell, std::string_view metric);
+  // The server's own figures of a successful row, and the client's overhead beyond them.
+  void record_server(Cell& cell, const store::RequestRow& row, std::int64_t e2e);
   std::map<Key, Cell> m_cells;
 };
 

@@ -45,6 +45,10 @@ class ResponseParser : public net::ResponseHandler {
   // Whether the body is (still) read as an SSE stream, and the body buffered when it is not
   // (a non-streaming answer or an error), as received.
   bool is_sse() const { return m_is_sse; }
+  // Whether this was a streaming request answered as one: false when the request asked for
+  // one JSON body, or the server sent one in answer to `stream: true`. A non-streaming
+  // answer has no TTFT, ITL or TPOT (its first token's time was never seen).
+  bool streamed() const;
   const std::string& body() const { return m_body; }
   const Response& response() const { return m_response; }
   Response& response() { return m_response; }

@@ -21,6 +21,24 @@ enum class ContentKind : std::uint8_t { text, reasoning, tool_args };
 enum class TokenSource { usage, estimated };
 std::string_view to_string(TokenSource s);
 
+// What the server says it spent on a request, where it says so (docs/metrics.md lists who
+// reports what, and under which names). Durations in nanoseconds; absent where not sent.
+struct ServerTimings {
+  std::string source;                         // "llama.cpp timings", "openai-processing-ms" ...
+  std::optional<std::int64_t> queue_ns;       // waiting before its work began
+  std::optional<std::int64_t> prompt_ns;      // prompt processing (prefill) to the first token
+  std::optional<std::int64_t> prompt_tokens;  // prompt tokens it processed (cache hits excluded)
+  std::optional<std::int64_t> cached_tokens;  // prompt tokens it took from its cache
+  std::optional<std::int64_t> decode_ns;      // generating the output (llama.cpp: after the
+                                              // first token, so over decode_tokens - 1 steps)
+  std::optional<std::int64_t> decode_tokens;
+  std::optional<std::int64_t> processing_ns;  // the whole request as one figure (a header)
+
+  bool empty() const { return source.empty(); }
+  // Notes one more source ("a + b" when a response carries two).
+  void add_source(std::string_view name);
+};
+
 struct Response {
   long status_code = 0;
   long http_version = 0;  // 11 or 20
@@ -51,6 +69,7 @@ struct Response {
   // The stream's SSE comment lines (text after ':', one per line), only with keep_headers:
   // the mock reports its write instants there.
   std::string sse_comments;
+  ServerTimings server;  // what the server reported of its own time, if anything
 
   bool ok() const { return error == net::ErrorClass::none; }
   std::int64_t content_events() const { return text_events + reasoning_events + tool_events; }
@@ -62,5 +81,11 @@ struct Response {
   // The first response header with this name (case-insensitive), when headers were kept.
   std::optional<std::string_view> header(std::string_view name) const;
 };
+
+// Where the server's own figures contradict the client's clock, in words ("TTFT 12.1 ms is
+// below the server's prompt time 15.3 ms"): the server cannot have sent the first token
+// before it finished the prompt, nor the last before its prompt and decode time had passed,
+// so one of the two clocks is wrong. Nothing when they agree or there is nothing to compare.
+std::optional<std::string> server_clock_disagreement(const Response& response);
 
 }  // namespace llmbench::providers

@@ -36,7 +36,8 @@ struct TargetSamples {
   std::map<std::string, std::map<std::string, double>> reported;
   std::int64_t requests = 0;  // measured, final attempts
   std::int64_t errors = 0;
-  double throughput = 0;  // output tokens/s over the measured window
+  std::int64_t unstreamed = 0;  // successes answered as one JSON body: no TTFT/ITL/TPOT/tps
+  double throughput = 0;        // output tokens/s over the measured window
 };
 struct RunSamples {
   store::RunRow run;

@@ -32,6 +32,12 @@ struct SloCheck {
   double limit = 0;
   std::optional<double> actual;  // nothing when there was no data
   bool pass = false;
+  // False when the figure was not measured for a reason other than failure: a TTFT, ITL or
+  // TPOT of a target whose answers all came as one JSON body (non-streaming). Such a check
+  // neither passes nor fails; `note` says why. With some streamed answers it is judged on
+  // those, and `note` says how many were left out.
+  bool judged = true;
+  std::string note;
 };
 
 // Failed requests of one target (and phase) with one error class and status, warmup
@@ -69,8 +75,19 @@ struct TargetReport {
   std::optional<std::int64_t> goodput_requests;  // meeting every latency SLO; none if no SLO
   double goodput_per_s = 0;
   std::vector<SloCheck> slo;
+  // Measured successes answered as one JSON body: they have E2E, tokens and cost, but no
+  // TTFT, ITL, TPOT or tokens/s (their first token's time was never seen).
+  std::int64_t unstreamed = 0;
+  // Measured successes for which the server reported its own time, from where ("llama.cpp
+  // timings"), and those whose report contradicts the client's clock (a measurement error).
+  std::int64_t server_timed = 0;
+  std::string server_sources;
+  std::int64_t clock_errors = 0;
+  std::string first_clock_error;
 
   const MetricSummary* metric(std::string_view name) const;
+  // Every measured success was non-streaming: TTFT, ITL, TPOT and tokens/s were not measured.
+  bool none_streamed() const { return ok > 0 && unstreamed == ok; }
   // "target", or "target phase" in a sweep.
   std::string label() const { return phase.empty() ? target : target + " " + phase; }
   double error_rate() const {

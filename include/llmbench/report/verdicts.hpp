@@ -15,11 +15,12 @@
 namespace llmbench::report {
 
 struct VerdictCase {
-  std::string kind;     // slo | gate | regression
-  std::string name;     // the SLO key, the gate text, or "check" (the regression check)
-  std::string target;   // "" for the regression check (it spans targets)
-  bool failed = false;  // the verdict is a miss
-  bool binding = true;  // a miss fails the command (an SLO only with [slo] enforce = true)
+  std::string kind;      // slo | gate | regression
+  std::string name;      // the SLO key, the gate text, or "check" (the regression check)
+  std::string target;    // "" for the regression check (it spans targets)
+  bool failed = false;   // the verdict is a miss
+  bool skipped = false;  // nothing to judge (a TTFT SLO of a non-streaming target): no verdict
+  bool binding = true;   // a miss fails the command (an SLO only with [slo] enforce = true)
   std::vector<std::string> messages;  // one line per target (gates, SLOs) or regressed cell
 };
 

@@ -77,6 +77,9 @@ struct MockProfile {
   Nanos retry_after{std::chrono::seconds(1)};
   std::uint64_t seed = 1;
   std::string model = "mock";
+  // "llama.cpp": OpenAI-protocol answers carry llama-server's `timings` object (the stream's
+  // last chunk, or the whole body), reporting the scripted times as the server's own.
+  bool llamacpp_timings = false;
 
   // Reads a TOML profile (a [mock] table; see docs/mock.md). Errors name file:line:column.
   static MockProfile load(const std::string& path);
@@ -108,9 +111,13 @@ struct MockOverrides {
   bool output_from_max_tokens = false;
   std::optional<std::int64_t> tokens_per_chunk;
   std::optional<std::uint64_t> seed;
-  std::optional<std::uint64_t> index;  // with seed: the request's own number
-  std::optional<FaultRates> faults;    // replaces the profile's rates
-  std::optional<Fault> fault;          // forces one
+  std::optional<std::uint64_t> index;    // with seed: the request's own number
+  std::optional<FaultRates> faults;      // replaces the profile's rates
+  std::optional<Fault> fault;            // forces one
+  std::optional<bool> llamacpp_timings;  // x-mock-timings: llama.cpp | none
+  // x-mock-timings-skew: added to the reported prompt time, so a test can make the server's
+  // figures contradict the client's clock.
+  Nanos timings_skew{0};
 };
 
 // Decides a script for request number `index`: the profile's seed and the index make it

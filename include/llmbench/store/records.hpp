@@ -63,6 +63,21 @@ struct RequestRow {
   std::optional<std::string> request_body;   // only when the suite stores content
   std::optional<std::string> response_text;  // only when the suite stores content
   bool replayed = false;                     // answered from the response cache
+  // False for an answer that came as one JSON body: it has no first-token time (so no TTFT,
+  // ITL or TPOT). Rows stored before schema v7 read as streamed.
+  bool streamed = true;
+  // What the server reported of its own time (providers::ServerTimings), and where the
+  // client's clock contradicts it (providers::server_clock_disagreement). Never set on a
+  // replayed row: the server did no work for it.
+  std::optional<std::string> server_source;
+  std::optional<std::int64_t> server_queue_ns;
+  std::optional<std::int64_t> server_prompt_ns;
+  std::optional<std::int64_t> server_prompt_tokens;
+  std::optional<std::int64_t> server_cached_tokens;
+  std::optional<std::int64_t> server_decode_ns;
+  std::optional<std::int64_t> server_decode_tokens;
+  std::optional<std::int64_t> server_processing_ns;
+  std::optional<std::string> clock_error;
 };
 
 struct HistogramRow {

@@ -53,6 +53,8 @@ struct MockScript {
   std::uint64_t seed = 1;
   // Fault name (as `llmbench mock --fault`) and probability per request.
   std::vector<std::pair<std::string, double>> faults;
+  // timings = "llama.cpp": answers carry llama-server's `timings` with the scripted times.
+  bool llamacpp_timings = false;
 };
 
 // The fault names the mock server injects (server/mock_profile.hpp keeps the same list).

@@ -159,7 +159,11 @@ TEST(OpenAi, NonStreamingResponse) {
   EXPECT_EQ(r.cached_input_tokens, 1024);
   EXPECT_EQ(r.output_tokens, 46);
   EXPECT_EQ(r.finish_reason, "stop");
-  EXPECT_EQ(r.t_first_token_ns, r.t_done_ns);  // nothing arrives before the whole answer
+  // The whole answer arrives at once: when its first token was ready was never seen, so no
+  // first-token time is taken (docs/metrics.md), and there are no gaps between tokens.
+  EXPECT_EQ(r.t_first_token_ns, -1);
+  EXPECT_TRUE(r.content_times_ns.empty());
+  EXPECT_FALSE(fed.parser->streamed());
 }
 
 TEST(OpenAi, AServerThatIgnoresStreamingIsReadAsJson) {
@@ -167,6 +171,9 @@ TEST(OpenAi, AServerThatIgnoresStreamingIsReadAsJson) {
                         {{"Content-Type", "application/json; charset=utf-8"}});
   EXPECT_TRUE(fed.r().ok()) << fed.r().error_message;
   EXPECT_EQ(fed.r().output_tokens, 46);
+  // Asked to stream, answered whole: a non-streaming answer, with no TTFT.
+  EXPECT_FALSE(fed.parser->streamed());
+  EXPECT_EQ(fed.r().t_first_token_ns, -1);
 }
 
 TEST(OpenAi, BuildsTheRequest) {

@@ -76,8 +76,8 @@ report::RunReport fixed_report() {
   a.tokens_from_usage = 97;
   a.goodput_requests = 90;
   a.goodput_per_s = 9;
-  a.slo = {{"ttft_p95_ms", "ttft", "p95", 400, 500, false},
-           {"error_rate_max", "errors", "rate", 0.05, 0.03, true}};
+  a.slo = {{"ttft_p95_ms", "ttft", "p95", 400, 500, false, true, ""},
+           {"error_rate_max", "errors", "rate", 0.05, 0.03, true, true, ""}};
 
   report::TargetReport b;
   b.target = "local, \"quoted\"";
