@@ -41,7 +41,9 @@ std::vector<RequestRow> final_attempts(Database& db, const std::string& run_id) 
   auto st = db.prepare(
       "SELECT seq, target, phase, attempt, warmup, t_sched_ns, t_send_ns, t_first_byte_ns, "
       "t_first_token_ns, t_done_ns, error_class, input_tokens, output_tokens, content_events, "
-      "cost_usd FROM requests r WHERE run_id = ?1 AND attempt = (SELECT MAX(attempt) FROM "
+      "cost_usd, streamed, server_source, server_queue_ns, server_prompt_ns, server_decode_ns, "
+      "server_decode_tokens, server_processing_ns, clock_error "
+      "FROM requests r WHERE run_id = ?1 AND attempt = (SELECT MAX(attempt) FROM "
       "requests q WHERE q.run_id = r.run_id AND q.seq = r.seq) ORDER BY seq");
   st.bind(1, run_id);
   std::vector<RequestRow> out;
@@ -63,6 +65,14 @@ std::vector<RequestRow> final_attempts(Database& db, const std::string& run_id) 
     r.output_tokens = st.opt_int64(12);
     r.content_events = st.int64(13);
     r.cost_usd = st.opt_real(14);
+    r.streamed = st.int64(15) != 0;
+    r.server_source = st.opt_text(16);
+    r.server_queue_ns = st.opt_int64(17);
+    r.server_prompt_ns = st.opt_int64(18);
+    r.server_decode_ns = st.opt_int64(19);
+    r.server_decode_tokens = st.opt_int64(20);
+    r.server_processing_ns = st.opt_int64(21);
+    r.clock_error = st.opt_text(22);
     out.push_back(std::move(r));
   }
   return out;

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <map>
+
 #include "llmbench/store/batch_writer.hpp"
 #include "llmbench/store/runs.hpp"
 #include "llmbench/util/env.hpp"
@@ -98,4 +100,51 @@ TEST(Recover, ARunWhoseProcessIsGoneIsMarkedInterruptedWithItsHistograms) {
   }
   EXPECT_TRUE(ttft);
   EXPECT_TRUE(load::recover_interrupted_runs(db).empty());  // once
+}
+
+// A recovered run's histograms are the live run's: a non-streaming row gives a time to first
+// byte and no TTFT, and the server's own timings come back with their overheads.
+TEST(Recover, NonStreamingRowsAndServerTimingsComeBackAsTheRunRecordedThem) {
+  llmbench::testing::TempDir dir;
+  const std::string path = dir.file("runs.db");
+  auto db = store::Database::open(path);
+  store::insert_run(db, running("dead", dead_pid(), "gone:1"));
+  {
+    store::BatchWriter writer(path);
+    for (int i = 0; i < 4; ++i) {
+      store::RequestRow row;
+      row.run_id = "dead";
+      row.seq = i;
+      row.target = i < 2 ? "whole" : "llama";
+      row.prompt_id = "p";
+      row.t_send_ns = 1'000'000LL * i;
+      row.t_first_byte_ns = *row.t_send_ns + 45'000'000;
+      row.t_done_ns = *row.t_send_ns + 50'000'000;
+      row.output_tokens = 11;
+      row.streamed = i >= 2;
+      if (row.streamed) {
+        row.t_first_token_ns = *row.t_send_ns + 20'000'000;
+      }
+      row.server_source = "llama.cpp timings";
+      row.server_prompt_ns = 18'000'000;
+      row.server_decode_ns = 30'000'000;
+      row.server_decode_tokens = 11;
+      writer.push(row);
+    }
+    writer.close();
+  }
+  ASSERT_EQ(load::recover_interrupted_runs(db).size(), 1U);
+  std::map<std::string, store::HistogramRow> by;  // "target metric"
+  for (const auto& h : store::histograms(db, "dead")) {
+    by[h.target + " " + h.metric] = h;
+  }
+  EXPECT_FALSE(by.contains("whole ttft"));
+  EXPECT_EQ(by["whole ttfb"].count, 2);
+  EXPECT_NEAR(by["whole ttfb"].p50, 45'000'000, 50'000);
+  EXPECT_FALSE(by.contains("llama ttfb"));
+  EXPECT_EQ(by["llama ttft"].count, 2);
+  EXPECT_NEAR(by["llama server_prompt"].p50, 18'000'000, 20'000);
+  EXPECT_NEAR(by["llama server_tpot"].p50, 3'000'000, 3'000);
+  EXPECT_NEAR(by["llama overhead_ttft"].p50, 2'000'000, 2'000);
+  EXPECT_NEAR(by["whole overhead_e2e"].p50, 2'000'000, 2'000);
 }
