@@ -280,3 +280,41 @@ TEST_F(MockServerTest, FaultsInjectedByProbability) {
   EXPECT_NEAR(failed, 80, 35);
   EXPECT_EQ(mock.requests_served(), 400u);
 }
+
+// With llama.cpp timings on (a profile, `--timings llama.cpp`), answers carry llama-server's
+// `timings` with the scripted times; the header turns them off per request, or skews them.
+TEST(MockTimings, AProfileWithLlamaCppTimingsReportsItsScript) {
+  server::MockProfile profile;
+  profile.ttft = server::Distribution::fixed(2e6);
+  profile.itl = server::Distribution::fixed(0.5e6);
+  profile.output_tokens = server::Distribution::fixed(5);
+  profile.llamacpp_timings = true;
+  server::MockServer mock(profile, {});
+  mock.start();
+  const std::string url = mock.base_url() + "/chat/completions";
+  const auto whole = http_exchange("POST", url, R"({"model":"m","messages":[]})");
+  EXPECT_NE(whole.body.find(R"("timings":{"cache_n":0,"prompt_n":1,"prompt_ms":2,)"),
+            std::string::npos)
+      << whole.body;
+  EXPECT_NE(whole.body.find(R"("predicted_n":5,"predicted_ms":2,)"), std::string::npos);
+  // The stream's last chunk carries them, and the OpenAI codec reads them back.
+  const auto stream = http_exchange("POST", url, R"({"model":"m","messages":[],"stream":true})");
+  auto parsed = llmbench::testing::feed(providers::openai_codec(), 200, stream.body);
+  EXPECT_TRUE(parsed.r().ok()) << parsed.r().error_message;
+  EXPECT_EQ(parsed.r().server.prompt_ns, 2'000'000);
+  EXPECT_EQ(parsed.r().server.decode_ns, 2'000'000);
+  EXPECT_EQ(parsed.r().server.decode_tokens, 5);
+  const auto off =
+      http_exchange("POST", url, R"({"model":"m","messages":[]})", {"x-mock-timings: none"});
+  EXPECT_EQ(off.body.find("timings"), std::string::npos) << off.body;
+  const auto skewed =
+      http_exchange("POST", url, R"({"model":"m","messages":[]})", {"x-mock-timings-skew: 40ms"});
+  EXPECT_NE(skewed.body.find(R"("prompt_ms":42,)"), std::string::npos) << skewed.body;
+  const auto bad =
+      http_exchange("POST", url, R"({"model":"m","messages":[]})", {"x-mock-timings-skew: soon"});
+  EXPECT_EQ(bad.status, 400);
+  // Anthropic answers are unchanged: llama-server's timings are an OpenAI-route field.
+  const auto anthropic = http_exchange("POST", mock.base_url() + "/messages",
+                                       R"({"model":"m","max_tokens":5,"messages":[]})");
+  EXPECT_EQ(anthropic.body.find("timings"), std::string::npos) << anthropic.body;
+}
