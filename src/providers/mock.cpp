@@ -9,9 +9,13 @@ namespace llmbench::providers {
 std::vector<std::pair<std::string, std::string>> mock_script_headers(
     const suite::MockScript& script) {
   std::vector<std::pair<std::string, std::string>> headers = {
-      {"x-mock-ttft", fmt::format("{}ns", script.ttft.count())},
-      {"x-mock-itl", fmt::format("{}ns", script.itl.count())},
-      {"x-mock-output-tokens", std::to_string(script.output_tokens)},
+      {"x-mock-ttft",
+       script.ttft_spec.empty() ? fmt::format("{}ns", script.ttft.count()) : script.ttft_spec},
+      {"x-mock-itl",
+       script.itl_spec.empty() ? fmt::format("{}ns", script.itl.count()) : script.itl_spec},
+      {"x-mock-output-tokens", script.output_tokens_spec.empty()
+                                   ? std::to_string(script.output_tokens)
+                                   : script.output_tokens_spec},
       {"x-mock-seed", std::to_string(script.seed)},
   };
   std::string faults;

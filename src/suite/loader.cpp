@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -11,6 +12,7 @@
 
 #include "llmbench/suite/gate.hpp"
 #include "llmbench/suite/prompt_file.hpp"
+#include "llmbench/util/distribution.hpp"
 #include "llmbench/util/env.hpp"
 #include "llmbench/util/sha256.hpp"
 #include "llmbench/util/strings.hpp"
@@ -437,10 +439,24 @@ class Loader {
       }
       TableReader mr(*mock, fmt::format("mock of {}", r.what()), m_path, m_diags, k_mock_keys);
       mr.check_unknown_keys();
-      target.mock.ttft = mr.duration("ttft").value_or(target.mock.ttft);
-      target.mock.itl = mr.duration("itl").value_or(target.mock.itl);
-      target.mock.output_tokens =
-          mr.integer("output_tokens", 1, 1'000'000).value_or(target.mock.output_tokens);
+      read_mock_delay(mr, "ttft", target.mock.ttft, target.mock.ttft_spec);
+      read_mock_delay(mr, "itl", target.mock.itl, target.mock.itl_spec);
+      if (const auto* n = mr.node("output_tokens"); n != nullptr && n->is_string()) {
+        // A distribution of counts, as `llmbench mock --output-tokens` takes.
+        const std::string text = *n->value<std::string>();
+        if (auto d = util::Distribution::parse(text, false); !d) {
+          mr.error("output_tokens", "output_tokens " + d.error());
+        } else if (d->kind() == util::Distribution::Kind::fixed && d->spike_probability() == 0) {
+          mr.error("output_tokens", "output_tokens: write a fixed count as a number (64)");
+        } else {
+          target.mock.output_tokens_spec = text;
+          target.mock.output_tokens =
+              std::clamp<std::int64_t>(std::llround(d->mean()), 1, 1'000'000);
+        }
+      } else {
+        target.mock.output_tokens =
+            mr.integer("output_tokens", 1, 1'000'000).value_or(target.mock.output_tokens);
+      }
       target.mock.seed = static_cast<std::uint64_t>(mr.integer("seed", 0, INT64_MAX).value_or(1));
       static constexpr std::array k_timings = {"llama.cpp"sv, "none"sv};
       target.mock.llamacpp_timings = mr.choice("timings", k_timings) == "llama.cpp";
@@ -686,6 +702,24 @@ class Loader {
     }
     if (const auto key = r.choice("key", k_cache_key_modes)) {
       cache.full_key = *key == "full";
+    }
+  }
+
+  // A mock delay: a duration as before ("20ms"), or a distribution spec
+  // ("lognormal:20ms,0.8", "spike:20ms,2%,800ms"), which the mock draws per request.
+  void read_mock_delay(TableReader& r, std::string_view key, util::Nanos& fixed,
+                       std::string& spec) {
+    const auto* n = r.node(key);
+    if (n == nullptr || !n->is_string() || util::parse_duration(*n->value<std::string>())) {
+      fixed = r.duration(key).value_or(fixed);  // (a wrong type is reported here)
+      return;
+    }
+    const std::string text = *n->value<std::string>();
+    if (auto d = util::Distribution::parse(text, true); !d) {
+      r.error(key, std::string(key) + " " + d.error());
+    } else {
+      spec = text;
+      fixed = util::Nanos(std::llround(d->mean()));
     }
   }
 

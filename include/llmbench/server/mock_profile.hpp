@@ -1,12 +1,9 @@
 #pragma once
 // What the mock server scripts: latency and length distributions, chunking, and faults.
 //
-// Distributions are written as specs, the same in flags, profile files and request headers:
-//   "50ms"                  fixed
-//   "uniform:20ms..80ms"    uniform between two values
-//   "normal:50ms,5ms"       normal with mean and standard deviation (clamped at 0)
-//   "lognormal:50ms,0.3"    lognormal with median and sigma (of the log)
-// Counts (output tokens) use the same forms without units: "64", "uniform:16..256".
+// Distributions are written as specs (util/distribution.hpp), the same in flags, profile
+// files, request headers and suites: "50ms", "uniform:20ms..80ms", "normal:50ms,5ms",
+// "lognormal:50ms,0.3", "spike:20ms,2%,800ms", "lognormal:20ms,0.8+spike:2%,800ms".
 
 #include <chrono>
 #include <cstdint>
@@ -16,32 +13,15 @@
 #include <string_view>
 #include <vector>
 
+#include "llmbench/util/distribution.hpp"
 #include "llmbench/util/result.hpp"
 
 namespace llmbench::server {
 
 using Nanos = std::chrono::nanoseconds;
 
-class Distribution {
- public:
-  enum class Kind { fixed, uniform, normal, lognormal };
-
-  static Distribution fixed(double value) { return Distribution(Kind::fixed, value, 0); }
-  // `duration`: values carry time units and are held in nanoseconds; else plain numbers.
-  static Result<Distribution> parse(std::string_view spec, bool duration);
-
-  double sample(std::mt19937_64& rng) const;  // never negative
-  Kind kind() const { return m_kind; }
-  double a() const { return m_a; }
-  double b() const { return m_b; }
-  std::string describe(bool duration) const;
-
- private:
-  Distribution(Kind kind, double a, double b) : m_kind(kind), m_a(a), m_b(b) {}
-  Kind m_kind;
-  double m_a;  // fixed value, uniform low, normal mean, lognormal median
-  double m_b;  // uniform high, normal stddev, lognormal sigma
-};
+// The distributions (util/distribution.hpp), kept under their old name here.
+using Distribution = util::Distribution;
 
 enum class Fault {
   none,

@@ -50,6 +50,12 @@ struct MockScript {
   Nanos ttft{std::chrono::milliseconds(20)};
   Nanos itl{std::chrono::milliseconds(5)};
   std::int64_t output_tokens = 64;
+  // A distribution spec (util/distribution.hpp: "lognormal:20ms,0.8", "spike:20ms,2%,800ms")
+  // in place of the fixed value above, when the suite wrote one; output_tokens then holds
+  // its mean, for the plan's estimates.
+  std::string ttft_spec;
+  std::string itl_spec;
+  std::string output_tokens_spec;
   std::uint64_t seed = 1;
   // Fault name (as `llmbench mock --fault`) and probability per request.
   std::vector<std::pair<std::string, double>> faults;

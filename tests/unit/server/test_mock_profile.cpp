@@ -179,3 +179,55 @@ TEST(Faults, NotANumberIsRefused) {
   EXPECT_FALSE(Distribution::parse("uniform:1..inf", false).ok());
   EXPECT_TRUE(FaultRates::parse("reset=0.5").ok());
 }
+
+// A rare spike on any distribution: heavy tails that can be scripted per target.
+TEST(Distribution, ASpikeReplacesThatShareOfDraws) {
+  auto plain = Distribution::parse("spike:20ms,2%,800ms", true);
+  ASSERT_TRUE(plain) << plain.error();
+  EXPECT_EQ(plain->kind(), Distribution::Kind::fixed);
+  EXPECT_DOUBLE_EQ(plain->a(), 20e6);
+  EXPECT_DOUBLE_EQ(plain->spike_probability(), 0.02);
+  EXPECT_DOUBLE_EQ(plain->spike_value(), 800e6);
+  EXPECT_NEAR(plain->mean(), 0.98 * 20e6 + 0.02 * 800e6, 1);
+  EXPECT_EQ(plain->describe(true), "20ms+spike:2%,800ms");
+  auto tail = Distribution::parse("lognormal:20ms,0.8+spike:1%,1s", true);
+  ASSERT_TRUE(tail) << tail.error();
+  EXPECT_EQ(tail->kind(), Distribution::Kind::lognormal);
+  EXPECT_DOUBLE_EQ(tail->spike_value(), 1e9);
+  // The described spec parses back to the same distribution.
+  auto again = Distribution::parse(tail->describe(true), true);
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->describe(true), tail->describe(true));
+
+  std::mt19937_64 rng(7);
+  int spikes = 0;
+  for (int i = 0; i < 100'000; ++i) {
+    const double x = plain->sample(rng);
+    ASSERT_TRUE(x == 20e6 || x == 800e6) << x;
+    spikes += x == 800e6 ? 1 : 0;
+  }
+  EXPECT_NEAR(spikes, 2'000, 200);  // 2% of 100,000, within ~4.5 sigma
+  auto counts = Distribution::parse("uniform:16..64+spike:0.5%,4000", false);
+  ASSERT_TRUE(counts) << counts.error();
+  EXPECT_DOUBLE_EQ(counts->spike_value(), 4000);
+
+  for (const char* bad : {"spike:20ms", "spike:20ms,2%", "spike:20ms,200%,1s", "20ms+spike:2%",
+                          "20ms+spike:x,1s", "spike:20ms,2%,-1s", "spike:20ms,2%,soon"}) {
+    auto d = Distribution::parse(bad, true);
+    EXPECT_FALSE(d) << bad;
+    if (!d) {
+      EXPECT_NE(d.error().find(bad), std::string::npos) << d.error();
+    }
+  }
+}
+
+// Without a spike a distribution draws exactly as before: one draw per sample, same values.
+TEST(Distribution, WithoutASpikeTheDrawsAreUnchanged) {
+  std::mt19937_64 a(3);
+  std::mt19937_64 b(3);
+  auto d = Distribution::parse("lognormal:20ms,0.8", true);
+  ASSERT_TRUE(d);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(d->sample(a), 20e6 * std::exp(std::normal_distribution<double>(0.0, 0.8)(b)));
+  }
+}

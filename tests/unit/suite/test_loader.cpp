@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "llmbench/providers/mock.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace llmbench::suite;
@@ -557,4 +558,39 @@ TEST(SuiteLoader, EngineThreadsIsAnIntegerUpTo64) {
   EXPECT_EQ(load_suite_text(k_valid, "s.toml", {}).suite->load.engine_threads, 0);  // auto
   text.replace(text.find("engine_threads = 3"), 18, "engine_threads = 65");
   expect_one_error(text, "s.toml:8:18: engine_threads in [load] must be between 0 and 64, not 65");
+}
+
+// A mock target's delays and lengths take the mock's distribution specs, spikes included;
+// a fixed duration stays what it was.
+TEST(SuiteLoader, MockScriptsTakeDistributionSpecs) {
+  std::string text = k_valid;
+  text.replace(text.find("provider = \"mock\""), 17,
+               "provider = \"mock\"\nmock = { ttft = \"lognormal:20ms,0.8+spike:2%,800ms\", "
+               "itl = \"5ms\", output_tokens = \"uniform:16..48\" }");
+  const auto r = load_suite_text(text, "s.toml");
+  ASSERT_TRUE(r.suite) << ::testing::PrintToString(lines_of(r));
+  const auto& mock = r.suite->targets[0].mock;
+  EXPECT_EQ(mock.ttft_spec, "lognormal:20ms,0.8+spike:2%,800ms");
+  EXPECT_TRUE(mock.itl_spec.empty());
+  EXPECT_EQ(mock.itl, std::chrono::milliseconds(5));
+  EXPECT_EQ(mock.output_tokens_spec, "uniform:16..48");
+  EXPECT_EQ(mock.output_tokens, 32);  // its mean, for the plan
+  bool ttft = false;
+  bool count = false;
+  for (const auto& [k, v] : llmbench::providers::mock_script_headers(mock)) {
+    ttft |= k == "x-mock-ttft" && v == "lognormal:20ms,0.8+spike:2%,800ms";
+    count |= k == "x-mock-output-tokens" && v == "uniform:16..48";
+  }
+  EXPECT_TRUE(ttft);
+  EXPECT_TRUE(count);
+
+  std::string bad = k_valid;
+  bad.replace(bad.find("provider = \"mock\""), 17,
+              "provider = \"mock\"\nmock = { ttft = \"spike:20ms,2%\" }");
+  const auto e = load_suite_text(bad, "s.toml");
+  EXPECT_FALSE(e.suite);
+  ASSERT_EQ(e.diagnostics.error_count(), 1U) << ::testing::PrintToString(lines_of(e));
+  EXPECT_EQ(lines_of(e)[0].rfind("s.toml:12:17: ttft \"spike:20ms,2%\": a spike needs P%,SPIKE", 0),
+            0U)
+      << lines_of(e)[0];
 }
