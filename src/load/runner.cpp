@@ -1,5 +1,7 @@
 #include "llmbench/load/runner.hpp"
 
+#include "llmbench/load/schedule.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,6 +15,8 @@
 #include "llmbench/pricing/pricing.hpp"
 #include "llmbench/providers/codec.hpp"
 #include "llmbench/providers/mock.hpp"
+#include "llmbench/route/attempt.hpp"
+#include "llmbench/route/fate.hpp"
 #include "llmbench/suite/plan.hpp"
 #include "llmbench/util/error.hpp"
 
@@ -62,39 +66,6 @@ std::string hard_failure(const providers::Response& r) {
   }
 }
 
-// What one stage asks of one target.
-struct LaneSpec {
-  std::size_t target = 0;
-  std::string phase;
-  bool open = false;
-  bool poisson = false;
-  double rate = 0;
-  std::int64_t concurrency = 1;
-  std::optional<std::int64_t> cap;
-  std::int64_t warmup = 0;
-  std::optional<std::int64_t> requests;
-  std::optional<std::int64_t> duration_ns;
-};
-
-struct Lane {
-  LaneSpec spec;
-  std::int64_t warmup_left = 0;
-  std::int64_t launched_measured = 0;
-  std::int64_t in_flight = 0;
-  std::int64_t pending_retries = 0;
-  std::int64_t measured_start_ns = -1;
-  std::int64_t next_arrival_ns = 0;
-  // Scheduled instants (and whether each is warmup) waiting under the in-flight cap.
-  std::deque<std::pair<std::int64_t, bool>> backlog;
-  std::mt19937_64 rng;
-  std::vector<std::size_t> order;  // prompt order of the current cycle
-  std::size_t cursor = 0;
-  // For the sweep's saturation pass.
-  std::int64_t completed_measured = 0;
-  std::int64_t first_send_ns = -1;
-  std::int64_t last_done_ns = -1;
-};
-
 // One request: where it belongs and which try this is (kept across retries).
 struct Work {
   Lane* lane = nullptr;
@@ -105,28 +76,16 @@ struct Work {
   std::optional<std::int64_t> t_sched;
 };
 
-struct Attempt {
+// One attempt of a request, with the request it belongs to.
+struct Attempt : route::Attempt {
   Work work;
-  std::unique_ptr<providers::ResponseParser> parser;
   std::size_t index = 0;  // its place in m_attempts, for O(1) removal
-  // Record mode: sits in front of the parser and keeps the stream.
-  std::unique_ptr<providers::Recorder> recorder;
-  // Replayed from the cache: the recording, and how far it has been fed to the parser.
-  std::shared_ptr<const providers::Recording> replay;
-  std::size_t next_event = 0;
-  bool replay_started = false;
-  std::int64_t replay_t0 = 0;
-  std::int64_t replay_first_byte = -1;
 };
 
 struct Retry {
   std::int64_t due_ns = 0;
   Work work;
 };
-
-std::string rate_phase(double rate) {
-  return fmt::format("rate={}", std::round(rate * 100.0) / 100.0);
-}
 
 }  // namespace
 
@@ -138,7 +97,9 @@ class Runner::Impl {
         m_options(std::move(options)),
         m_writer(writer),
         m_aggregator(aggregator),
-        m_engine(engine_options(m_options, m_suite)) {
+        m_engine(engine_options(m_options, m_suite)),
+        m_driver(m_engine, {m_options.cache, m_options.cache_mode, m_options.replay_timing}),
+        m_retry_policy{m_suite.load.retry, m_suite.load.max_retries} {
     build_targets();
   }
 
@@ -152,7 +113,7 @@ class Runner::Impl {
   RunOutcome run() {
     m_last_progress = m_engine.now_ns();
     m_window_start = m_last_progress;
-    std::vector<std::vector<LaneSpec>> stages = initial_stages();
+    Stages stages = initial_stages(m_suite.load, m_targets.size());
     m_total = planned_total(stages);
     const std::size_t initial = stages.size();
     const bool find_saturation =
@@ -165,7 +126,11 @@ class Runner::Impl {
         max_lanes.insert(max_lanes.end(), lanes.begin(), lanes.end());
         if (s + 1 == initial && !stopping()) {
           // The saturation passes are done: the steps go up to what each target reached.
-          append_sweep_steps(max_lanes, stages);
+          append_sweep_steps(m_suite.load, max_lanes, stages);
+          if (m_total > 0 && m_suite.load.requests) {
+            m_total += static_cast<std::int64_t>(max_lanes.size()) * m_suite.load.steps *
+                       *m_suite.load.requests;
+          }
         }
       }
     }
@@ -241,138 +206,6 @@ class Runner::Impl {
     }
   }
 
-  LaneSpec base_spec(std::size_t target) const {
-    const auto& load = m_suite.load;
-    LaneSpec spec;
-    spec.target = target;
-    spec.concurrency = load.concurrency;
-    spec.cap = load.max_in_flight;
-    spec.requests = load.requests;
-    if (load.duration) {
-      spec.duration_ns = load.duration->count();
-    }
-    switch (load.mode) {
-      case suite::LoadMode::concurrency:
-        break;
-      case suite::LoadMode::rate:
-      case suite::LoadMode::poisson:
-        spec.open = true;
-        spec.poisson = load.mode == suite::LoadMode::poisson;
-        spec.rate = load.rate;
-        break;
-      case suite::LoadMode::sweep:
-        spec.open = true;
-        break;
-    }
-    return spec;
-  }
-
-  // Stages run one after another; the lanes of a stage run together.
-  std::vector<std::vector<LaneSpec>> initial_stages() const {
-    const auto& load = m_suite.load;
-    std::vector<std::vector<LaneSpec>> stages;
-    const bool interleaved = load.order == suite::TargetOrder::interleaved;
-    const auto add = [&](std::vector<LaneSpec> lanes) {
-      if (interleaved) {
-        stages.push_back(std::move(lanes));
-        return;
-      }
-      for (auto& lane : lanes) {
-        stages.push_back({std::move(lane)});
-      }
-    };
-    std::vector<std::vector<LaneSpec>> per_step;
-    if (load.mode == suite::LoadMode::sweep && !load.rates.empty()) {
-      for (std::size_t r = 0; r < load.rates.size(); ++r) {
-        std::vector<LaneSpec> lanes;
-        for (std::size_t t = 0; t < m_targets.size(); ++t) {
-          LaneSpec spec = base_spec(t);
-          spec.rate = load.rates[r];
-          spec.phase = rate_phase(load.rates[r]);
-          spec.warmup = r == 0 ? load.warmup : 0;
-          lanes.push_back(spec);
-        }
-        per_step.push_back(std::move(lanes));
-      }
-    } else if (load.mode == suite::LoadMode::sweep) {
-      std::vector<LaneSpec> lanes;
-      for (std::size_t t = 0; t < m_targets.size(); ++t) {
-        LaneSpec spec = base_spec(t);
-        spec.open = false;  // saturation: a closed loop
-        spec.phase = "max";
-        spec.warmup = load.warmup;
-        lanes.push_back(spec);
-      }
-      per_step.push_back(std::move(lanes));
-    } else {
-      std::vector<LaneSpec> lanes;
-      for (std::size_t t = 0; t < m_targets.size(); ++t) {
-        LaneSpec spec = base_spec(t);
-        spec.warmup = load.warmup;
-        lanes.push_back(spec);
-      }
-      per_step.push_back(std::move(lanes));
-    }
-    if (interleaved || per_step.size() == 1) {
-      for (auto& step : per_step) {
-        add(std::move(step));
-      }
-    } else {
-      // Sequential sweep: every step of one target, then the next target.
-      for (std::size_t t = 0; t < m_targets.size(); ++t) {
-        for (auto& step : per_step) {
-          stages.push_back({step[t]});
-        }
-      }
-    }
-    return stages;
-  }
-
-  void append_sweep_steps(const std::vector<Lane>& max_lanes,
-                          std::vector<std::vector<LaneSpec>>& stages) {
-    const auto& load = m_suite.load;
-    std::vector<std::vector<LaneSpec>> steps(static_cast<std::size_t>(load.steps));
-    for (const Lane& lane : max_lanes) {
-      const double window_s = static_cast<double>(lane.last_done_ns - lane.first_send_ns) / 1e9;
-      const double max_rate =
-          window_s > 0 ? static_cast<double>(lane.completed_measured) / window_s : 1.0;
-      for (std::int64_t k = 1; k <= load.steps; ++k) {
-        LaneSpec spec = base_spec(lane.spec.target);
-        spec.rate =
-            std::max(0.1, max_rate * static_cast<double>(k) / static_cast<double>(load.steps));
-        spec.phase = rate_phase(spec.rate);
-        steps[static_cast<std::size_t>(k - 1)].push_back(spec);
-      }
-    }
-    if (load.order == suite::TargetOrder::interleaved) {
-      for (auto& step : steps) {
-        stages.push_back(std::move(step));
-      }
-    } else {
-      for (std::size_t t = 0; t < max_lanes.size(); ++t) {
-        for (auto& step : steps) {
-          stages.push_back({step[t]});
-        }
-      }
-    }
-    if (m_total > 0 && load.requests) {
-      m_total += static_cast<std::int64_t>(max_lanes.size()) * load.steps * *load.requests;
-    }
-  }
-
-  std::int64_t planned_total(const std::vector<std::vector<LaneSpec>>& stages) const {
-    std::int64_t total = 0;
-    for (const auto& stage : stages) {
-      for (const auto& lane : stage) {
-        if (!lane.requests) {
-          return 0;
-        }
-        total += lane.warmup + *lane.requests;
-      }
-    }
-    return total;
-  }
-
   // -- one stage ---------------------------------------------------------------------------
 
   std::vector<Lane> run_stage(const std::vector<LaneSpec>& specs) {
@@ -416,7 +249,7 @@ class Runner::Impl {
         }
         if (m_stop.load() > 1 || t >= grace_deadline) {
           m_engine.cancel_all();
-          cancel_replays();
+          m_driver.cancel_replays();
           collect();
         }
       }
@@ -437,9 +270,7 @@ class Runner::Impl {
       for (const Retry& r : m_retries) {
         wake = std::min(wake, r.due_ns);
       }
-      for (const Attempt* a : m_replaying) {
-        wake = std::min(wake, next_replay_due(*a));
-      }
+      wake = m_driver.next_due(wake);
       if (!m_finished.empty()) {
         wake = t;  // answered from the cache during this pass
       }
@@ -450,7 +281,7 @@ class Runner::Impl {
         wake = std::min(wake, m_last_progress + m_options.progress_every.count() * k_ms);
       }
       m_engine.poll(net::Nanos(std::max<std::int64_t>(0, wake - t)));
-      advance_replays(m_engine.now_ns());
+      m_driver.advance(m_engine.now_ns());
       collect();
       emit_progress(false);
     }
@@ -458,21 +289,11 @@ class Runner::Impl {
   }
 
   bool lane_has_more(const Lane& lane, std::int64_t now) const {
-    if (m_targets[lane.spec.target].stopped) {
-      return false;
-    }
-    if (lane.warmup_left > 0) {
-      return true;
-    }
-    // With both `requests` and `duration`, whichever comes first ends the lane.
-    if (lane.spec.requests && lane.launched_measured >= *lane.spec.requests) {
-      return false;
-    }
-    if (lane.spec.duration_ns && lane.measured_start_ns >= 0) {
-      const std::int64_t at = lane.spec.open ? lane.next_arrival_ns : now;
-      return at < lane.measured_start_ns + *lane.spec.duration_ns;
-    }
-    return lane.spec.requests || lane.spec.duration_ns;
+    return lane.has_more(now, m_targets[lane.spec.target].stopped);
+  }
+
+  std::size_t next_prompt(Lane& lane) {
+    return lane.next_prompt(m_suite.prompts.size(), m_suite.load.prompt_order);
   }
 
   void launch_due(Lane& lane, std::int64_t now) {
@@ -485,11 +306,11 @@ class Runner::Impl {
     while (lane.next_arrival_ns <= now && lane_has_more(lane, now)) {
       const std::int64_t scheduled = lane.next_arrival_ns;
       if (lane.spec.cap && lane.in_flight >= *lane.spec.cap) {
-        lane.backlog.emplace_back(scheduled, count_scheduled(lane, scheduled));
+        lane.backlog.emplace_back(scheduled, lane.count_scheduled(scheduled));
       } else {
         launch(lane, scheduled, now);
       }
-      advance_arrival(lane);
+      lane.advance_arrival();
     }
     if (m_targets[lane.spec.target].stopped) {
       lane.backlog.clear();
@@ -501,45 +322,8 @@ class Runner::Impl {
     }
   }
 
-  void advance_arrival(Lane& lane) {
-    const double rate = std::max(lane.spec.rate, 1e-6);
-    double gap_s = 1.0 / rate;
-    if (lane.spec.poisson) {
-      gap_s = std::exponential_distribution<double>(rate)(lane.rng);
-    }
-    lane.next_arrival_ns += static_cast<std::int64_t>(std::llround(gap_s * 1e9));
-  }
-
-  // Accounts a request as warmup or measured; returns whether it is warmup.
-  bool count_scheduled(Lane& lane, std::int64_t at) {
-    if (lane.warmup_left > 0) {
-      --lane.warmup_left;
-      return true;
-    }
-    ++lane.launched_measured;
-    if (lane.measured_start_ns < 0) {
-      lane.measured_start_ns = at;
-    }
-    return false;
-  }
-
-  std::size_t next_prompt(Lane& lane) {
-    const std::size_t n = m_suite.prompts.size();
-    if (lane.order.size() != n || lane.cursor >= n) {
-      lane.order.resize(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        lane.order[i] = i;
-      }
-      if (m_suite.load.prompt_order == suite::PromptOrder::shuffle) {
-        std::shuffle(lane.order.begin(), lane.order.end(), lane.rng);
-      }
-      lane.cursor = 0;
-    }
-    return lane.order[lane.cursor++];
-  }
-
   void launch(Lane& lane, std::optional<std::int64_t> t_sched, std::int64_t now) {
-    const bool warmup = count_scheduled(lane, t_sched.value_or(now));
+    const bool warmup = lane.count_scheduled(t_sched.value_or(now));
     start_attempt({&lane, next_prompt(lane), m_next_seq++, 1, warmup, t_sched});
   }
 
@@ -550,9 +334,8 @@ class Runner::Impl {
     const Template& tmpl = target.templates[work.prompt];
     providers::ParserOptions options;
     options.stream = tmpl.stream;
-    const auto mode = m_options.cache_mode;
-    const bool caching = m_options.cache != nullptr && mode != suite::CacheMode::off;
-    options.keep_text = m_suite.store_content || caching;  // a recording assembles the text
+    // A recording assembles the text.
+    options.keep_text = m_suite.store_content || m_driver.cache().on();
     options.expected_events = tmpl.expected_events;
     options.redactor = &target.redactor;
     auto a = std::make_unique<Attempt>();
@@ -564,122 +347,13 @@ class Runner::Impl {
     ++lane.in_flight;
     ++m_in_flight;
     m_attempts.push_back(std::move(a));
-    const std::string_view protocol = target.codec->name();
-    if (caching && mode != suite::CacheMode::record) {
-      if (auto hit = m_options.cache->lookup(protocol, tmpl.http.body)) {
-        start_replay(*raw, std::move(hit));
-        return;
-      }
-      if (mode == suite::CacheMode::replay) {
-        net::TransferResult miss;
-        miss.error = net::ErrorClass::cache_miss;
-        miss.message =
-            "no cached response for this request (record one first with "
-            "--cache-mode record or auto; `llmbench cache ls` shows what is cached)";
-        miss.t_send_ns = miss.t_done_ns = m_engine.now_ns();
-        raw->parser->on_complete(miss);
-        return;
-      }
-    }
-    if (caching) {  // record, or auto on a miss
-      raw->recorder = std::make_unique<providers::Recorder>(*raw->parser, std::string(protocol),
-                                                            target.target->model());
-    }
-    if (target.free) {
-      // The mock scripts each request from (seed, index): the run is reproducible.
-      net::HttpRequest http = tmpl.http;
-      http.headers.emplace_back("x-mock-index", std::to_string(work.seq));
-      m_engine.start(std::move(http), *raw->parser);
-    } else {
-      m_engine.start(tmpl.http, *raw->parser);
-    }
-  }
-
-  // -- replay from the cache ---------------------------------------------------------------
-
-  void start_replay(Attempt& a, std::shared_ptr<const providers::Recording> recording) {
-    a.replay = std::move(recording);
-    a.replay_t0 = m_engine.now_ns();
-    if (!step_replay(a, a.replay_t0)) {
-      m_replaying.push_back(&a);
-    }
-  }
-
-  // When the recorded instant `offset_us` (from the send) falls due under the replay timing.
-  std::int64_t replay_due(const Attempt& a, std::int64_t offset_us) const {
-    const auto& timing = m_options.replay_timing;
-    if (timing.kind == suite::ReplayTiming::Kind::none) {
-      return a.replay_t0;
-    }
-    const double scale = timing.kind == suite::ReplayTiming::Kind::scaled ? timing.scale : 1.0;
-    return a.replay_t0 +
-           std::llround(static_cast<double>(std::max<std::int64_t>(0, offset_us)) * 1e3 * scale);
-  }
-
-  std::int64_t next_replay_due(const Attempt& a) const {
-    const providers::Recording& rec = *a.replay;
-    if (!a.replay_started) {
-      return replay_due(
-          a, rec.stream && !rec.events.empty() ? rec.events.front().offset_us : rec.duration_us);
-    }
-    if (a.next_event < rec.events.size()) {
-      return replay_due(a, rec.events[a.next_event].offset_us);
-    }
-    return replay_due(a, rec.duration_us);
-  }
-
-  // Feeds the parser what is due by `now`; true once the replay is complete.
-  bool step_replay(Attempt& a, std::int64_t now) {
-    const providers::Recording& rec = *a.replay;
-    if (next_replay_due(a) > now) {
-      return false;
-    }
-    if (!a.replay_started) {
-      providers::replay_start(*a.parser, rec, now);
-      a.replay_started = true;
-      a.replay_first_byte = now;
-    }
-    while (a.next_event < rec.events.size() && next_replay_due(a) <= now) {
-      if (!providers::replay_event(*a.parser, rec.events[a.next_event], now)) {
-        a.next_event = rec.events.size();
-        break;
-      }
-      ++a.next_event;
-    }
-    if (next_replay_due(a) > now) {
-      return false;
-    }
-    if (!rec.stream) {
-      providers::replay_body(*a.parser, rec, now);
-    }
-    providers::replay_complete(*a.parser, rec, a.replay_t0, a.replay_first_byte, now);
-    return true;
-  }
-
-  void advance_replays(std::int64_t now) {
-    for (std::size_t i = 0; i < m_replaying.size();) {
-      if (step_replay(*m_replaying[i], now)) {
-        m_replaying[i] = m_replaying.back();
-        m_replaying.pop_back();
-      } else {
-        ++i;
-      }
-    }
-  }
-
-  // Replays still running when the grace period ends are cancelled like transfers.
-  void cancel_replays() {
-    for (Attempt* a : m_replaying) {
-      net::TransferResult cancelled;
-      cancelled.error = net::ErrorClass::cancelled;
-      cancelled.message = "cancelled during replay";
-      cancelled.status_code = a->replay_started ? a->replay->status : 0;
-      cancelled.t_send_ns = a->replay_t0;
-      cancelled.t_first_byte_ns = a->replay_first_byte;
-      cancelled.t_done_ns = m_engine.now_ns();
-      a->parser->on_complete(cancelled);
-    }
-    m_replaying.clear();
+    route::AttemptRequest request;
+    request.http = &tmpl.http;
+    request.protocol = target.codec->name();
+    request.model = target.target->model();
+    request.mock = target.free;
+    request.mock_index = work.seq;
+    m_driver.start(*raw, request);
   }
 
   void launch_retries(std::int64_t now) {
@@ -750,7 +424,7 @@ class Runner::Impl {
     row.content_events = r.content_events();
     row.finish_reason = r.finish_reason;
     const Template& tmpl = target.templates[a.prompt];
-    row.replayed = attempt.replay != nullptr;
+    row.replayed = attempt.replayed();
     row.streamed = attempt.parser->streamed();
     if (!row.replayed && !r.server.empty()) {
       const providers::ServerTimings& s = r.server;
@@ -788,10 +462,10 @@ class Runner::Impl {
       ++m_errors;
       ++m_stage_errors;
     }
-    const bool retry = r.error == net::ErrorClass::rate_limited && m_suite.load.retry &&
-                       a.attempt <= m_suite.load.max_retries && !stopping();
+    const auto retry =
+        stopping() ? std::nullopt : route::retry_delay_ms(r, m_retry_policy, a.attempt);
     if (retry) {
-      Retry next{m_engine.now_ns() + r.retry_after_ms.value_or(1000) * k_ms, a};
+      Retry next{m_engine.now_ns() + *retry * k_ms, a};
       ++next.work.attempt;
       ++lane.pending_retries;
       m_retries.push_back(next);
@@ -871,12 +545,13 @@ class Runner::Impl {
   store::BatchWriter& m_writer;
   Aggregator& m_aggregator;
   net::Engine m_engine;
+  route::AttemptDriver m_driver;
+  route::RetryPolicy m_retry_policy;
   std::vector<TargetCtx> m_targets;
   std::atomic<int> m_stop{0};
   std::vector<std::unique_ptr<Attempt>> m_attempts;
   std::vector<Attempt*> m_finished;
   std::vector<Retry> m_retries;
-  std::vector<Attempt*> m_replaying;  // replays waiting for their next recorded instant
   std::int64_t m_in_flight = 0;
   std::int64_t m_next_seq = 1;
   std::int64_t m_done = 0;

@@ -29,6 +29,7 @@
 
 #include "llmbench/load/aggregator.hpp"
 #include "llmbench/providers/recording.hpp"
+#include "llmbench/route/attempt.hpp"
 #include "llmbench/store/batch_writer.hpp"
 #include "llmbench/suite/suite.hpp"
 
@@ -52,19 +53,8 @@ struct Progress {
   bool stage_end = false;  // the last call of a stage (and of the run)
 };
 
-// The response cache as the runner sees it. The command wires it to cache::CacheStore
-// (cache/ is a peer of load/, so the runner knows only this interface).
-class ResponseCache {
- public:
-  virtual ~ResponseCache() = default;
-  // The recorded response to this request body (in `provider`'s protocol), or nothing.
-  // Shared: a response asked for again and again is read and parsed once.
-  virtual std::shared_ptr<const providers::Recording> lookup(std::string_view provider,
-                                                             std::string_view body) = 0;
-  // Keeps a complete, successful response. Must not block the loop on disk.
-  virtual void record(std::string_view provider, std::string_view body,
-                      providers::Recording recording) = 0;
-};
+// The response cache (route/attempt.hpp), under the name the run command knows it by.
+using ResponseCache = route::ResponseCache;
 
 struct RunnerOptions {
   std::string run_id;
