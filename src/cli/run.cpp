@@ -299,7 +299,25 @@ void explain_failures(const suite::Suite& s, const report::RunReport& r,
   }
 }
 
-int run_suite(Globals& g, const RunFlags& f) {
+// What a run is, checked before anything is opened or sent: the suite with its overrides,
+// the gates, the report formats and folder, the cache settings, and the run's id and clocks.
+struct RunSetup {
+  suite::Suite suite;
+  std::vector<std::string> formats;
+  DiffFlags diff;  // --fail-on and the suite's [gate]
+  std::string tags;
+  suite::CacheConfig cache;
+  util::Nanos grace{0};
+  // One instant for the wall clock and the run's steady clock (beacons stamp requests from
+  // it).
+  std::int64_t started_at_ms = 0;
+  std::chrono::steady_clock::time_point epoch;
+  std::string run_id;
+  bool to_stdout = false;
+  std::string out_dir;
+};
+
+RunSetup prepare(const RunFlags& f) {
   suite::LoadOptions load_options;
   // With --target, only the chosen targets need their keys (the runner checks those).
   load_options.require_api_keys = f.overrides.targets.empty();
@@ -312,159 +330,174 @@ int run_suite(Globals& g, const RunFlags& f) {
                                  loaded.diagnostics.error_count(),
                                  loaded.diagnostics.error_count() == 1 ? "" : "s"));
   }
-  suite::Suite s = *loaded.suite;
+  RunSetup setup;
+  setup.suite = *loaded.suite;
+  suite::Suite& s = setup.suite;
   suite::apply_overrides(s, f.overrides);
   if (f.engine_threads > 0) {
     s.load.engine_threads = f.engine_threads;
   }
-  const auto formats = report::parse_formats(f.formats);
+  setup.formats = report::parse_formats(f.formats);
   // Gates from the suite's [gate] and from --fail-on are checked before anything is sent.
-  DiffFlags diff = f.diff;
+  setup.diff = f.diff;
   // (The loader has checked the suite's gates.)
-  diff.fail_on.insert(diff.fail_on.end(), s.gates.fail_on.begin(), s.gates.fail_on.end());
-  diff.fail_on_regression |= s.gates.fail_on_regression;
+  setup.diff.fail_on.insert(setup.diff.fail_on.end(), s.gates.fail_on.begin(),
+                            s.gates.fail_on.end());
+  setup.diff.fail_on_regression |= s.gates.fail_on_regression;
   for (const auto& text : f.diff.fail_on) {
     report::parse_gate(text);
   }
-  const auto tags = tags_json(f.tags);
-  const suite::CacheConfig cache_cfg = cache_config(s, f);
+  setup.tags = tags_json(f.tags);
+  setup.cache = cache_config(s, f);
   auto grace = util::parse_duration(f.grace);
   if (!grace) {
     throw InputError(fmt::format("--grace {}", grace.error()));
   }
-
+  setup.grace = *grace;
   const auto beacon_wait = util::parse_duration(f.beacon.wait);
   if (!beacon_wait) {
     throw InputError(fmt::format("--beacon-wait {}", beacon_wait.error()));
   }
+  setup.started_at_ms = util::unix_ms_now();
+  setup.epoch = std::chrono::steady_clock::now();
+  setup.run_id = util::uuid_v7();
+  setup.to_stdout = f.out_dir == "-";
+  setup.out_dir =
+      f.out_dir.empty() ? (std::filesystem::path("reports") / setup.run_id).string() : f.out_dir;
+  return setup;
+}
 
-  // One instant for the wall clock and the run's steady clock (beacons stamp requests from it).
-  const std::int64_t started_at_ms = util::unix_ms_now();
-  const auto epoch = std::chrono::steady_clock::now();
-  const std::string run_id = util::uuid_v7();
+// One run, as the passes run_suite lists: each pass keeps what the next one needs.
+class RunPipeline {
+ public:
+  RunPipeline(Globals& g, const RunFlags& f, RunSetup setup)
+      : m_g(g), m_f(f), m_setup(std::move(setup)), m_s(m_setup.suite) {}
 
-  // Beacons only when the user said yes (docs/privacy.md).
-  std::shared_ptr<beacon::Builder> beacons;
-  const auto attestation = beacon::attestation_from_string(s.beacon.attestation);
-  if (opted_in(f.beacon, &s)) {
-    beacons = std::make_shared<beacon::Builder>(s, run_id, started_at_ms,
-                                                ensure_install(f.beacon, g.quiet), *attestation);
-    if (!g.quiet) {
-      for (const auto& [name, plan] : beacons->targets()) {
-        if (!plan.eligible) {
-          std::cerr << fmt::format("beacons: target \"{}\" is not beaconed: {}\n", name,
-                                   plan.why_not);
+  // Everything that could lose results fails here, before a request is sent: beacons (only
+  // when the user said yes, docs/privacy.md), the batch writer, the history, the baseline to
+  // compare with, the report folder.
+  void open_sinks() {
+    const auto attestation = beacon::attestation_from_string(m_s.beacon.attestation);
+    if (opted_in(m_f.beacon, &m_s)) {
+      m_beacons =
+          std::make_shared<beacon::Builder>(m_s, m_setup.run_id, m_setup.started_at_ms,
+                                            ensure_install(m_f.beacon, m_g.quiet), *attestation);
+      if (!m_g.quiet) {
+        for (const auto& [name, plan] : m_beacons->targets()) {
+          if (!plan.eligible) {
+            std::cerr << fmt::format("beacons: target \"{}\" is not beaconed: {}\n", name,
+                                     plan.why_not);
+          }
         }
       }
     }
-  }
-
-  // Everything that could lose results fails here, before a request is sent.
-  store::BatchWriterOptions writer_options;
-  if (beacons) {
-    writer_options.outbox = [beacons](const store::RequestRow& row) {
-      return beacons->outbox_entry(row);
-    };
-  }
-  store::BatchWriter writer(g.db_path, writer_options);
-  auto db = open_history(g, History::create);
-  if (beacons) {
-    auto st = db.prepare(
-        "INSERT INTO beacon_state (key, value) VALUES ('attestation', ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-    st.bind(1, s.beacon.attestation);
-    st.step();
-  }
-  // A baseline to compare with must exist before anything is sent (and is resolved now, so
-  // --save-baseline with the same name cannot make the run its own baseline).
-  const std::string baseline_id = f.baseline.empty() ? "" : store::resolve_run(db, f.baseline);
-  const bool to_stdout = f.out_dir == "-";
-  const std::string out_dir =
-      f.out_dir.empty() ? (std::filesystem::path("reports") / run_id).string() : f.out_dir;
-  if (!f.no_report && !to_stdout) {
-    report::check_writable_dir(out_dir);
-  }
-
-  std::optional<RunCache> response_cache;
-  load::RunnerOptions options;
-  if (cache_cfg.mode != suite::CacheMode::off) {
-    response_cache.emplace(cache_cfg.path, cache_cfg.mode,
-                           cache_cfg.full_key ? cache::KeyMode::full : cache::KeyMode::semantic);
-    options.cache = &*response_cache;
-    options.cache_mode = cache_cfg.mode;
-    options.replay_timing = cache_cfg.timing;
-  }
-
-  std::optional<server::MockServer> mock;
-  options.run_id = run_id;
-  options.epoch = epoch;
-  options.grace = *grace;
-  for (const auto& t : s.targets) {
-    if (t.provider == suite::Provider::mock && !mock) {
-      server::MockServerOptions mock_options;
-      mock_options.threads = 1;
-      mock.emplace(server::MockProfile{}, mock_options);
-      mock->start();
-      options.mock_base_url = mock->base_url();
+    store::BatchWriterOptions writer_options;
+    if (m_beacons) {
+      writer_options.outbox = [beacons = m_beacons](const store::RequestRow& row) {
+        return beacons->outbox_entry(row);
+      };
+    }
+    m_writer.emplace(m_g.db_path, writer_options);
+    m_db.emplace(open_history(m_g, History::create));
+    if (m_beacons) {
+      auto st = m_db->prepare(
+          "INSERT INTO beacon_state (key, value) VALUES ('attestation', ?) "
+          "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+      st.bind(1, m_s.beacon.attestation);
+      st.step();
+    }
+    // Resolved now, so --save-baseline with the same name cannot make the run its own
+    // baseline.
+    m_baseline_id = m_f.baseline.empty() ? "" : store::resolve_run(*m_db, m_f.baseline);
+    if (!m_f.no_report && !m_setup.to_stdout) {
+      report::check_writable_dir(m_setup.out_dir);
     }
   }
-  const auto progress_mode = progress_mode_from_string(f.progress);
-  if (!progress_mode) {
-    throw InputError(fmt::format("--progress {}: use auto, tty, plain, json or none", f.progress));
-  }
-  ProgressPrinter progress(*progress_mode, g.quiet);
-  if (progress.mode() != ProgressMode::none) {
-    options.on_progress = [&progress](const load::Progress& p) { progress.print(p); };
-    options.progress_every = progress.interval();
-  }
 
-  const auto plan = suite::make_plan(s, pricing::PriceBook::builtin());
-  store::RunRow run;
-  run.id = run_id;
-  run.suite_name = s.name;
-  run.suite_path = s.path;
-  run.suite_hash = s.hash;
-  run.suite_text = s.text;
-  run.llmbench_version = build_info::k_version;
-  run.host = util::hostname();
-  const util::ProcessId self = util::this_process();
-  run.pid = self.pid;
-  run.process_start = self.start;
-  run.git_commit = util::git_commit_of(std::filesystem::current_path().string());
-  run.tags_json = tags;
-  run.load_json = load_json(s, plan.load_summary, f.overrides);
-  run.started_at_ms = started_at_ms;
-  db.transaction([&] {
-    store::insert_run(db, run);
-    for (const auto& t : s.targets) {
-      store::RunTargetRow row;
-      row.run_id = run_id;
-      row.target = t.name;
-      row.provider = std::string(suite::to_string(t.provider));
-      row.model = t.model();
-      row.base_url = t.provider == suite::Provider::mock ? options.mock_base_url : t.base_url;
-      row.region = t.region;
-      store::insert_run_target(db, row);
+  // The response cache, the in-process mock (for `provider = "mock"` targets) and the
+  // progress printer.
+  void start_services() {
+    const suite::CacheConfig& cache = m_setup.cache;
+    if (cache.mode != suite::CacheMode::off) {
+      m_cache.emplace(cache.path, cache.mode,
+                      cache.full_key ? cache::KeyMode::full : cache::KeyMode::semantic);
+      m_options.cache = &*m_cache;
+      m_options.cache_mode = cache.mode;
+      m_options.replay_timing = cache.timing;
     }
-  });
-  if (!g.quiet) {
-    std::cerr << fmt::format("run {}: suite \"{}\", {}{}\n", run_id, s.name, plan.load_summary,
-                             f.overrides.empty() ? "" : " (" + f.overrides.describe() + ")");
+    m_options.run_id = m_setup.run_id;
+    m_options.epoch = m_setup.epoch;
+    m_options.grace = m_setup.grace;
+    for (const auto& t : m_s.targets) {
+      if (t.provider == suite::Provider::mock && !m_mock) {
+        server::MockServerOptions mock_options;
+        mock_options.threads = 1;
+        m_mock.emplace(server::MockProfile{}, mock_options);
+        m_mock->start();
+        m_options.mock_base_url = m_mock->base_url();
+      }
+    }
+    const auto progress_mode = progress_mode_from_string(m_f.progress);
+    if (!progress_mode) {
+      throw InputError(
+          fmt::format("--progress {}: use auto, tty, plain, json or none", m_f.progress));
+    }
+    m_progress.emplace(*progress_mode, m_g.quiet);
+    if (m_progress->mode() != ProgressMode::none) {
+      m_options.on_progress = [this](const load::Progress& p) { m_progress->print(p); };
+      m_options.progress_every = m_progress->interval();
+    }
   }
 
-  // requests.csv follows the run on a thread of its own, so a big run's largest report is
-  // written while it is measured rather than after.
-  std::optional<report::RequestsCsvWriter> csv;
-  if (!f.no_report && !to_stdout &&
-      std::find(formats.begin(), formats.end(), "csv") != formats.end()) {
-    csv.emplace(db.path(), run_id, out_dir);
+  // The run's row and its targets, then requests.csv's follower.
+  void record_start() {
+    const auto plan = suite::make_plan(m_s, pricing::PriceBook::builtin());
+    store::RunRow run;
+    run.id = m_setup.run_id;
+    run.suite_name = m_s.name;
+    run.suite_path = m_s.path;
+    run.suite_hash = m_s.hash;
+    run.suite_text = m_s.text;
+    run.llmbench_version = build_info::k_version;
+    run.host = util::hostname();
+    const util::ProcessId self = util::this_process();
+    run.pid = self.pid;
+    run.process_start = self.start;
+    run.git_commit = util::git_commit_of(std::filesystem::current_path().string());
+    run.tags_json = m_setup.tags;
+    run.load_json = load_json(m_s, plan.load_summary, m_f.overrides);
+    run.started_at_ms = m_setup.started_at_ms;
+    m_db->transaction([&] {
+      store::insert_run(*m_db, run);
+      for (const auto& t : m_s.targets) {
+        store::RunTargetRow row;
+        row.run_id = m_setup.run_id;
+        row.target = t.name;
+        row.provider = std::string(suite::to_string(t.provider));
+        row.model = t.model();
+        row.base_url = t.provider == suite::Provider::mock ? m_options.mock_base_url : t.base_url;
+        row.region = t.region;
+        store::insert_run_target(*m_db, row);
+      }
+    });
+    if (!m_g.quiet) {
+      std::cerr << fmt::format("run {}: suite \"{}\", {}{}\n", m_setup.run_id, m_s.name,
+                               plan.load_summary,
+                               m_f.overrides.empty() ? "" : " (" + m_f.overrides.describe() + ")");
+    }
+    // requests.csv follows the run on a thread of its own, so a big run's largest report is
+    // written while it is measured rather than after.
+    const auto& formats = m_setup.formats;
+    if (!m_f.no_report && !m_setup.to_stdout &&
+        std::find(formats.begin(), formats.end(), "csv") != formats.end()) {
+      m_csv.emplace(m_db->path(), m_setup.run_id, m_setup.out_dir);
+    }
   }
-  load::Aggregator aggregator;
-  load::RunOutcome outcome = load::RunOutcome::completed;
-  std::string status = "completed";
-  std::vector<load::TargetStop> stopped;
-  {
-    load::Runner runner(s, options, writer, aggregator);
+
+  // The runner, with SIGINT and SIGTERM asking it to stop. A run that throws is marked
+  // failed, with what it stored kept.
+  void measure() {
+    load::Runner runner(m_s, m_options, *m_writer, m_aggregator);
     g_runner.store(&runner);
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
@@ -472,130 +505,183 @@ int run_suite(Globals& g, const RunFlags& f) {
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
     try {
-      outcome = runner.run();
+      m_outcome = runner.run();
     } catch (...) {
       g_runner.store(nullptr);
-      writer.close();
-      if (response_cache) {
-        response_cache->close();
+      m_writer->close();
+      if (m_cache) {
+        m_cache->close();
       }
-      store::finish_run(db, run_id, "failed", util::unix_ms_now());
+      store::finish_run(*m_db, m_setup.run_id, "failed", util::unix_ms_now());
       throw;
     }
     g_runner.store(nullptr);
-    stopped = runner.stopped_targets();
+    m_stopped = runner.stopped_targets();
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-  }
-  progress.finish();
-  const auto last_request = std::chrono::steady_clock::now();
-  if (outcome == load::RunOutcome::interrupted) {
-    status = "interrupted";
-  }
-  writer.close();
-  if (response_cache) {
-    std::int64_t recorded = 0;
-    try {
-      recorded = response_cache->close();
-    } catch (const Error& e) {
-      // The run's own results are stored; only the cache copy failed. Say so and go on.
-      std::cerr << fmt::format("llmbench: warning: {}\n", e.what());
-    }
-    if (!g.quiet) {
-      std::cerr << fmt::format("cache {} ({}): {} replayed, {} missed, {} recorded\n",
-                               cache_cfg.path, suite::to_string(cache_cfg.mode),
-                               response_cache->hits(), response_cache->misses(), recorded);
-    }
-  }
-  db.transaction([&] {
-    for (const auto& row : aggregator.rows(run_id)) {
-      store::insert_histogram(db, row);
-    }
-  });
-  auto report = report::build_report(db, run_id);
-  // A target that measured nothing makes the run fail, whatever the others measured: a CI
-  // job must never pass on a benchmark that did not happen.
-  if (outcome == load::RunOutcome::completed && !report.dead_targets.empty()) {
-    status = "failed";
-  }
-  const std::int64_t ended_at_ms = util::unix_ms_now();
-  store::finish_run(db, run_id, status, ended_at_ms);
-  report.run.status = status;
-  report.run.ended_at_ms = ended_at_ms;
-  if (!f.save_baseline.empty() && status == "completed") {
-    store::save_baseline(db, f.save_baseline, run_id, util::unix_ms_now());
-    if (!g.quiet) {
-      std::cerr << fmt::format("baseline \"{}\" now names run {}\n", f.save_baseline, run_id);
-    }
-  }
-  if (mock) {
-    mock->stop();
-  }
-  if (beacons && status == "completed") {
-    try {
-      send_beacons(g, f, db);
-    } catch (const Error& e) {
-      std::cerr << fmt::format(
-          "llmbench: warning: beacons not sent ({}); they stay queued for `llmbench beacon "
-          "send`\n",
-          e.what());
-    }
-  } else if (beacons && !g.quiet) {
-    // Interrupted: do not keep the user waiting on the network; nothing queued is lost.
-    std::cerr << fmt::format(
-        "beacons: {} queued, sent with the next run or `llmbench beacon "
-        "send`\n",
-        beacon::outbox_counts(db).queued);
+    m_progress->finish();
+    m_last_request = std::chrono::steady_clock::now();
   }
 
-  std::cout << fmt::format("run {} {} ({})\n", run_id, status, s.name);
-  std::cout << report::render_summary_table(report);
-  if (const auto slo_cases = report::slo_verdicts(report); !slo_cases.empty()) {
-    std::cout << report::render_verdicts_text(slo_cases);
-    if (!report.slo_enforced && report.slo_failed()) {
-      std::cout << "(SLO misses are not enforced: [slo] enforce = true makes them exit 1)\n";
+  // Rows flushed, the cache closed, histograms stored, the report built, the run's status
+  // set (a target that measured nothing fails it), and a baseline saved.
+  void store_results() {
+    if (m_outcome == load::RunOutcome::interrupted) {
+      m_status = "interrupted";
     }
-  }
-  append_step_summary(report);
-  if (!f.no_report && to_stdout) {
-    std::cout << "\n";
-    report::print_reports(report, f.formats, std::cout);
-  } else if (!f.no_report) {
-    const auto files = report::write_reports(db, report, out_dir, formats, csv ? &*csv : nullptr);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - last_request).count();
-    std::cout << fmt::format("reports: {}/ ({} files, {:.2f} s after the last request)\n", out_dir,
-                             files.size(), seconds);
-  }
-  if (outcome == load::RunOutcome::interrupted) {
-    std::cerr << "llmbench: interrupted; what finished is stored and reported\n";
-    return static_cast<int>(ExitCode::interrupted);
-  }
-  explain_failures(s, report, stopped, g.quiet);
-  if (status == "failed") {
-    return static_cast<int>(ExitCode::run_failed);
-  }
-  int code = 0;
-  const auto slo_cases = report::slo_verdicts(report);
-  if (report.slo_enforced && report.slo_failed()) {
-    std::vector<std::string> missed;
-    for (const auto& c : slo_cases) {
-      if (c.failed) {
-        missed.push_back(c.messages.front());
+    m_writer->close();
+    if (m_cache) {
+      std::int64_t recorded = 0;
+      try {
+        recorded = m_cache->close();
+      } catch (const Error& e) {
+        // The run's own results are stored; only the cache copy failed. Say so and go on.
+        std::cerr << fmt::format("llmbench: warning: {}\n", e.what());
+      }
+      if (!m_g.quiet) {
+        std::cerr << fmt::format("cache {} ({}): {} replayed, {} missed, {} recorded\n",
+                                 m_setup.cache.path, suite::to_string(m_setup.cache.mode),
+                                 m_cache->hits(), m_cache->misses(), recorded);
       }
     }
-    std::cerr << fmt::format("llmbench: SLO failed ([slo] enforce = true): {}\n",
-                             util::join(missed, "; "));
-    code = static_cast<int>(ExitCode::gate_failed);
+    m_db->transaction([&] {
+      for (const auto& row : m_aggregator.rows(m_setup.run_id)) {
+        store::insert_histogram(*m_db, row);
+      }
+    });
+    m_report = report::build_report(*m_db, m_setup.run_id);
+    // A target that measured nothing makes the run fail, whatever the others measured: a CI
+    // job must never pass on a benchmark that did not happen.
+    if (m_outcome == load::RunOutcome::completed && !m_report.dead_targets.empty()) {
+      m_status = "failed";
+    }
+    const std::int64_t ended_at_ms = util::unix_ms_now();
+    store::finish_run(*m_db, m_setup.run_id, m_status, ended_at_ms);
+    m_report.run.status = m_status;
+    m_report.run.ended_at_ms = ended_at_ms;
+    if (!m_f.save_baseline.empty() && m_status == "completed") {
+      store::save_baseline(*m_db, m_f.save_baseline, m_setup.run_id, util::unix_ms_now());
+      if (!m_g.quiet) {
+        std::cerr << fmt::format("baseline \"{}\" now names run {}\n", m_f.save_baseline,
+                                 m_setup.run_id);
+      }
+    }
   }
-  if (!f.baseline.empty()) {
-    std::cout << "\n";
-    code = std::max(code, run_diff(g, baseline_id, run_id, diff, "text", slo_cases,
-                                   f.no_report || to_stdout ? "" : out_dir));
-  } else if (!f.diff.junit.empty()) {
-    write_junit(f.diff.junit, slo_cases, report.run);
+
+  // The mock stopped; beacons sent (a completed run) or left queued.
+  void after_run() {
+    if (m_mock) {
+      m_mock->stop();
+    }
+    if (m_beacons && m_status == "completed") {
+      try {
+        send_beacons(m_g, m_f, *m_db);
+      } catch (const Error& e) {
+        std::cerr << fmt::format(
+            "llmbench: warning: beacons not sent ({}); they stay queued for `llmbench beacon "
+            "send`\n",
+            e.what());
+      }
+    } else if (m_beacons && !m_g.quiet) {
+      // Interrupted: do not keep the user waiting on the network; nothing queued is lost.
+      std::cerr << fmt::format(
+          "beacons: {} queued, sent with the next run or `llmbench beacon "
+          "send`\n",
+          beacon::outbox_counts(*m_db).queued);
+    }
   }
-  return code;
+
+  // The summary table and SLO verdicts, the step summary, the report files.
+  void print_results() {
+    std::cout << fmt::format("run {} {} ({})\n", m_setup.run_id, m_status, m_s.name);
+    std::cout << report::render_summary_table(m_report);
+    if (const auto slo_cases = report::slo_verdicts(m_report); !slo_cases.empty()) {
+      std::cout << report::render_verdicts_text(slo_cases);
+      if (!m_report.slo_enforced && m_report.slo_failed()) {
+        std::cout << "(SLO misses are not enforced: [slo] enforce = true makes them exit 1)\n";
+      }
+    }
+    append_step_summary(m_report);
+    if (!m_f.no_report && m_setup.to_stdout) {
+      std::cout << "\n";
+      report::print_reports(m_report, m_f.formats, std::cout);
+    } else if (!m_f.no_report) {
+      const auto files = report::write_reports(*m_db, m_report, m_setup.out_dir, m_setup.formats,
+                                               m_csv ? &*m_csv : nullptr);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - m_last_request).count();
+      std::cout << fmt::format("reports: {}/ ({} files, {:.2f} s after the last request)\n",
+                               m_setup.out_dir, files.size(), seconds);
+    }
+  }
+
+  // Interrupted (130), a target that measured nothing (3), an enforced SLO or a baseline
+  // gate that failed (1), else 0; failures explained on stderr.
+  int exit_code() {
+    if (m_outcome == load::RunOutcome::interrupted) {
+      std::cerr << "llmbench: interrupted; what finished is stored and reported\n";
+      return static_cast<int>(ExitCode::interrupted);
+    }
+    explain_failures(m_s, m_report, m_stopped, m_g.quiet);
+    if (m_status == "failed") {
+      return static_cast<int>(ExitCode::run_failed);
+    }
+    int code = 0;
+    const auto slo_cases = report::slo_verdicts(m_report);
+    if (m_report.slo_enforced && m_report.slo_failed()) {
+      std::vector<std::string> missed;
+      for (const auto& c : slo_cases) {
+        if (c.failed) {
+          missed.push_back(c.messages.front());
+        }
+      }
+      std::cerr << fmt::format("llmbench: SLO failed ([slo] enforce = true): {}\n",
+                               util::join(missed, "; "));
+      code = static_cast<int>(ExitCode::gate_failed);
+    }
+    if (!m_f.baseline.empty()) {
+      std::cout << "\n";
+      code = std::max(code,
+                      run_diff(m_g, m_baseline_id, m_setup.run_id, m_setup.diff, "text", slo_cases,
+                               m_f.no_report || m_setup.to_stdout ? "" : m_setup.out_dir));
+    } else if (!m_f.diff.junit.empty()) {
+      write_junit(m_f.diff.junit, slo_cases, m_report.run);
+    }
+    return code;
+  }
+
+ private:
+  Globals& m_g;
+  const RunFlags& m_f;
+  RunSetup m_setup;
+  const suite::Suite& m_s;
+  std::shared_ptr<beacon::Builder> m_beacons;
+  std::optional<store::BatchWriter> m_writer;
+  std::optional<store::Database> m_db;
+  std::string m_baseline_id;
+  std::optional<RunCache> m_cache;
+  load::RunnerOptions m_options;
+  std::optional<server::MockServer> m_mock;
+  std::optional<ProgressPrinter> m_progress;
+  std::optional<report::RequestsCsvWriter> m_csv;
+  load::Aggregator m_aggregator;
+  load::RunOutcome m_outcome = load::RunOutcome::completed;
+  std::string m_status = "completed";
+  std::vector<load::TargetStop> m_stopped;
+  std::chrono::steady_clock::time_point m_last_request;
+  report::RunReport m_report;
+};
+
+int run_suite(Globals& g, const RunFlags& f) {
+  RunPipeline run(g, f, prepare(f));
+  run.open_sinks();      // fail before sending if results could not be kept
+  run.start_services();  // response cache, in-process mock, progress
+  run.record_start();    // the run's row and targets; requests.csv follows from here
+  run.measure();         // the load, until done or stopped
+  run.store_results();   // rows, histograms, report, status, baseline
+  run.after_run();       // mock stopped, beacons sent
+  run.print_results();   // table, verdicts, report files
+  return run.exit_code();
 }
 
 }  // namespace
