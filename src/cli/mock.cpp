@@ -135,7 +135,7 @@ void register_mock(CLI::App& app, Globals& globals) {
   cmd->add_option("--tokens-per-chunk", f.tokens_per_chunk, "Tokens in each content event");
   cmd->add_option("--fault", f.faults,
                   "NAME=PROBABILITY, repeatable: rate_limited, server_error, unavailable, "
-                  "reset, malformed, stall, no_terminator");
+                  "reset, malformed, stall, no_terminator, unauthorized");
   cmd->add_option("--retry-after", f.retry_after, "Retry-After sent with injected 429s");
   cmd->add_option("--seed", f.seed, "Seed of the scripted distributions");
   cmd->add_option("--model", f.model, "Model id reported by GET /v1/models");

@@ -469,7 +469,12 @@ class RunPipeline {
     run.started_at_ms = m_setup.started_at_ms;
     m_db->transaction([&] {
       store::insert_run(*m_db, run);
-      for (const auto& t : m_s.targets) {
+      // What the run measures: the targets measured on their own, then the routes.
+      for (std::size_t i = 0; i < m_s.targets.size(); ++i) {
+        const suite::Target& t = m_s.targets[i];
+        if (!m_s.measured_alone(i)) {
+          continue;
+        }
         store::RunTargetRow row;
         row.run_id = m_setup.run_id;
         row.target = t.name;
@@ -477,6 +482,14 @@ class RunPipeline {
         row.model = t.model();
         row.base_url = t.provider == suite::Provider::mock ? m_options.mock_base_url : t.base_url;
         row.region = t.region;
+        store::insert_run_target(*m_db, row);
+      }
+      for (const auto& r : m_s.routes) {
+        store::RunTargetRow row;
+        row.run_id = m_setup.run_id;
+        row.target = r.name;
+        row.provider = "route";
+        row.model = fmt::format("{}: {}", suite::to_string(r.policy), util::join(r.members, ", "));
         store::insert_run_target(*m_db, row);
       }
     });

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <deque>
@@ -17,6 +18,7 @@
 #include "llmbench/providers/mock.hpp"
 #include "llmbench/route/attempt.hpp"
 #include "llmbench/route/fate.hpp"
+#include "llmbench/route/router.hpp"
 #include "llmbench/suite/plan.hpp"
 #include "llmbench/util/error.hpp"
 
@@ -76,10 +78,51 @@ struct Work {
   std::optional<std::int64_t> t_sched;
 };
 
+// What a lane measures: a target on its own, or a route over several targets.
+struct Unit {
+  bool route = false;
+  std::size_t index = 0;  // into m_targets or m_routes
+};
+
+struct RouteCtx {
+  const suite::Route* route = nullptr;
+  route::RouteOptions options;
+  std::optional<route::HedgeBudget> budget;
+  route::RecentTtft recent;  // for a hedge delay given as a quantile
+};
+
+struct RouteReq;
+
 // One attempt of a request, with the request it belongs to.
 struct Attempt : route::Attempt {
   Work work;
-  std::size_t index = 0;  // its place in m_attempts, for O(1) removal
+  std::size_t index = 0;   // its place in m_attempts, for O(1) removal
+  std::size_t target = 0;  // whose attempt: an index into m_targets
+  // A member attempt of a route's request: the request, and the attempt's index there.
+  RouteReq* route = nullptr;
+  std::size_t route_index = 0;
+  // Set (on the engine's thread) when the first content token arrived; read by the loop.
+  std::atomic<bool> first_token{false};
+  bool first_token_told = false;
+};
+
+// What one member attempt came to, kept until its route's request finishes.
+struct MemberResult {
+  providers::Response response;
+  bool streamed = true;
+  bool replayed = false;
+  std::optional<double> cost_usd;  // billed: the prompt always, the output received
+  std::int64_t cancel_ns = -1;     // when the route cancelled it
+};
+
+// A request sent through a route: its policy's state, and its member attempts.
+struct RouteReq {
+  Work work;
+  std::size_t route = 0;  // into m_routes
+  route::RouteRequest state;
+  std::vector<Attempt*> live;         // by the state's attempt index; null once done
+  std::vector<MemberResult> results;  // by the state's attempt index
+  std::size_t slot = 0;               // its place in m_route_reqs
 };
 
 struct Retry {
@@ -101,6 +144,7 @@ class Runner::Impl {
         m_driver(m_engine, {m_options.cache, m_options.cache_mode, m_options.replay_timing}),
         m_retry_policy{m_suite.load.retry, m_suite.load.max_retries} {
     build_targets();
+    build_units();
   }
 
   const std::vector<TargetStop>& stopped() const { return m_stopped; }
@@ -113,7 +157,7 @@ class Runner::Impl {
   RunOutcome run() {
     m_last_progress = m_engine.now_ns();
     m_window_start = m_last_progress;
-    Stages stages = initial_stages(m_suite.load, m_targets.size());
+    Stages stages = initial_stages(m_suite.load, m_units.size());
     m_total = planned_total(stages);
     const std::size_t initial = stages.size();
     const bool find_saturation =
@@ -206,6 +250,42 @@ class Runner::Impl {
     }
   }
 
+  // The lanes' units: every target measured on its own, in suite order, then every route.
+  // (Without routes, unit i is target i, as it always was.)
+  void build_units() {
+    for (std::size_t i = 0; i < m_targets.size(); ++i) {
+      if (m_suite.measured_alone(i)) {
+        m_units.push_back({false, i});
+      }
+    }
+    for (const auto& r : m_suite.routes) {
+      RouteCtx ctx;
+      ctx.route = &r;
+      ctx.options.policy = r.policy == suite::RoutePolicy::hedged ? route::Policy::hedged
+                                                                  : route::Policy::sequential;
+      ctx.options.members = r.members_index.size();
+      ctx.options.hedge_k = static_cast<std::size_t>(r.hedge_k);
+      ctx.options.commit = r.commit == suite::RouteCommit::complete ? route::Commit::complete
+                                                                    : route::Commit::first_token;
+      if (r.max_extra_load) {
+        ctx.budget.emplace(*r.max_extra_load);
+      }
+      m_units.push_back({true, m_routes.size()});
+      m_routes.push_back(std::move(ctx));
+    }
+  }
+
+  const std::string& unit_name(std::size_t unit) const {
+    const Unit& u = m_units[unit];
+    return u.route ? m_routes[u.index].route->name : m_targets[u.index].target->name;
+  }
+
+  // A target stopped by [load] abort_after_errors (a route is never stopped).
+  bool unit_stopped(std::size_t unit) const {
+    const Unit& u = m_units[unit];
+    return !u.route && m_targets[u.index].stopped;
+  }
+
   // -- one stage ---------------------------------------------------------------------------
 
   std::vector<Lane> run_stage(const std::vector<LaneSpec>& specs) {
@@ -217,7 +297,7 @@ class Runner::Impl {
       lane.warmup_left = specs[i].warmup;
       lane.next_arrival_ns = now;
       lane.rng.seed(m_suite.load.seed * 1'000'003 + specs[i].target * 7919 + m_stage_counter);
-      m_stage_name = specs.size() == 1 ? m_targets[specs[i].target].target->name : "all targets";
+      m_stage_name = specs.size() == 1 ? unit_name(specs[i].target) : "all targets";
       if (!specs[i].phase.empty()) {
         m_stage_name += " " + specs[i].phase;
       }
@@ -256,7 +336,7 @@ class Runner::Impl {
       bool busy = m_in_flight > 0 || !m_retries.empty();
       for (const Lane& lane : lanes) {
         busy |= !stopping() && lane_has_more(lane, t);
-        busy |= !lane.backlog.empty() && !m_targets[lane.spec.target].stopped;
+        busy |= !lane.backlog.empty() && !unit_stopped(lane.spec.target);
       }
       if (!busy) {
         break;
@@ -271,7 +351,12 @@ class Runner::Impl {
         wake = std::min(wake, r.due_ns);
       }
       wake = m_driver.next_due(wake);
-      if (!m_finished.empty()) {
+      for (const auto& rr : m_route_reqs) {
+        if (const auto due = rr->state.next_timer()) {
+          wake = std::min(wake, *due);
+        }
+      }
+      if (!m_finished.empty() || m_route_news.load(std::memory_order_relaxed)) {
         wake = t;  // answered from the cache during this pass
       }
       if (grace_deadline >= 0) {
@@ -283,13 +368,15 @@ class Runner::Impl {
       m_engine.poll(net::Nanos(std::max<std::int64_t>(0, wake - t)));
       m_driver.advance(m_engine.now_ns());
       collect();
+      advance_routes(m_engine.now_ns());
+      collect();
       emit_progress(false);
     }
     return lanes;
   }
 
   bool lane_has_more(const Lane& lane, std::int64_t now) const {
-    return lane.has_more(now, m_targets[lane.spec.target].stopped);
+    return lane.has_more(now, unit_stopped(lane.spec.target));
   }
 
   std::size_t next_prompt(Lane& lane) {
@@ -312,7 +399,7 @@ class Runner::Impl {
       }
       lane.advance_arrival();
     }
-    if (m_targets[lane.spec.target].stopped) {
+    if (unit_stopped(lane.spec.target)) {
       lane.backlog.clear();
     }
     while (!lane.backlog.empty() && (!lane.spec.cap || lane.in_flight < *lane.spec.cap)) {
@@ -327,10 +414,23 @@ class Runner::Impl {
     start_attempt({&lane, next_prompt(lane), m_next_seq++, 1, warmup, t_sched});
   }
 
-  // Sends one attempt (a backlog entry or retry was counted when it was scheduled).
+  // Sends one request's attempt (a backlog entry or retry was counted when it was scheduled),
+  // or starts a route's request.
   void start_attempt(const Work& work) {
     Lane& lane = *work.lane;
-    const TargetCtx& target = m_targets[lane.spec.target];
+    ++lane.in_flight;
+    ++m_in_flight;
+    const Unit& unit = m_units[lane.spec.target];
+    if (unit.route) {
+      start_route(work, unit.index);
+    } else {
+      start_on(work, unit.index, nullptr, 0);
+    }
+  }
+
+  // One attempt at target `target`; for a route, member attempt `route_index` of `rr`.
+  void start_on(const Work& work, std::size_t target_index, RouteReq* rr, std::size_t route_index) {
+    const TargetCtx& target = m_targets[target_index];
     const Template& tmpl = target.templates[work.prompt];
     providers::ParserOptions options;
     options.stream = tmpl.stream;
@@ -342,18 +442,288 @@ class Runner::Impl {
     a->work = work;
     a->parser = target.codec->parser(options);
     a->index = m_attempts.size();
+    a->target = target_index;
+    a->route = rr;
+    a->route_index = route_index;
     Attempt* raw = a.get();
     a->parser->set_on_done([this, raw](providers::ResponseParser&) { m_finished.push_back(raw); });
-    ++lane.in_flight;
-    ++m_in_flight;
+    if (rr != nullptr) {
+      a->parser->set_on_first_token([this, raw] {
+        raw->first_token.store(true, std::memory_order_release);
+        m_route_news.store(true, std::memory_order_release);
+        m_engine.wake();
+      });
+      rr->live[route_index] = raw;
+    }
     m_attempts.push_back(std::move(a));
     route::AttemptRequest request;
     request.http = &tmpl.http;
     request.protocol = target.codec->name();
     request.model = target.target->model();
     request.mock = target.free;
-    request.mock_index = work.seq;
+    // A route's members each draw their own script for the same request.
+    request.mock_index =
+        rr == nullptr ? work.seq : work.seq * 64 + static_cast<std::int64_t>(target_index);
+    if (rr != nullptr) {
+      request.timeout = m_routes[rr->route].route->timeout;
+    }
     m_driver.start(*raw, request);
+  }
+
+  // -- routes ------------------------------------------------------------------------------
+
+  void start_route(const Work& work, std::size_t route_index) {
+    RouteCtx& ctx = m_routes[route_index];
+    const suite::Route& r = *ctx.route;
+    std::optional<std::int64_t> delay;
+    if (r.hedge_quantile) {
+      delay = ctx.recent.quantile(*r.hedge_quantile);  // none until the route has 20 TTFTs
+    } else if (r.hedge_delay) {
+      delay = r.hedge_delay->count();
+    }
+    auto rr = std::unique_ptr<RouteReq>(
+        new RouteReq{work,
+                     route_index,
+                     route::RouteRequest(ctx.options, delay, ctx.budget ? &*ctx.budget : nullptr),
+                     {},
+                     {},
+                     m_route_reqs.size()});
+    RouteReq* raw = rr.get();
+    m_route_reqs.push_back(std::move(rr));
+    apply(*raw, raw->state.begin(m_engine.now_ns()));
+  }
+
+  // Carries out a route request's actions: start a member, or cancel a running attempt.
+  void apply(RouteReq& rr, const std::vector<route::RouteRequest::Action>& actions) {
+    for (const auto& action : actions) {
+      rr.live.resize(rr.state.attempts().size(), nullptr);
+      rr.results.resize(rr.state.attempts().size());
+      if (action.kind == route::RouteRequest::Action::Kind::start) {
+        const std::size_t member = rr.state.attempts()[action.attempt].member;
+        start_on(rr.work, m_routes[rr.route].route->members_index[member], &rr, action.attempt);
+      } else if (Attempt* a = rr.live[action.attempt]) {
+        rr.results[action.attempt].cancel_ns = m_engine.now_ns();
+        m_driver.cancel(*a);
+      }
+    }
+  }
+
+  // First tokens of route attempts and hedges that fell due.
+  void advance_routes(std::int64_t now) {
+    m_route_news.store(false, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < m_route_reqs.size(); ++i) {
+      RouteReq& rr = *m_route_reqs[i];
+      for (std::size_t k = 0; k < rr.live.size(); ++k) {
+        Attempt* a = rr.live[k];
+        if (a != nullptr && !a->first_token_told &&
+            a->first_token.load(std::memory_order_acquire)) {
+          a->first_token_told = true;
+          apply(rr, rr.state.on_first_token(k, now));
+        }
+      }
+      if (const auto due = rr.state.next_timer(); due && *due <= now && !stopping()) {
+        apply(rr, rr.state.on_timer(now));
+      }
+    }
+  }
+
+  // What a member attempt was billed: the prompt always, the output it received.
+  std::optional<double> billed(const TargetCtx& target, const Template& tmpl,
+                               const providers::Response& r, bool replayed) const {
+    if (target.free || replayed) {
+      return 0.0;
+    }
+    if (!target.price) {
+      return std::nullopt;
+    }
+    pricing::Usage usage;
+    usage.input_tokens = r.input_tokens.value_or(std::llround(tmpl.est_input_tokens));
+    usage.cached_input_tokens = r.cached_input_tokens.value_or(0);
+    usage.output_tokens = r.output_token_count();
+    return pricing::cost_usd(*target.price, usage);
+  }
+
+  void finish_member(Attempt& attempt) {
+    RouteReq& rr = *attempt.route;
+    const std::size_t k = attempt.route_index;
+    const providers::Response& r = attempt.parser->response();
+    const TargetCtx& target = m_targets[attempt.target];
+    const Template& tmpl = target.templates[rr.work.prompt];
+    if (attempt.recorder) {
+      if (auto recording = attempt.recorder->take()) {
+        m_options.cache->record(target.codec->name(), tmpl.http.body, std::move(*recording));
+      }
+    }
+    MemberResult& m = rr.results[k];
+    m.response = r;
+    m.streamed = attempt.parser->streamed();
+    m.replayed = attempt.replayed();
+    m.cost_usd = billed(target, tmpl, r, m.replayed);
+    rr.live[k] = nullptr;
+    if (attempt.first_token.load(std::memory_order_acquire) && !attempt.first_token_told) {
+      attempt.first_token_told = true;
+      apply(rr, rr.state.on_first_token(k, m_engine.now_ns()));
+    }
+    const route::Outcome outcome = route::classify(r);
+    if (stopping() && !r.ok()) {
+      // Stopping: no fallback or hedge is started for it.
+      for (std::size_t i = 0; i < rr.live.size(); ++i) {
+        if (rr.live[i] != nullptr) {
+          rr.results[i].cancel_ns = m_engine.now_ns();
+          m_driver.cancel(*rr.live[i]);
+        }
+      }
+    }
+    auto actions = rr.state.on_done(k, outcome, m_engine.now_ns());
+    if (stopping()) {
+      std::erase_if(actions, [](const auto& a) {
+        return a.kind == route::RouteRequest::Action::Kind::start;
+      });
+      // (A start the state counted but never made is settled as cancelled below.)
+    }
+    apply(rr, actions);
+    if (stopping()) {
+      for (std::size_t i = 0; i < rr.state.attempts().size(); ++i) {
+        if (!rr.state.attempts()[i].done && (i >= rr.live.size() || rr.live[i] == nullptr)) {
+          rr.results.resize(rr.state.attempts().size());
+          rr.results[i].response.error = net::ErrorClass::cancelled;
+          rr.results[i].response.error_message = "not started: the run is stopping";
+          apply(rr, rr.state.on_done(i, route::Outcome::soft, m_engine.now_ns()));
+        }
+      }
+    }
+    // The request's row waits for its cancelled losers too: their tokens are part of it.
+    const bool waiting =
+        std::any_of(rr.live.begin(), rr.live.end(), [](const Attempt* x) { return x != nullptr; });
+    if (rr.state.finished() && !waiting) {
+      finish_route(rr);
+    }
+  }
+
+  void finish_route(RouteReq& rr) {
+    const Work& a = rr.work;
+    Lane& lane = *a.lane;
+    --lane.in_flight;
+    --m_in_flight;
+    RouteCtx& ctx = m_routes[rr.route];
+    const suite::Route& route = *ctx.route;
+    const auto& states = rr.state.attempts();
+    const std::size_t result = rr.state.result().value_or(0);
+    const MemberResult& res = rr.results[result];
+    const providers::Response& r = res.response;
+    store::RequestRow row;
+    row.run_id = m_options.run_id;
+    row.seq = a.seq;
+    row.target = route.name;
+    row.prompt_id = m_suite.prompts[a.prompt].id;
+    row.phase = lane.spec.phase;
+    row.attempt = a.attempt;
+    row.warmup = a.warmup;
+    row.t_sched_ns = a.t_sched;
+    row.t_send_ns = rr.state.send_ns();
+    if (r.t_first_byte_ns >= 0) {
+      row.t_first_byte_ns = r.t_first_byte_ns;
+    }
+    if (r.t_first_token_ns >= 0) {
+      row.t_first_token_ns = r.t_first_token_ns;
+    }
+    row.t_done_ns = r.t_done_ns >= 0 ? r.t_done_ns : m_engine.now_ns();
+    if (r.status_code != 0) {
+      row.status_code = r.status_code;
+    }
+    if (!rr.state.succeeded()) {
+      row.error_class = std::string(
+          net::to_string(r.error == net::ErrorClass::none ? net::ErrorClass::cancelled : r.error));
+      row.error_message = r.error_message;
+    }
+    row.input_tokens = r.input_tokens;
+    row.cached_input_tokens = r.cached_input_tokens;
+    row.output_tokens =
+        r.output_tokens ? r.output_tokens : std::optional<std::int64_t>(r.content_events());
+    row.reasoning_tokens = r.reasoning_tokens;
+    row.token_source = std::string(providers::to_string(r.token_source()));
+    row.content_events = r.content_events();
+    row.finish_reason = r.finish_reason;
+    row.streamed = res.streamed;
+    row.replayed = true;
+    bool any_cost = false;
+    double cost = 0;
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      const route::RouteRequest::AttemptState& st = states[i];
+      const MemberResult& m = rr.results[i];
+      row.replayed = row.replayed && m.replayed;
+      store::RouteAttemptRow ar;
+      ar.index = static_cast<int>(i);
+      ar.member = route.members[st.member];
+      ar.role = std::string(route::to_string(st.role));
+      ar.start_delay_ns = st.start_ns - rr.state.send_ns();
+      const bool won = rr.state.succeeded() && i == result;
+      ar.outcome = won                ? "won"
+                   : m.cancel_ns >= 0 ? "cancelled"
+                   : m.response.ok()  ? "lost"
+                                      : "failed";
+      if (!m.response.ok()) {
+        ar.error_class = std::string(net::to_string(m.response.error));
+      }
+      if (m.response.status_code != 0) {
+        ar.status_code = m.response.status_code;
+      }
+      if (m.response.t_done_ns >= 0) {
+        ar.t_send_ns = m.response.t_send_ns;
+        ar.t_done_ns = m.response.t_done_ns;
+      }
+      if (m.response.t_first_token_ns >= 0) {
+        ar.t_first_token_ns = m.response.t_first_token_ns;
+      }
+      // Billed for its prompt whether or not it got as far as the usage numbers.
+      ar.input_tokens = m.response.input_tokens.value_or(std::llround(
+          m_targets[route.members_index[st.member]].templates[a.prompt].est_input_tokens));
+      ar.output_tokens = m.response.output_token_count();
+      ar.cost_usd = m.cost_usd;
+      if (m.cancel_ns >= 0 && m.response.t_done_ns >= 0) {
+        ar.cancel_latency_ns = std::max<std::int64_t>(0, m.response.t_done_ns - m.cancel_ns);
+      }
+      if (m.cost_usd) {
+        cost += *m.cost_usd;
+        any_cost = true;
+      }
+      row.route_attempts.push_back(std::move(ar));
+    }
+    if (any_cost && (rr.state.succeeded() || cost > 0)) {
+      row.cost_usd = cost;  // the winner's and every loser's billed tokens
+    }
+    if (m_suite.store_content) {
+      row.request_body =
+          m_targets[m_routes[rr.route].route->members_index.front()].templates[a.prompt].http.body;
+      row.response_text = r.text;
+    }
+    ++m_done;
+    ++m_stage_done;
+    const bool ok = rr.state.succeeded();
+    if (!ok) {
+      ++m_errors;
+      ++m_stage_errors;
+    }
+    m_aggregator.record(row, r.content_times_ns);
+    if (!a.warmup && ok) {
+      ++lane.completed_measured;
+      if (lane.first_send_ns < 0 || rr.state.send_ns() < lane.first_send_ns) {
+        lane.first_send_ns = rr.state.send_ns();
+      }
+      lane.last_done_ns = std::max(lane.last_done_ns, *row.t_done_ns);
+      if (row.t_first_token_ns) {
+        const std::int64_t ttft = *row.t_first_token_ns - rr.state.send_ns();
+        m_live_ttft.record(ttft);
+        ctx.recent.add(ttft);
+        ++m_stage_ok;
+      }
+    }
+    m_writer.push(std::move(row));
+    // Drop the request (swap with the last).
+    const std::size_t at = rr.slot;
+    std::swap(m_route_reqs[at], m_route_reqs.back());
+    m_route_reqs[at]->slot = at;
+    m_route_reqs.pop_back();
   }
 
   void launch_retries(std::int64_t now) {
@@ -385,12 +755,16 @@ class Runner::Impl {
   }
 
   void finish(Attempt& attempt) {
+    if (attempt.route != nullptr) {
+      finish_member(attempt);
+      return;
+    }
     const Work& a = attempt.work;
     Lane& lane = *a.lane;
     --lane.in_flight;
     --m_in_flight;
     const providers::Response& r = attempt.parser->response();
-    const TargetCtx& target = m_targets[lane.spec.target];
+    const TargetCtx& target = m_targets[attempt.target];
     store::RequestRow row;
     row.run_id = m_options.run_id;
     row.seq = a.seq;
@@ -470,7 +844,7 @@ class Runner::Impl {
       ++lane.pending_retries;
       m_retries.push_back(next);
     } else {
-      note_outcome(lane.spec.target, r);
+      note_outcome(attempt.target, r);
       m_aggregator.record(row, r.content_times_ns);
       if (!a.warmup && r.ok()) {
         ++lane.completed_measured;
@@ -548,6 +922,10 @@ class Runner::Impl {
   route::AttemptDriver m_driver;
   route::RetryPolicy m_retry_policy;
   std::vector<TargetCtx> m_targets;
+  std::vector<RouteCtx> m_routes;
+  std::vector<Unit> m_units;  // what each lane measures (LaneSpec::target indexes this)
+  std::vector<std::unique_ptr<RouteReq>> m_route_reqs;  // route requests in flight
+  std::atomic<bool> m_route_news{false};                // a route attempt's first token arrived
   std::atomic<int> m_stop{0};
   std::vector<std::unique_ptr<Attempt>> m_attempts;
   std::vector<Attempt*> m_finished;

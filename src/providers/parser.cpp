@@ -110,6 +110,9 @@ void ResponseParser::content(ContentKind kind, std::string_view text, std::int64
   if (m_is_sse) {
     if (m_response.t_first_token_ns < 0) {
       m_response.t_first_token_ns = t_ns;
+      if (m_on_first_token) {
+        m_on_first_token();
+      }
     }
     m_response.content_times_ns.push_back(t_ns);
   }

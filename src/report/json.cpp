@@ -151,6 +151,56 @@ std::string render_json(const RunReport& r) {
     } else {
       out += "null";
     }
+    o.key("route");
+    if (const RouteReport* route = r.route(t.target, t.phase)) {
+      Obj ro(out);
+      ro.integer("requests", route->requests);
+      ro.integer("attempts", route->attempts);
+      ro.num("extra_load", route->extra_load());
+      ro.integer("hedged_requests", route->hedged_requests);
+      ro.integer("hedges", route->hedges);
+      ro.integer("fallbacks", route->fallbacks);
+      ro.key("members");
+      out += '[';
+      for (std::size_t k = 0; k < route->members.size(); ++k) {
+        out += k > 0 ? "," : "";
+        util::append_json_string(out, route->members[k]);
+      }
+      out += ']';
+      ro.key("wins");
+      {
+        Obj w(out);
+        for (const auto& m : route->members) {
+          const auto it = route->wins.find(m);
+          w.integer(m, it == route->wins.end() ? 0 : it->second);
+        }
+        w.close();
+      }
+      ro.key("fell_through");
+      {
+        Obj f(out);
+        for (const auto& [cls, n] : route->failures) {
+          f.integer(cls, n);
+        }
+        f.close();
+      }
+      ro.integer("wasted_tokens", route->wasted_tokens);
+      if (route->cost_known) {
+        ro.num("wasted_usd", route->wasted_usd);
+      } else {
+        ro.null("wasted_usd");
+      }
+      for (const std::string_view metric : {"ttft", "e2e"}) {
+        if (const auto v = t.percentile(metric, 99.9)) {
+          ro.num(std::string(metric) + "_p999", *v);
+        } else {
+          ro.null(std::string(metric) + "_p999");
+        }
+      }
+      ro.close();
+    } else {
+      out += "null";
+    }
     o.key("metrics");
     {
       Obj ms(out);

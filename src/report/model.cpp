@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 
+#include "llmbench/metrics/hdr_codec.hpp"
 #include "llmbench/store/runs.hpp"
 #include "llmbench/util/error.hpp"
 #include "sql.hpp"
@@ -90,12 +91,111 @@ std::string stat_name(double p) {
   return p >= 100 ? "max" : p >= 99 ? "p99" : p >= 95 ? "p95" : p >= 90 ? "p90" : "p50";
 }
 
+// Per route (and phase): its measured requests' member attempts, summed.
+std::vector<RouteReport> route_reports(store::Database& db, const std::string& run_id) {
+  std::vector<RouteReport> out;
+  auto st = db.prepare(fmt::format(
+      "SELECT r.target, r.phase, r.seq, a.member, a.role, a.outcome, a.error_class, "
+      "a.input_tokens, a.output_tokens, a.cost_usd FROM route_attempts a JOIN requests r "
+      "ON r.run_id = a.run_id AND r.seq = a.seq AND r.attempt = a.attempt "
+      "WHERE a.run_id = ?1 AND r.warmup = 0 AND {} ORDER BY r.rowid, a.idx",
+      k_final_attempt));
+  st.bind(1, run_id);
+  RouteReport* g = nullptr;
+  std::int64_t last_seq = -1;
+  bool hedged = false;
+  while (st.step()) {
+    const std::string target = st.text(0);
+    const std::string phase = st.text(1);
+    if (g == nullptr || g->route != target || g->phase != phase) {
+      g = nullptr;
+      for (auto& r : out) {
+        if (r.route == target && r.phase == phase) {
+          g = &r;
+        }
+      }
+      if (g == nullptr) {
+        out.push_back(RouteReport{});
+        g = &out.back();
+        g->route = target;
+        g->phase = phase;
+      }
+      last_seq = -1;
+    }
+    const std::int64_t seq = st.int64(2);
+    if (seq != last_seq) {
+      ++g->requests;
+      last_seq = seq;
+      hedged = false;
+    }
+    ++g->attempts;
+    const std::string member = st.text(3);
+    if (std::find(g->members.begin(), g->members.end(), member) == g->members.end()) {
+      g->members.push_back(member);
+    }
+    const std::string_view role = st.text_view(4);
+    if (role == "hedge") {
+      ++g->hedges;
+      if (!hedged) {
+        ++g->hedged_requests;
+        hedged = true;
+      }
+    } else if (role == "fallback") {
+      ++g->fallbacks;
+    }
+    const std::string_view outcome = st.text_view(5);
+    if (outcome == "won") {
+      ++g->wins[member];
+    } else {
+      if (outcome == "failed" && !st.is_null(6)) {
+        ++g->failures[std::string(st.text_view(6))];
+      }
+      g->wasted_tokens += (st.is_null(7) ? 0 : st.int64(7)) + (st.is_null(8) ? 0 : st.int64(8));
+      if (!st.is_null(9)) {
+        g->wasted_usd += st.real(9);
+      }
+    }
+    g->cost_known = g->cost_known || !st.is_null(9);
+  }
+  return out;
+}
+
 }  // namespace
 
 const MetricSummary* TargetReport::metric(std::string_view name) const {
   for (const auto& m : metrics) {
     if (m.metric == name) {
       return &m;
+    }
+  }
+  return nullptr;
+}
+
+std::optional<double> TargetReport::percentile(std::string_view name, double p) const {
+  const MetricSummary* m = metric(name);
+  if (m == nullptr || m->count == 0) {
+    return std::nullopt;
+  }
+  const auto hist = metrics::decode_base64(m->encoded);
+  if (!hist) {
+    return std::nullopt;
+  }
+  return static_cast<double>(hist->value_at_percentile(p));
+}
+
+const RouteReport* RunReport::route(const std::string& name, const std::string& phase) const {
+  for (const auto& r : routes) {
+    if (r.route == name && r.phase == phase) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+const TargetReport* RunReport::target(const std::string& name, const std::string& phase) const {
+  for (const auto& t : targets) {
+    if (t.target == name && t.phase == phase) {
+      return &t;
     }
   }
   return nullptr;
@@ -428,6 +528,7 @@ RunReport build_report(store::Database& db, const std::string& run_id) {
     }
     report.targets.push_back(std::move(t));
   }
+  report.routes = route_reports(db, run_id);
   // Every target of the run, in the order the run listed them, including one that never
   // stored a row.
   {

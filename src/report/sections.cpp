@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "llmbench/util/time.hpp"
 
@@ -69,6 +70,114 @@ Table error_table(const TargetReport& t) {
 
 bool is_dead(const RunReport& r, const TargetReport& t) {
   return std::find(r.dead_targets.begin(), r.dead_targets.end(), t.target) != r.dead_targets.end();
+}
+
+std::string ms_or_dash(std::optional<double> ns) {
+  return ns ? format_ms(*ns) : "-";
+}
+
+std::optional<double> cost_per_1k(const TargetReport& t) {
+  if (!t.cost_usd || t.requests == 0) {
+    return std::nullopt;
+  }
+  return *t.cost_usd * 1000.0 / static_cast<double>(t.requests);
+}
+
+// A route's section: its tails beside each member's own, what its hedges and fallbacks cost,
+// and the headline: how much of the primary's p99 it cut per extra dollar.
+void route_tables(const RunReport& r, const TargetReport& t, const RouteReport& route, Section& s) {
+  Table tails;
+  tails.header = {
+      "route vs members (ms)", "TTFT p50", "p95", "p99", "p99.9", "E2E p50", "p95", "p99", "p99.9",
+      "cost / 1,000 req"};
+  tails.numeric = {false, true, true, true, true, true, true, true, true, true};
+  const auto row = [&](const std::string& label, const TargetReport* x) {
+    if (x == nullptr) {
+      tails.rows.push_back(
+          {label + " (not measured alone)", "-", "-", "-", "-", "-", "-", "-", "-", "-"});
+    } else {
+      const auto cost = cost_per_1k(*x);
+      tails.rows.push_back(
+          {label, ms_or_dash(x->percentile("ttft", 50)), ms_or_dash(x->percentile("ttft", 95)),
+           ms_or_dash(x->percentile("ttft", 99)), ms_or_dash(x->percentile("ttft", 99.9)),
+           ms_or_dash(x->percentile("e2e", 50)), ms_or_dash(x->percentile("e2e", 95)),
+           ms_or_dash(x->percentile("e2e", 99)), ms_or_dash(x->percentile("e2e", 99.9)),
+           cost ? money(*cost) : "unknown"});
+    }
+    tails.emphasis.push_back(false);
+  };
+  row(t.target + " (route)", &t);
+  for (const auto& m : route.members) {
+    row(m, r.target(m, t.phase));
+  }
+  tails.note =
+      "Members measured alone in the same run (measure_members = true) on the same prompts; a "
+      "route's latency runs from its own send to its winner's first token and last byte.";
+  s.tables.push_back(std::move(tails));
+
+  Table figures;
+  figures.header = {"route", ""};
+  figures.numeric = {false, true};
+  const auto add = [&](std::string k, std::string v) {
+    figures.rows.push_back({std::move(k), std::move(v)});
+    figures.emphasis.push_back(false);
+  };
+  const auto share = [&](std::int64_t n) {
+    return route.requests > 0
+               ? fmt::format("{:.1f}% ({} of {})",
+                             100.0 * static_cast<double>(n) / static_cast<double>(route.requests),
+                             n, route.requests)
+               : std::string("-");
+  };
+  add("hedge rate", share(route.hedged_requests));
+  add("attempts per request",
+      fmt::format("{:.3f} (extra load {:.1f}%: {} hedges, {} fallbacks)", 1.0 + route.extra_load(),
+                  100.0 * route.extra_load(), route.hedges, route.fallbacks));
+  for (const auto& m : route.members) {
+    const auto w = route.wins.find(m);
+    add("wins: " + m, share(w == route.wins.end() ? 0 : w->second));
+  }
+  for (const auto& [cls, n] : route.failures) {
+    add("fell through: " + cls, std::to_string(n));
+  }
+  add("wasted tokens (losers' prompt + output received)", std::to_string(route.wasted_tokens));
+  add("wasted cost", route.cost_known ? money(route.wasted_usd) : "unknown");
+  s.tables.push_back(std::move(figures));
+
+  // The headline: the primary's p99 TTFT against the route's, per extra dollar.
+  const TargetReport* primary =
+      route.members.empty() ? nullptr : r.target(route.members.front(), t.phase);
+  const auto route_p99 = t.percentile("ttft", 99);
+  if (primary != nullptr && route_p99) {
+    const auto primary_p99 = primary->percentile("ttft", 99);
+    const auto route_cost = cost_per_1k(t);
+    const auto primary_cost = cost_per_1k(*primary);
+    if (primary_p99) {
+      const double cut_ms = to_ms(*primary_p99 - *route_p99);
+      std::string headline =
+          fmt::format("p99 TTFT {} ms against {} ms for {} alone: {} ms {}", format_ms(*route_p99),
+                      format_ms(*primary_p99), primary->target,
+                      fmt::format("{:.1f}", std::abs(cut_ms)), cut_ms >= 0 ? "cut" : "added");
+      if (route_cost && primary_cost) {
+        const double extra = *route_cost - *primary_cost;
+        headline +=
+            extra > 0
+                ? fmt::format(
+                      " for {} more per 1,000 requests: {:.1f} ms of p99 per extra dollar "
+                      "per 1,000 requests",
+                      money(extra), cut_ms / extra)
+                : fmt::format(" at no extra cost ({} per 1,000 requests)", money(*route_cost));
+      } else {
+        headline += " (cost unknown: no price for a member)";
+      }
+      s.paragraphs.push_back(headline + ".");
+    }
+  } else if (!route.members.empty()) {
+    s.paragraphs.push_back(fmt::format(
+        "Set measure_members = true to measure {} alone in the same run and see what the route "
+        "cuts from its tail.",
+        route.members.front()));
+  }
 }
 
 Section target_section(const RunReport& r, const TargetReport& t) {
@@ -177,6 +286,9 @@ Section target_section(const RunReport& r, const TargetReport& t) {
         "them.",
         t.server_timed, t.ok, t.server_sources);
     s.tables.push_back(std::move(server));
+  }
+  if (const RouteReport* route = r.route(t.target, t.phase)) {
+    route_tables(r, t, *route, s);
   }
   if (t.clock_errors > 0) {
     s.paragraphs.push_back(

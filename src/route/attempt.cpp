@@ -32,13 +32,39 @@ void AttemptDriver::start(Attempt& a, const AttemptRequest& request) {
     a.recorder = std::make_unique<providers::Recorder>(*a.parser, std::string(request.protocol),
                                                        std::string(request.model));
   }
-  if (request.mock) {
+  a.sent = true;
+  if (request.mock || request.timeout) {
     net::HttpRequest copy = http;
-    copy.headers.emplace_back("x-mock-index", std::to_string(request.mock_index));
-    m_engine.start(std::move(copy), *a.parser);
+    if (request.mock) {
+      copy.headers.emplace_back("x-mock-index", std::to_string(request.mock_index));
+    }
+    if (request.timeout) {
+      copy.total_timeout = *request.timeout;
+    }
+    a.transfer = m_engine.start(std::move(copy), *a.parser);
   } else {
-    m_engine.start(http, *a.parser);
+    a.transfer = m_engine.start(http, *a.parser);
   }
+}
+
+void AttemptDriver::cancel(Attempt& a) {
+  if (a.sent) {
+    m_engine.cancel(a.transfer);
+    return;
+  }
+  const auto it = std::find(m_replaying.begin(), m_replaying.end(), &a);
+  if (it == m_replaying.end()) {
+    return;  // complete already
+  }
+  m_replaying.erase(it);
+  net::TransferResult cancelled;
+  cancelled.error = net::ErrorClass::cancelled;
+  cancelled.message = "cancelled during replay";
+  cancelled.status_code = a.replay_started ? a.replay->status : 0;
+  cancelled.t_send_ns = a.replay_t0;
+  cancelled.t_first_byte_ns = a.replay_first_byte;
+  cancelled.t_done_ns = m_engine.now_ns();
+  a.parser->on_complete(cancelled);
 }
 
 // When the recorded instant `offset_us` (from the send) falls due under the replay timing.

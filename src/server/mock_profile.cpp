@@ -30,14 +30,16 @@ std::string_view to_string(Fault f) {
       return "stall";
     case Fault::no_terminator:
       return "no_terminator";
+    case Fault::unauthorized:
+      return "unauthorized";
   }
   return "none";
 }
 
 const std::vector<Fault>& all_faults() {
   static const std::vector<Fault> all = {
-      Fault::rate_limited, Fault::server_error, Fault::unavailable,  Fault::reset,
-      Fault::malformed,    Fault::stall,        Fault::no_terminator};
+      Fault::rate_limited, Fault::server_error, Fault::unavailable,   Fault::reset,
+      Fault::malformed,    Fault::stall,        Fault::no_terminator, Fault::unauthorized};
   return all;
 }
 
@@ -91,7 +93,7 @@ Result<FaultRates> FaultRates::parse(std::string_view text) {
     if (!fault || *fault == Fault::none || !(p >= 0 && p <= 1)) {  // NaN fails too
       return Result<FaultRates>::failure(
           fmt::format("\"{}\": write NAME=PROBABILITY, NAME one of rate_limited, server_error, "
-                      "unavailable, reset, malformed, stall, no_terminator",
+                      "unavailable, reset, malformed, stall, no_terminator, unauthorized",
                       item));
     }
     out.rates.emplace_back(*fault, p);
@@ -237,7 +239,7 @@ MockProfile MockProfile::load(const std::string& path) {
           throw InputError(
               fmt::format("{}: unknown fault `{}` (one of rate_limited, "
                           "server_error, unavailable, reset, malformed, stall, "
-                          "no_terminator)",
+                          "no_terminator, unauthorized)",
                           where(fnode), fname.str()));
         }
         if (!prob || !(*prob >= 0 && *prob <= 1)) {  // NaN fails too

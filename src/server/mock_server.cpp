@@ -590,6 +590,8 @@ struct MockServer::Impl {
          "Internal server error (injected by llmbench mock)"},
         {Fault::unavailable, http::status::service_unavailable, "server_error", "overloaded_error",
          "Service unavailable (injected by llmbench mock)"},
+        {Fault::unauthorized, http::status::unauthorized, "invalid_request_error",
+         "authentication_error", "Incorrect API key provided (injected by llmbench mock)"},
     };
     for (const auto& f : k_error_faults) {
       if (f.fault != script.fault) {

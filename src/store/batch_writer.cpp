@@ -18,6 +18,11 @@ constexpr std::string_view k_insert =
     "clock_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
     "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, "
     "?35, ?36)";
+constexpr std::string_view k_insert_route_attempt =
+    "INSERT INTO route_attempts (run_id, seq, attempt, idx, member, role, start_delay_ns, "
+    "outcome, error_class, status_code, t_send_ns, t_first_token_ns, t_done_ns, input_tokens, "
+    "output_tokens, cost_usd, cancel_latency_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+    "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 }  // namespace
 
 BatchWriter::BatchWriter(const std::string& db_path, BatchWriterOptions options)
@@ -80,9 +85,11 @@ void BatchWriter::run() {
   Database& db = *m_db;
   std::optional<Statement> insert;
   std::optional<Statement> outbox;
+  std::optional<Statement> route_insert;
   std::vector<RequestRow> batch;
   try {
     insert.emplace(db.prepare(k_insert));
+    route_insert.emplace(db.prepare(k_insert_route_attempt));
     if (m_options.outbox) {
       outbox.emplace(db.prepare(
           "INSERT INTO beacon_outbox (run_id, seq, attempt, install_id, body, created_at_ms) "
@@ -111,7 +118,7 @@ void BatchWriter::run() {
       }
     }
     try {
-      write_batch(db, *insert, outbox ? &*outbox : nullptr, batch);
+      write_batch(db, *insert, outbox ? &*outbox : nullptr, *route_insert, batch);
     } catch (const Error& e) {
       std::lock_guard lock(m_mutex);
       m_error =
@@ -128,7 +135,7 @@ void BatchWriter::run() {
 }
 
 void BatchWriter::write_batch(Database& db, Statement& st, Statement* outbox,
-                              std::vector<RequestRow>& batch) {
+                              Statement& route_insert, std::vector<RequestRow>& batch) {
   db.transaction([&] {
     for (const auto& r : batch) {
       // The rows outlive each step, so text is bound without copying.
@@ -148,6 +155,19 @@ void BatchWriter::write_batch(Database& db, Statement& st, Statement* outbox,
       st.bind(34, r.server_decode_tokens).bind(35, r.server_processing_ns);
       st.bind_static(36, r.clock_error);
       st.step();
+      if (!r.route_attempts.empty()) {
+        Statement& ra = route_insert;
+        for (const auto& a : r.route_attempts) {
+          ra.reset();
+          ra.bind_static(1, r.run_id).bind(2, r.seq).bind(3, r.attempt).bind(4, a.index);
+          ra.bind_static(5, a.member).bind_static(6, a.role).bind(7, a.start_delay_ns);
+          ra.bind_static(8, a.outcome).bind_static(9, a.error_class).bind(10, a.status_code);
+          ra.bind(11, a.t_send_ns).bind(12, a.t_first_token_ns).bind(13, a.t_done_ns);
+          ra.bind(14, a.input_tokens).bind(15, a.output_tokens).bind(16, a.cost_usd);
+          ra.bind(17, a.cancel_latency_ns);
+          ra.step();
+        }
+      }
       if (outbox != nullptr) {
         if (auto beacon = m_options.outbox(r)) {
           outbox->reset();

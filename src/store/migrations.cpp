@@ -167,10 +167,35 @@ ALTER TABLE requests ADD COLUMN server_processing_ns INTEGER;
 ALTER TABLE requests ADD COLUMN clock_error TEXT;
 )sql";
 
+// v8: the member attempts of a route's requests (the request's own row is in requests,
+// under the route's name).
+constexpr std::string_view k_v8 = R"sql(
+CREATE TABLE route_attempts (
+  run_id            TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  seq               INTEGER NOT NULL,
+  attempt           INTEGER NOT NULL,
+  idx               INTEGER NOT NULL,
+  member            TEXT NOT NULL,
+  role              TEXT NOT NULL CHECK (role IN ('primary','hedge','fallback')),
+  start_delay_ns    INTEGER NOT NULL,
+  outcome           TEXT NOT NULL CHECK (outcome IN ('won','failed','cancelled','lost')),
+  error_class       TEXT,
+  status_code       INTEGER,
+  t_send_ns         INTEGER,
+  t_first_token_ns  INTEGER,
+  t_done_ns         INTEGER,
+  input_tokens      INTEGER,
+  output_tokens     INTEGER,
+  cost_usd          REAL,
+  cancel_latency_ns INTEGER,
+  PRIMARY KEY (run_id, seq, attempt, idx)
+);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& migrations() {
-  static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3, k_v4, k_v5, k_v6, k_v7};
+  static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3, k_v4, k_v5, k_v6, k_v7, k_v8};
   return all;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -25,8 +26,13 @@ namespace {
 using detail::TableReader;
 using std::string_view_literals::operator""sv;
 
-constexpr std::array k_root_keys = {"suite"sv, "defaults"sv, "load"sv,  "targets"sv, "prompts"sv,
-                                    "slo"sv,   "gate"sv,     "cache"sv, "beacon"sv};
+constexpr std::array k_root_keys = {"suite"sv,   "defaults"sv, "load"sv, "targets"sv, "routes"sv,
+                                    "prompts"sv, "slo"sv,      "gate"sv, "cache"sv,   "beacon"sv};
+constexpr std::array k_route_keys = {"name"sv,    "policy"sv,      "members"sv,
+                                     "hedge_k"sv, "hedge_delay"sv, "max_extra_load"sv,
+                                     "commit"sv,  "timeout"sv,     "measure_members"sv};
+constexpr std::array k_route_policies = {"sequential"sv, "hedged"sv};
+constexpr std::array k_route_commits = {"first_token"sv, "complete"sv};
 constexpr std::array k_beacon_keys = {"enabled"sv, "sample"sv, "max_per_run"sv, "attestation"sv};
 constexpr std::array k_attestations = {"token"sv, "message"sv};
 constexpr std::array k_cache_keys = {"mode"sv, "path"sv, "replay_timing"sv, "key"sv};
@@ -158,6 +164,7 @@ class Loader {
                     "concurrency = 4, requests = 100)");
     }
     read_targets(top, suite);
+    read_routes(top, suite);
     read_prompts(top, suite);
     if (const auto* t = top.table("slo")) {
       read_slo(*t, suite.slo);
@@ -361,6 +368,131 @@ class Loader {
         suite.targets.push_back(std::move(target));
       }
     }
+  }
+
+  void read_routes(TableReader& top, Suite& suite) {
+    const auto* routes = top.array("routes");
+    if (routes == nullptr) {
+      return;
+    }
+    int index = 0;
+    for (const auto& node : *routes) {
+      ++index;
+      const auto* t = node.as_table();
+      if (t == nullptr) {
+        m_diags.error(detail::pos_of(m_path, node.source()),
+                      "each [[routes]] entry must be a table");
+        continue;
+      }
+      Route route;
+      if (!read_route(*t, index, suite, route)) {
+        continue;
+      }
+      for (const auto& other : suite.routes) {
+        if (other.name == route.name) {
+          m_diags.error(route.pos, fmt::format("duplicate route name \"{}\" (first at line {})",
+                                               route.name, other.pos.line));
+        }
+      }
+      suite.routes.push_back(std::move(route));
+    }
+  }
+
+  bool read_route(const toml::table& t, int index, const Suite& suite, Route& route) {
+    TableReader r(t, fmt::format("[[routes]] #{}", index), m_path, m_diags, k_route_keys);
+    const std::size_t errors_before = m_diags.error_count();
+    r.check_unknown_keys();
+    r.require("name");
+    r.require("policy");
+    r.require("members");
+    route.pos = r.pos();
+    route.name = r.string("name").value_or("");
+    if (r.has("name") && route.name.empty()) {
+      r.error("name", "a route needs a name");
+    }
+    if (suite.find_target(route.name) != nullptr) {
+      r.error("name", fmt::format("\"{}\" is a target's name already: a route needs a name of "
+                                  "its own (reports list both)",
+                                  route.name));
+    }
+    if (const auto policy = r.choice("policy", k_route_policies)) {
+      route.policy = *policy == "hedged" ? RoutePolicy::hedged : RoutePolicy::sequential;
+    }
+    if (const auto* members = r.array("members")) {
+      for (const auto& m : *members) {
+        const auto name = m.value<std::string>();
+        if (!name) {
+          r.error("members", "members holds target names, e.g. members = [\"a\", \"b\"]");
+          break;
+        }
+        if (*name == route.name) {
+          r.error("members", fmt::format("route \"{}\" names itself as a member", *name));
+          continue;
+        }
+        const Target* target = suite.find_target(*name);
+        if (target == nullptr) {
+          std::vector<std::string_view> names;
+          for (const auto& known : suite.targets) {
+            names.push_back(known.name);
+          }
+          const auto near = util::closest_match(*name, names);
+          r.error("members",
+                  fmt::format("unknown member \"{}\": members are targets of this suite{}", *name,
+                              near ? fmt::format(" (did you mean \"{}\"?)", *near) : ""));
+          continue;
+        }
+        if (std::find(route.members.begin(), route.members.end(), *name) != route.members.end()) {
+          r.error("members", fmt::format("\"{}\" is a member twice", *name));
+          continue;
+        }
+        route.members.push_back(*name);
+        route.members_index.push_back(static_cast<std::size_t>(target - suite.targets.data()));
+      }
+      if (members->empty()) {
+        r.error("members", "a route needs at least one member");
+      }
+    }
+    const bool hedged = route.policy == RoutePolicy::hedged;
+    for (const std::string_view key : {"hedge_k"sv, "hedge_delay"sv, "max_extra_load"sv}) {
+      if (!hedged && r.has(key)) {
+        r.warning(key, fmt::format("{} applies to policy = \"hedged\" only", key));
+      }
+    }
+    if (const auto k = r.integer("hedge_k", 1, 64)) {
+      route.hedge_k = *k;
+      if (hedged && !route.members.empty() &&
+          *k > static_cast<std::int64_t>(route.members.size())) {
+        r.error("hedge_k", fmt::format("hedge_k = {} is more than the route's {} member{}", *k,
+                                       route.members.size(), route.members.size() == 1 ? "" : "s"));
+      }
+    }
+    route.hedge_k =
+        std::min<std::int64_t>(route.hedge_k, std::max<std::size_t>(1, route.members.size()));
+    if (const auto* n = r.node("hedge_delay"); n != nullptr) {
+      const auto text = n->value<std::string>();
+      if (text && text->size() > 1 && (*text)[0] == 'p') {
+        double q = 0;
+        const auto [ptr, ec] = std::from_chars(text->data() + 1, text->data() + text->size(), q);
+        if (ec != std::errc() || ptr != text->data() + text->size() || q <= 0 || q >= 100) {
+          r.error("hedge_delay", fmt::format("hedge_delay \"{}\": a quantile is p50 .. p99.9 of "
+                                             "the route's own TTFT",
+                                             *text));
+        } else {
+          route.hedge_quantile = q;
+        }
+      } else {
+        route.hedge_delay = r.duration("hedge_delay");
+      }
+    } else {
+      route.hedge_delay = util::Nanos(0);  // f3dx-router's race
+    }
+    route.max_extra_load = r.number("max_extra_load", 0.0, 1.0);
+    if (const auto commit = r.choice("commit", k_route_commits)) {
+      route.commit = *commit == "complete" ? RouteCommit::complete : RouteCommit::first_token;
+    }
+    route.timeout = r.duration("timeout");
+    route.measure_members = r.boolean("measure_members").value_or(false);
+    return m_diags.error_count() == errors_before;
   }
 
   bool read_target(const toml::table& t, int index, const Suite& suite, Target& target) {

@@ -164,9 +164,58 @@ void apply_overrides(Suite& s, const LoadOverrides& o) {
     }
     load.warmup = *o.warmup;
   }
-  if (!o.targets.empty()) {
+  if (!o.targets.empty() && s.routes.empty()) {
     s.targets =
         select(s.targets, o.targets, "--target", "target", [](const Target& t) { return t.name; });
+  } else if (!o.targets.empty()) {
+    // --target names targets or routes; a chosen route keeps its members.
+    std::vector<std::string> names;
+    for (const auto& t : s.targets) {
+      names.push_back(t.name);
+    }
+    for (const auto& r : s.routes) {
+      names.push_back(r.name);
+    }
+    for (const auto& w : o.targets) {
+      if (std::find(names.begin(), names.end(), w) == names.end()) {
+        const std::vector<std::string_view> views(names.begin(), names.end());
+        const auto near = util::closest_match(w, views);
+        throw InputError(fmt::format(
+            "--target {}: the suite has no target or route of that name{} (it has: {})", w,
+            near ? fmt::format("; did you mean \"{}\"?", *near) : "", util::join(names, ", ")));
+      }
+    }
+    const auto wanted = [&](const std::string& name) {
+      return std::find(o.targets.begin(), o.targets.end(), name) != o.targets.end();
+    };
+    std::vector<Route> routes;
+    for (const auto& r : s.routes) {
+      if (wanted(r.name)) {
+        routes.push_back(r);
+      }
+    }
+    std::vector<Target> targets;
+    for (const auto& t : s.targets) {
+      bool keep = wanted(t.name);
+      for (const auto& r : routes) {
+        keep = keep || std::find(r.members.begin(), r.members.end(), t.name) != r.members.end();
+      }
+      if (keep) {
+        targets.push_back(t);
+      }
+    }
+    for (auto& r : routes) {
+      r.members_index.clear();
+      for (const auto& m : r.members) {
+        for (std::size_t i = 0; i < targets.size(); ++i) {
+          if (targets[i].name == m) {
+            r.members_index.push_back(i);
+          }
+        }
+      }
+    }
+    s.targets = std::move(targets);
+    s.routes = std::move(routes);
   }
   if (!o.prompts.empty()) {
     s.prompts =

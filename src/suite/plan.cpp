@@ -1,5 +1,7 @@
 #include "llmbench/suite/plan.hpp"
 
+#include "llmbench/util/strings.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -91,6 +93,7 @@ Plan make_plan(const Suite& suite, const pricing::PriceBook& prices) {
   const auto measured = measured_requests(suite.load);
   double total_cost = 0;
   std::int64_t total_requests = 0;
+  std::vector<TargetPlan> per_target;
   for (const auto& t : suite.targets) {
     TargetPlan tp;
     tp.name = t.name;
@@ -132,13 +135,34 @@ Plan make_plan(const Suite& suite, const pricing::PriceBook& prices) {
       per_request.output_tokens = std::llround(tp.est_output_tokens);
       tp.est_cost_usd = pricing::cost_usd(*price, per_request) * static_cast<double>(*sent);
     }
+    per_target.push_back(std::move(tp));
+  }
+  // What is measured: the targets measured alone, then the routes, each estimated as its
+  // first member (a floor: hedges and fallbacks add attempts, docs/routes.md).
+  std::vector<TargetPlan> units;
+  for (std::size_t i = 0; i < per_target.size(); ++i) {
+    if (suite.measured_alone(i)) {
+      units.push_back(per_target[i]);
+    }
+  }
+  for (const auto& r : suite.routes) {
+    if (r.members_index.empty()) {
+      continue;
+    }
+    TargetPlan tp = per_target[r.members_index.front()];
+    tp.name = r.name;
+    tp.provider = fmt::format("route ({})", to_string(r.policy));
+    tp.model = util::join(r.members, ",");
+    units.push_back(std::move(tp));
+  }
+  for (auto& tp : units) {
     if (tp.est_cost_usd) {
       total_cost += *tp.est_cost_usd;
     } else {
       plan.cost_partial = true;
     }
-    if (sent) {
-      total_requests += *sent;
+    if (measured) {
+      total_requests += *measured + tp.warmup;
     }
     plan.targets.push_back(std::move(tp));
   }

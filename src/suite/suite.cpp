@@ -131,10 +131,29 @@ const Target* Suite::find_target(std::string_view target_name) const {
 }
 
 const std::vector<std::string_view>& mock_fault_names() {
-  static const std::vector<std::string_view> names = {"rate_limited", "server_error", "unavailable",
-                                                      "reset",        "malformed",    "stall",
-                                                      "no_terminator"};
+  static const std::vector<std::string_view> names = {
+      "rate_limited", "server_error", "unavailable",   "reset",
+      "malformed",    "stall",        "no_terminator", "unauthorized"};
   return names;
+}
+
+std::string_view to_string(RoutePolicy p) {
+  return p == RoutePolicy::hedged ? "hedged" : "sequential";
+}
+
+bool Suite::measured_alone(std::size_t index) const {
+  bool member = false;
+  for (const auto& route : routes) {
+    for (const std::size_t m : route.members_index) {
+      if (m == index) {
+        member = true;
+        if (route.measure_members) {
+          return true;
+        }
+      }
+    }
+  }
+  return !member;
 }
 
 }  // namespace llmbench::suite

@@ -42,6 +42,11 @@ class ResponseParser : public net::ResponseHandler {
   // Called once the response is complete and classified (success or not).
   void set_on_done(OnDone on_done) { m_on_done = std::move(on_done); }
   void set_on_sse_event(OnSseEvent on_event) { m_on_sse_event = std::move(on_event); }
+  // Called once, when the first content token of a stream arrives (on the thread that reads
+  // the bytes): a route commits on it.
+  void set_on_first_token(std::function<void()> on_first) {
+    m_on_first_token = std::move(on_first);
+  }
   // Whether the body is (still) read as an SSE stream, and the body buffered when it is not
   // (a non-streaming answer or an error), as received.
   bool is_sse() const { return m_is_sse; }
@@ -88,6 +93,7 @@ class ResponseParser : public net::ResponseHandler {
   bool m_stop = false;
   OnDone m_on_done;
   OnSseEvent m_on_sse_event;
+  std::function<void()> m_on_first_token;
 };
 
 }  // namespace llmbench::providers

@@ -86,6 +86,9 @@ struct TargetReport {
   std::string first_clock_error;
 
   const MetricSummary* metric(std::string_view name) const;
+  // The value at percentile `p` of a metric, from its stored histogram (p99.9 and the like,
+  // which the summary does not keep), or nothing.
+  std::optional<double> percentile(std::string_view name, double p) const;
   // Every measured success was non-streaming: TTFT, ITL, TPOT and tokens/s were not measured.
   bool none_streamed() const { return ok > 0 && unstreamed == ok; }
   // "target", or "target phase" in a sweep.
@@ -125,8 +128,30 @@ struct Completions {
   std::size_t m_bins = 0;
 };
 
+// What a route's requests cost and bought (docs/routes.md): from its member attempts.
+struct RouteReport {
+  std::string route;
+  std::string phase;
+  std::int64_t requests = 0;  // measured requests of the route
+  std::int64_t attempts = 0;  // member attempts they made
+  std::int64_t hedged_requests = 0;
+  std::int64_t hedges = 0;
+  std::int64_t fallbacks = 0;
+  std::vector<std::string> members;              // in the route's order (primary first)
+  std::map<std::string, std::int64_t> wins;      // by member
+  std::map<std::string, std::int64_t> failures;  // failed attempts by error class
+  std::int64_t wasted_tokens = 0;  // billed to attempts that did not win: prompt + output
+  double wasted_usd = 0;
+  bool cost_known = false;
+  double extra_load() const {  // extra attempts per request
+    return requests > 0 ? static_cast<double>(attempts - requests) / static_cast<double>(requests)
+                        : 0;
+  }
+};
+
 struct RunReport {
   store::RunRow run;
+  std::vector<RouteReport> routes;
   Completions completions;
   std::vector<TargetReport> targets;
   bool slo_enforced = false;
@@ -136,6 +161,8 @@ struct RunReport {
   std::vector<std::string> dead_targets;
   // "N of M measured requests were replayed from the response cache ...", or "" if none.
   std::string replay_note() const;
+  const RouteReport* route(const std::string& name, const std::string& phase) const;
+  const TargetReport* target(const std::string& name, const std::string& phase) const;
 };
 
 // What to check first when requests fail this way ("" when there is nothing useful to say).

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,9 @@ struct Attempt {
   bool replay_started = false;
   std::int64_t replay_t0 = 0;
   std::int64_t replay_first_byte = -1;
+  // Sent through the engine: its transfer, for a cancel.
+  bool sent = false;
+  net::Engine::RequestId transfer = 0;
   bool replayed() const { return replay != nullptr; }
 };
 
@@ -53,6 +57,8 @@ struct AttemptRequest {
   // its index and the run is reproducible.
   bool mock = false;
   std::int64_t mock_index = 0;
+  // A route member's own timeout, in place of the request's.
+  std::optional<net::Nanos> timeout;
 };
 
 struct CacheOptions {
@@ -76,6 +82,9 @@ class AttemptDriver {
   std::int64_t next_due(std::int64_t wake) const;
   // Replays still running complete as cancelled (at the end of a grace period).
   void cancel_replays();
+  // Cancels one attempt still running (a route's loser): a transfer through the engine (its
+  // parser completes as cancelled in a later poll), a replay at once.
+  void cancel(Attempt& a);
   const CacheOptions& cache() const { return m_cache; }
 
  private:

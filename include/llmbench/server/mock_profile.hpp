@@ -32,6 +32,7 @@ enum class Fault {
   malformed,      // a malformed JSON event halfway through the stream
   stall,          // the stream stops halfway and never resumes (until the client leaves)
   no_terminator,  // every token, but no [DONE] / message_stop
+  unauthorized,   // 401 with an error body (a bad key: a route never sends it on)
 };
 std::string_view to_string(Fault f);
 std::optional<Fault> fault_from_string(std::string_view s);

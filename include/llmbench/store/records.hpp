@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace llmbench::store {
 
@@ -33,6 +34,25 @@ struct RunTargetRow {
   std::string model;
   std::string base_url;
   std::optional<std::string> region;
+};
+
+// One attempt of a route's request at one of its members (the route's request is the
+// RequestRow it belongs to). Times as in RequestRow.
+struct RouteAttemptRow {
+  int index = 0;                    // 0 for the first attempt of the request
+  std::string member;               // the target
+  std::string role;                 // primary | hedge | fallback
+  std::int64_t start_delay_ns = 0;  // from the route's send
+  std::string outcome;              // won | failed | cancelled | lost
+  std::optional<std::string> error_class;
+  std::optional<std::int64_t> status_code;
+  std::optional<std::int64_t> t_send_ns;
+  std::optional<std::int64_t> t_first_token_ns;
+  std::optional<std::int64_t> t_done_ns;
+  std::optional<std::int64_t> input_tokens;   // billed: the prompt, always
+  std::optional<std::int64_t> output_tokens;  // received (before a cancel)
+  std::optional<double> cost_usd;
+  std::optional<std::int64_t> cancel_latency_ns;  // from the cancel to the attempt's end
 };
 
 // One attempt of one request. Times are steady-clock nanoseconds since the run started.
@@ -78,6 +98,8 @@ struct RequestRow {
   std::optional<std::int64_t> server_decode_tokens;
   std::optional<std::int64_t> server_processing_ns;
   std::optional<std::string> clock_error;
+  // A route's request: every member attempt (stored in route_attempts with this row).
+  std::vector<RouteAttemptRow> route_attempts;
 };
 
 struct HistogramRow {

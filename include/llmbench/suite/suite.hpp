@@ -173,6 +173,27 @@ struct BeaconConfig {
   std::string attestation = "token";  // token | message
 };
 
+// [[routes]]: one request sent over several targets of the suite (docs/routes.md), measured
+// like a target. The members are targets by name (members_index: their places in
+// Suite::targets, set by the loader).
+enum class RoutePolicy { sequential, hedged };
+enum class RouteCommit { first_token, complete };
+struct Route {
+  std::string name;
+  RoutePolicy policy = RoutePolicy::sequential;
+  std::vector<std::string> members;
+  std::vector<std::size_t> members_index;
+  std::int64_t hedge_k = 2;              // hedged: attempts at most, 1..members
+  std::optional<Nanos> hedge_delay;      // hedged: after this long without a commit
+  std::optional<double> hedge_quantile;  // ... or this quantile of the route's own TTFT
+  std::optional<double> max_extra_load;  // hedged: hedges per request at most (a budget)
+  RouteCommit commit = RouteCommit::first_token;
+  std::optional<Nanos> timeout;  // of each member's attempt ([load] timeout if unset)
+  bool measure_members = false;  // the members are also measured alone
+  SourcePos pos;
+};
+std::string_view to_string(RoutePolicy p);
+
 struct Suite {
   std::string path;  // as given
   std::string text;  // the suite file's text, as read
@@ -183,6 +204,7 @@ struct Suite {
   RequestParams defaults;
   LoadProfile load;
   std::vector<Target> targets;
+  std::vector<Route> routes;
   std::vector<Prompt> prompts;
   Slo slo;
   Gates gates;
@@ -192,6 +214,9 @@ struct Suite {
   // The fields sent for `prompt` to `target`: [defaults], then the prompt's, then the target's.
   RequestParams effective_params(const Target& target, const Prompt& prompt) const;
   const Target* find_target(std::string_view target_name) const;
+  // Whether target `index` is measured on its own: unless it is a member of a route and no
+  // route it belongs to asks for measure_members.
+  bool measured_alone(std::size_t index) const;
 };
 
 }  // namespace llmbench::suite
