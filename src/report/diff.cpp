@@ -295,6 +295,22 @@ RunSamples load_samples(store::Database& db, const std::string& run_id) {
       out.targets[key].throughput = w.tokens / (static_cast<double>(w.last - w.first) / 1e9);
     }
   }
+  {
+    // A route's extra load: its member attempts per measured request, less one.
+    auto ra = db.prepare(fmt::format(
+        "SELECT r.target, r.phase, COUNT(DISTINCT r.seq), COUNT(*) FROM route_attempts a JOIN "
+        "requests r ON r.run_id = a.run_id AND r.seq = a.seq AND r.attempt = a.attempt WHERE "
+        "a.run_id = ?1 AND r.warmup = 0 AND {} GROUP BY r.target, r.phase",
+        k_final_attempt));
+    ra.bind(1, run_id);
+    while (ra.step()) {
+      const auto it = out.targets.find({ra.text(0), ra.text(1)});
+      if (it != out.targets.end() && ra.int64(2) > 0) {
+        it->second.extra_load = 100.0 * static_cast<double>(ra.int64(3) - ra.int64(2)) /
+                                static_cast<double>(ra.int64(2));
+      }
+    }
+  }
   // The figures report.md shows, from the same stored histograms, in the cells' units.
   for (const auto& h : store::histograms(db, run_id)) {
     auto it = out.targets.find({h.target, h.phase});
@@ -532,6 +548,28 @@ DiffResult diff_runs(const RunSamples& base, const RunSamples& cand, const DiffO
       if (c.rel_change && *c.rel_change < -o.threshold_p99) {
         c.verdict = Verdict::regressed;
       } else if (c.rel_change && *c.rel_change > o.threshold_p99) {
+        c.verdict = Verdict::improved;
+      }
+      td.cells.push_back(c);
+    }
+    if (bt.extra_load || ct.extra_load) {
+      // One figure per run, as throughput: only a large change counts.
+      Cell c;
+      c.metric = "extra_load";
+      c.stat = "value";
+      c.unit = "%";
+      c.base = bt.extra_load.value_or(0);
+      c.cand = ct.extra_load.value_or(0);
+      c.abs_change = c.cand - c.base;
+      c.base_n = 1;
+      c.cand_n = 1;
+      if (c.base != 0) {
+        c.rel_change = c.abs_change / c.base;
+      }
+      if (c.abs_change > o.error_rate_pp && (!c.rel_change || *c.rel_change > o.threshold_p99)) {
+        c.verdict = Verdict::regressed;
+      } else if (c.abs_change < -o.error_rate_pp && c.rel_change &&
+                 *c.rel_change < -o.threshold_p99) {
         c.verdict = Verdict::improved;
       }
       td.cells.push_back(c);

@@ -17,8 +17,9 @@ namespace {
 // Larger than any export of a million requests; a gzip bomb stops here.
 constexpr std::size_t k_max_import_bytes = std::size_t{1} << 30;
 
-constexpr std::array<std::string_view, 4> k_tables = {"runs", "run_targets", "requests",
-                                                      "histograms"};
+// (route_attempts came with schema v8: an older export has none.)
+constexpr std::array<std::string_view, 5> k_tables = {"runs", "run_targets", "requests",
+                                                      "histograms", "route_attempts"};
 
 std::string key_column(std::string_view table) {
   return table == "runs" ? "id" : "run_id";
@@ -161,6 +162,9 @@ std::string import_run(Database& db, const std::string& path) {
     for (const auto table : k_tables) {
       simdjson::dom::array rows;
       if (doc[table].get_array().get(rows) != simdjson::SUCCESS) {
+        if (table == "route_attempts") {
+          continue;
+        }
         throw InputError(fmt::format("{}: the export has no `{}`", path, table));
       }
       for (simdjson::dom::element row : rows) {

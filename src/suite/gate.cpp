@@ -13,8 +13,8 @@ namespace {
 using std::string_view_literals::operator""sv;
 
 constexpr std::size_t k_max_gate_length = 200;
-constexpr std::array k_metrics = {"ttft"sv, "e2e"sv,        "itl"sv,    "tpot"sv,
-                                  "tps"sv,  "throughput"sv, "errors"sv, "cost"sv};
+constexpr std::array k_metrics = {"ttft"sv,       "e2e"sv,    "itl"sv,  "tpot"sv,      "tps"sv,
+                                  "throughput"sv, "errors"sv, "cost"sv, "extra_load"sv};
 constexpr std::array k_stats = {"p50"sv, "p95"sv, "p99"sv, "mean"sv, "rate"sv, "value"sv};
 constexpr std::array k_units = {"%"sv, "pp"sv, "ms"sv, "s"sv, "tok/s"sv, "usd"sv};
 
@@ -27,8 +27,8 @@ std::string_view absolute_units(std::string_view metric) {
   if (is_latency(metric)) {
     return "ms or s";
   }
-  if (metric == "errors") {
-    return "pp (a change) or % without a sign (the rate)";
+  if (metric == "errors" || metric == "extra_load") {
+    return "pp (a change) or % without a sign (the share)";
   }
   if (metric == "cost") {
     return "usd";
@@ -110,10 +110,10 @@ Result<GateSpec> parse_gate(std::string_view text) {
           fmt::format("unknown statistic \"{}\" (p50, p95, p99, mean, rate, value)", g.stat));
     }
   } else {
-    g.stat = g.metric == "errors"       ? "rate"
-             : g.metric == "throughput" ? "value"
-             : g.metric == "cost"       ? "mean"
-                                        : "p95";
+    g.stat = g.metric == "errors"                                   ? "rate"
+             : g.metric == "throughput" || g.metric == "extra_load" ? "value"
+             : g.metric == "cost"                                   ? "mean"
+                                                                    : "p95";
   }
   in.skip_space();
   if (in.eat('<')) {
@@ -149,9 +149,10 @@ Result<GateSpec> parse_gate(std::string_view text) {
                             absolute_units(g.metric), g.metric));
   }
   if (unit != "%") {
-    const bool fits = is_latency(g.metric)   ? (unit == "ms" || unit == "s")
-                      : g.metric == "errors" ? unit == "pp"
-                                             : unit == (g.metric == "cost" ? "usd" : "tok/s");
+    const bool fits = is_latency(g.metric) ? (unit == "ms" || unit == "s")
+                      : g.metric == "errors" || g.metric == "extra_load"
+                          ? unit == "pp"
+                          : unit == (g.metric == "cost" ? "usd" : "tok/s");
     if (!fits) {
       return fail(fmt::format("{} is not a unit of {} (use % for a relative change, or {})", unit,
                               g.metric, absolute_units(g.metric)));
@@ -162,8 +163,9 @@ Result<GateSpec> parse_gate(std::string_view text) {
           "(the rate itself: errors>5%)");
     }
   }
-  if (unit == "%" && !signed_limit && g.metric == "errors") {
-    g.kind = GateSpec::Kind::value;  // "errors>5%": the candidate's error rate, in percent
+  if (unit == "%" && !signed_limit && (g.metric == "errors" || g.metric == "extra_load")) {
+    // "errors>5%", "extra_load>5%": the candidate's error rate or extra load, in percent.
+    g.kind = GateSpec::Kind::value;
     g.limit = value;
   } else if (unit == "%") {
     if (!signed_limit) {

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <regex>
 #include <string>
+#include <vector>
 
 #include "llmbench/server/mock_profile.hpp"
 #include "llmbench/server/mock_server.hpp"
@@ -203,6 +205,15 @@ hedge_delay = "0ms"
             20);
   // The route answers at the hedge's pace, measured from its own send.
   EXPECT_LT(scalar(db, "SELECT MAX(t_first_token_ns - t_send_ns) FROM requests"), 15'000'000);
+  // A run travels with its attempts.
+  const auto exported =
+      run_llmbench({"--db", r.db, "runs", "export", "latest", "-o", dir.file("run.json.gz")});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const auto imported =
+      run_llmbench({"--db", dir.file("other.db"), "runs", "import", dir.file("run.json.gz")});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  auto other = Database::open(dir.file("other.db"));
+  EXPECT_EQ(scalar(other, "SELECT COUNT(*) FROM route_attempts"), 40);
 }
 
 TEST(Routes, NoHedgeWhenThePrimaryBeatsTheDelayAndOneAfterItWhenNot) {
@@ -421,4 +432,48 @@ members = ["resetting", "good"]
                    "t_first_token_ns IS NOT NULL"),
             6);
   EXPECT_EQ(scalar(db, "SELECT COUNT(*) FROM route_attempts WHERE member = 'good'"), 0);
+}
+
+TEST(Routes, AGateCanHoldARoutesExtraLoad) {
+  TempDir dir;
+  const std::string members = R"(
+[[targets]]
+name = "a"
+provider = "mock"
+mock = { ttft = "3ms", itl = "0.5ms", output_tokens = 4 }
+[[targets]]
+name = "b"
+provider = "mock"
+mock = { ttft = "3ms", itl = "0.5ms", output_tokens = 4 }
+)";
+  const auto base = run_suite(dir, members + R"(
+[[routes]]
+name = "r"
+policy = "sequential"
+members = ["a", "b"]
+)");
+  ASSERT_EQ(base.result.exit_code, 0) << base.result.err;
+  const auto cand = run_suite(dir, members + R"(
+[[routes]]
+name = "r"
+policy = "hedged"
+members = ["a", "b"]
+)");
+  ASSERT_EQ(cand.result.exit_code, 0) << cand.result.err;
+  std::vector<std::string> ids;
+  for (const auto* out : {&base.result.out, &cand.result.out}) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(*out, m, std::regex("run ([0-9a-f-]{36}) "))) << *out;
+    ids.push_back(m[1].str());
+  }
+  const auto diff = run_llmbench({"--db", base.db, "report", "diff", ids[0], ids[1],
+                                  "--allow-suite-change", "--fail-on", "extra_load>5%"});
+  EXPECT_EQ(diff.exit_code, 1) << diff.out << diff.err;
+  EXPECT_NE(diff.out.find(
+                "FAIL gate extra_load>5%: r: extra_load value 100.00% > limit 5.00% (base 0.00%)"),
+            std::string::npos)
+      << diff.out;
+  const auto bad = run_llmbench(
+      {"--db", base.db, "report", "diff", ids[0], ids[1], "--fail-on", "extra_load>5ms"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
 }

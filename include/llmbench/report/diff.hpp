@@ -37,7 +37,9 @@ struct TargetSamples {
   std::int64_t requests = 0;  // measured, final attempts
   std::int64_t errors = 0;
   std::int64_t unstreamed = 0;  // successes answered as one JSON body: no TTFT/ITL/TPOT/tps
-  double throughput = 0;        // output tokens/s over the measured window
+  // A route's extra attempts per request, in percent (docs/routes.md); nothing for a target.
+  std::optional<double> extra_load;
+  double throughput = 0;  // output tokens/s over the measured window
 };
 struct RunSamples {
   store::RunRow run;

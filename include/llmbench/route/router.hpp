@@ -5,8 +5,8 @@
 // gets back. Nothing here touches a socket or a clock, so every policy is tested exactly
 // (tests/unit/route/test_router.cpp).
 //
-// Not wired in yet: suites have no [[routes]] and the runner does not call this (the
-// "Routes" issue is in progress; its closing note says where it stopped).
+// The runner (load/runner.cpp) drives one per request of a suite's [[routes]]
+// (docs/routes.md).
 //
 // Policies (f3dx-router's two, with the better hedging of "The Tail at Scale" and gRPC):
 //   sequential  one attempt at a time, members in order; a soft failure falls through to the

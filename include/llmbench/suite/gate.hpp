@@ -16,7 +16,7 @@ namespace llmbench::suite {
 struct GateSpec {
   enum class Kind { relative, change, value };
   std::string text;
-  std::string metric;  // ttft, e2e, itl, tpot, tps, throughput, errors, cost
+  std::string metric;  // ttft, e2e, itl, tpot, tps, throughput, errors, cost, extra_load
   std::string stat;    // p50, p95, p99, mean, rate, value
   Kind kind = Kind::relative;
   bool below = false;  // "<": fails when the quantity falls under the limit (tps, throughput)
