@@ -477,3 +477,55 @@ members = ["a", "b"]
       {"--db", base.db, "report", "diff", ids[0], ids[1], "--fail-on", "extra_load>5ms"});
   EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
 }
+
+TEST(Routes, ARouteRecordsAndReplaysThroughTheResponseCache) {
+  TempDir dir;
+  auto a = member_mock();
+  auto b = member_mock();
+  const std::string body = fmt::format(R"(
+[[targets]]
+name = "a"
+provider = "openai"
+model = "m"
+base_url = "{}"
+[[targets]]
+name = "b"
+provider = "openai"
+model = "m"
+base_url = "{}"
+[[routes]]
+name = "r"
+policy = "sequential"
+members = ["a", "b"]
+)",
+                                       a->base_url(), b->base_url());
+  const auto suite = dir.write("suite.toml", fmt::format(R"([suite]
+name = "routes"
+[defaults]
+max_tokens = 8
+[load]
+mode = "concurrency"
+concurrency = 1
+requests = 5
+{}
+[[prompts]]
+id = "a"
+messages = [{{ role = "user", content = "Say hello." }}]
+)",
+                                                         body));
+  const std::string db = dir.file("runs.db");
+  const std::string cache = dir.file("cache.db");
+  const auto rec = run_llmbench(
+      {"--db", db, "run", suite, "--no-report", "--cache-mode", "record", "--cache", cache});
+  ASSERT_EQ(rec.exit_code, 0) << rec.err;
+  const auto served = a->requests_served();
+  EXPECT_EQ(served, 5U);
+  const auto rep = run_llmbench(
+      {"--db", db, "run", suite, "--no-report", "--cache-mode", "replay", "--cache", cache});
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  EXPECT_EQ(a->requests_served(), served);  // nothing was sent
+  EXPECT_EQ(b->requests_served(), 0U);
+  auto d = Database::open(db);
+  EXPECT_EQ(scalar(d, "SELECT COUNT(*) FROM requests WHERE replayed = 1 AND error_class IS NULL"),
+            5);
+}
