@@ -130,6 +130,42 @@ struct Retry {
   Work work;
 };
 
+// A request's row: where it belongs (the work) and what its answer came to (a response),
+// times counted from `t_send_ns`. The caller adds the outcome, cost and content.
+store::RequestRow request_row(const std::string& run_id, const Work& a, const std::string& target,
+                              const std::string& prompt_id, std::int64_t t_send_ns,
+                              const providers::Response& r) {
+  store::RequestRow row;
+  row.run_id = run_id;
+  row.seq = a.seq;
+  row.target = target;
+  row.prompt_id = prompt_id;
+  row.phase = a.lane->spec.phase;
+  row.attempt = a.attempt;
+  row.warmup = a.warmup;
+  row.t_sched_ns = a.t_sched;
+  row.t_send_ns = t_send_ns;
+  if (r.t_first_byte_ns >= 0) {
+    row.t_first_byte_ns = r.t_first_byte_ns;
+  }
+  if (r.t_first_token_ns >= 0) {
+    row.t_first_token_ns = r.t_first_token_ns;
+  }
+  row.t_done_ns = r.t_done_ns;
+  if (r.status_code != 0) {
+    row.status_code = r.status_code;
+  }
+  row.input_tokens = r.input_tokens;
+  row.cached_input_tokens = r.cached_input_tokens;
+  row.output_tokens =
+      r.output_tokens ? r.output_tokens : std::optional<std::int64_t>(r.content_events());
+  row.reasoning_tokens = r.reasoning_tokens;
+  row.token_source = std::string(providers::to_string(r.token_source()));
+  row.content_events = r.content_events();
+  row.finish_reason = r.finish_reason;
+  return row;
+}
+
 }  // namespace
 
 class Runner::Impl {
@@ -611,39 +647,16 @@ class Runner::Impl {
     const std::size_t result = rr.state.result().value_or(0);
     const MemberResult& res = rr.results[result];
     const providers::Response& r = res.response;
-    store::RequestRow row;
-    row.run_id = m_options.run_id;
-    row.seq = a.seq;
-    row.target = route.name;
-    row.prompt_id = m_suite.prompts[a.prompt].id;
-    row.phase = lane.spec.phase;
-    row.attempt = a.attempt;
-    row.warmup = a.warmup;
-    row.t_sched_ns = a.t_sched;
-    row.t_send_ns = rr.state.send_ns();
-    if (r.t_first_byte_ns >= 0) {
-      row.t_first_byte_ns = r.t_first_byte_ns;
-    }
-    if (r.t_first_token_ns >= 0) {
-      row.t_first_token_ns = r.t_first_token_ns;
-    }
-    row.t_done_ns = r.t_done_ns >= 0 ? r.t_done_ns : m_engine.now_ns();
-    if (r.status_code != 0) {
-      row.status_code = r.status_code;
+    store::RequestRow row = request_row(m_options.run_id, a, route.name,
+                                        m_suite.prompts[a.prompt].id, rr.state.send_ns(), r);
+    if (r.t_done_ns < 0) {
+      row.t_done_ns = m_engine.now_ns();
     }
     if (!rr.state.succeeded()) {
       row.error_class = std::string(
           net::to_string(r.error == net::ErrorClass::none ? net::ErrorClass::cancelled : r.error));
       row.error_message = r.error_message;
     }
-    row.input_tokens = r.input_tokens;
-    row.cached_input_tokens = r.cached_input_tokens;
-    row.output_tokens =
-        r.output_tokens ? r.output_tokens : std::optional<std::int64_t>(r.content_events());
-    row.reasoning_tokens = r.reasoning_tokens;
-    row.token_source = std::string(providers::to_string(r.token_source()));
-    row.content_events = r.content_events();
-    row.finish_reason = r.finish_reason;
     row.streamed = res.streamed;
     row.replayed = true;
     bool any_cost = false;
@@ -765,38 +778,12 @@ class Runner::Impl {
     --m_in_flight;
     const providers::Response& r = attempt.parser->response();
     const TargetCtx& target = m_targets[attempt.target];
-    store::RequestRow row;
-    row.run_id = m_options.run_id;
-    row.seq = a.seq;
-    row.target = target.target->name;
-    row.prompt_id = m_suite.prompts[a.prompt].id;
-    row.phase = lane.spec.phase;
-    row.attempt = a.attempt;
-    row.warmup = a.warmup;
-    row.t_sched_ns = a.t_sched;
-    row.t_send_ns = r.t_send_ns;
-    if (r.t_first_byte_ns >= 0) {
-      row.t_first_byte_ns = r.t_first_byte_ns;
-    }
-    if (r.t_first_token_ns >= 0) {
-      row.t_first_token_ns = r.t_first_token_ns;
-    }
-    row.t_done_ns = r.t_done_ns;
-    if (r.status_code != 0) {
-      row.status_code = r.status_code;
-    }
+    store::RequestRow row = request_row(m_options.run_id, a, target.target->name,
+                                        m_suite.prompts[a.prompt].id, r.t_send_ns, r);
     if (!r.ok()) {
       row.error_class = std::string(net::to_string(r.error));
       row.error_message = r.error_message;
     }
-    row.input_tokens = r.input_tokens;
-    row.cached_input_tokens = r.cached_input_tokens;
-    row.output_tokens =
-        r.output_tokens ? r.output_tokens : std::optional<std::int64_t>(r.content_events());
-    row.reasoning_tokens = r.reasoning_tokens;
-    row.token_source = std::string(providers::to_string(r.token_source()));
-    row.content_events = r.content_events();
-    row.finish_reason = r.finish_reason;
     const Template& tmpl = target.templates[a.prompt];
     row.replayed = attempt.replayed();
     row.streamed = attempt.parser->streamed();
