@@ -18,6 +18,7 @@
 #include "llmbench/providers/mock.hpp"
 #include "llmbench/route/attempt.hpp"
 #include "llmbench/route/fate.hpp"
+#include "llmbench/route/records.hpp"
 #include "llmbench/route/router.hpp"
 #include "llmbench/suite/plan.hpp"
 #include "llmbench/util/error.hpp"
@@ -106,23 +107,14 @@ struct Attempt : route::Attempt {
   bool first_token_told = false;
 };
 
-// What one member attempt came to, kept until its route's request finishes.
-struct MemberResult {
-  providers::Response response;
-  bool streamed = true;
-  bool replayed = false;
-  std::optional<double> cost_usd;  // billed: the prompt always, the output received
-  std::int64_t cancel_ns = -1;     // when the route cancelled it
-};
-
 // A request sent through a route: its policy's state, and its member attempts.
 struct RouteReq {
   Work work;
   std::size_t route = 0;  // into m_routes
   route::RouteRequest state;
-  std::vector<Attempt*> live;         // by the state's attempt index; null once done
-  std::vector<MemberResult> results;  // by the state's attempt index
-  std::size_t slot = 0;               // its place in m_route_reqs
+  std::vector<Attempt*> live;                // by the state's attempt index; null once done
+  std::vector<route::MemberResult> results;  // by the state's attempt index
+  std::size_t slot = 0;                      // its place in m_route_reqs
 };
 
 struct Retry {
@@ -590,11 +582,12 @@ class Runner::Impl {
         m_options.cache->record(target.codec->name(), tmpl.http.body, std::move(*recording));
       }
     }
-    MemberResult& m = rr.results[k];
+    route::MemberResult& m = rr.results[k];
     m.response = r;
     m.streamed = attempt.parser->streamed();
     m.replayed = attempt.replayed();
     m.cost_usd = billed(target, tmpl, r, m.replayed);
+    m.est_input_tokens = tmpl.est_input_tokens;
     rr.live[k] = nullptr;
     if (attempt.first_token.load(std::memory_order_acquire) && !attempt.first_token_told) {
       attempt.first_token_told = true;
@@ -643,9 +636,8 @@ class Runner::Impl {
     --m_in_flight;
     RouteCtx& ctx = m_routes[rr.route];
     const suite::Route& route = *ctx.route;
-    const auto& states = rr.state.attempts();
     const std::size_t result = rr.state.result().value_or(0);
-    const MemberResult& res = rr.results[result];
+    const route::MemberResult& res = rr.results[result];
     const providers::Response& r = res.response;
     store::RequestRow row = request_row(m_options.run_id, a, route.name,
                                         m_suite.prompts[a.prompt].id, rr.state.send_ns(), r);
@@ -658,53 +650,10 @@ class Runner::Impl {
       row.error_message = r.error_message;
     }
     row.streamed = res.streamed;
-    row.replayed = true;
-    bool any_cost = false;
-    double cost = 0;
-    for (std::size_t i = 0; i < states.size(); ++i) {
-      const route::RouteRequest::AttemptState& st = states[i];
-      const MemberResult& m = rr.results[i];
-      row.replayed = row.replayed && m.replayed;
-      store::RouteAttemptRow ar;
-      ar.index = static_cast<int>(i);
-      ar.member = route.members[st.member];
-      ar.role = std::string(route::to_string(st.role));
-      ar.start_delay_ns = st.start_ns - rr.state.send_ns();
-      const bool won = rr.state.succeeded() && i == result;
-      ar.outcome = won                ? "won"
-                   : m.cancel_ns >= 0 ? "cancelled"
-                   : m.response.ok()  ? "lost"
-                                      : "failed";
-      if (!m.response.ok()) {
-        ar.error_class = std::string(net::to_string(m.response.error));
-      }
-      if (m.response.status_code != 0) {
-        ar.status_code = m.response.status_code;
-      }
-      if (m.response.t_done_ns >= 0) {
-        ar.t_send_ns = m.response.t_send_ns;
-        ar.t_done_ns = m.response.t_done_ns;
-      }
-      if (m.response.t_first_token_ns >= 0) {
-        ar.t_first_token_ns = m.response.t_first_token_ns;
-      }
-      // Billed for its prompt whether or not it got as far as the usage numbers.
-      ar.input_tokens = m.response.input_tokens.value_or(std::llround(
-          m_targets[route.members_index[st.member]].templates[a.prompt].est_input_tokens));
-      ar.output_tokens = m.response.output_token_count();
-      ar.cost_usd = m.cost_usd;
-      if (m.cancel_ns >= 0 && m.response.t_done_ns >= 0) {
-        ar.cancel_latency_ns = std::max<std::int64_t>(0, m.response.t_done_ns - m.cancel_ns);
-      }
-      if (m.cost_usd) {
-        cost += *m.cost_usd;
-        any_cost = true;
-      }
-      row.route_attempts.push_back(std::move(ar));
-    }
-    if (any_cost && (rr.state.succeeded() || cost > 0)) {
-      row.cost_usd = cost;  // the winner's and every loser's billed tokens
-    }
+    route::RequestRecords records = route::request_records(rr.state, route.members, rr.results);
+    row.replayed = records.replayed;
+    row.cost_usd = records.cost_usd;  // the winner's and every loser's billed tokens
+    row.route_attempts = std::move(records.attempts);
     if (m_suite.store_content) {
       row.request_body =
           m_targets[m_routes[rr.route].route->members_index.front()].templates[a.prompt].http.body;
