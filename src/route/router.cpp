@@ -159,6 +159,9 @@ std::vector<RouteRequest::Action> RouteRequest::on_timer(std::int64_t now) {
 std::vector<RouteRequest::Action> RouteRequest::on_first_token(std::size_t attempt,
                                                                std::int64_t /*now*/) {
   std::vector<Action> out;
+  if (attempt >= m_attempts.size()) {
+    return out;  // not an attempt of this request
+  }
   AttemptState& a = m_attempts[attempt];
   if (a.done || a.cancel_sent || m_finished) {
     return out;
@@ -173,6 +176,9 @@ std::vector<RouteRequest::Action> RouteRequest::on_first_token(std::size_t attem
 std::vector<RouteRequest::Action> RouteRequest::on_done(std::size_t attempt, Outcome outcome,
                                                         std::int64_t now) {
   std::vector<Action> out;
+  if (attempt >= m_attempts.size()) {
+    return out;
+  }
   AttemptState& a = m_attempts[attempt];
   if (a.done) {
     return out;
