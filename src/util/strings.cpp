@@ -33,6 +33,14 @@ std::optional<std::string> closest_match(std::string_view word,
   std::optional<std::string> best;
   std::size_t best_distance = 0;
   for (const auto candidate : candidates) {
+    // The distance is at least the difference in length, and a match must be within a third
+    // of the longer word (below): a word too long or short for a candidate is not measured
+    // (a hostile file's 20,000-character key would cost 20,000 x len allocations each time).
+    const std::size_t longer = std::max(word.size(), candidate.size());
+    const std::size_t gap = longer - std::min(word.size(), candidate.size());
+    if (gap > std::max<std::size_t>(2, longer / 3)) {
+      continue;
+    }
     const std::size_t dist = edit_distance(word, candidate);
     if (!best || dist < best_distance) {
       best = std::string(candidate);
