@@ -1,12 +1,12 @@
-// Both codecs' response parsers on arbitrary bytes, the way the engine feeds them: a status,
-// a content type, the body in chunks. Byte 0 picks the protocol, streaming or not, and the
-// status; byte 1 the chunk size. A complete success is also recorded (providers/recording),
-// replayed into a fresh parser, and its assembled body read by the non-streaming parser:
-// both must agree with the original on the output text. The mock's ground truth is read from
-// what arrived too (its headers, when byte 0 asks, and its SSE comments): measurement_error and
-// attributed_error must take any of it without crashing. The server's own timings (llama.cpp
-// `timings`, Groq and Cerebras times, the openai-processing-ms header) are read from the same
-// bytes: never negative, and the clock check takes any of them.
+// The codecs' response parsers on arbitrary bytes, the way the engine feeds them: a status,
+// a content type, the body in chunks. Byte 0 picks the protocol (bit 0 Anthropic, bit 5 the
+// OpenAI Responses API), streaming or not, and the status; byte 1 the chunk size. A complete
+// success is also recorded (providers/recording), replayed into a fresh parser, and its assembled
+// body read by the non-streaming parser: both must agree with the original on the output text. The
+// mock's ground truth is read from what arrived too (its headers, when byte 0 asks, and its SSE
+// comments): measurement_error and attributed_error must take any of it without crashing. The
+// server's own timings (llama.cpp `timings`, Groq and Cerebras times, the openai-processing-ms
+// header) are read from the same bytes: never negative, and the clock check takes any of them.
 
 #include <cstdint>
 
@@ -15,6 +15,7 @@
 #include "llmbench/providers/mock.hpp"
 #include "llmbench/providers/openai.hpp"
 #include "llmbench/providers/recording.hpp"
+#include "llmbench/providers/responses.hpp"
 
 using namespace llmbench;
 
@@ -78,8 +79,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t mode = data[0];
   const std::size_t chunk = std::size_t{data[1]} + 1;
   const std::string_view body = fuzz::text(data + 2, size - 2);
-  const providers::Codec& codec =
-      (mode & 1) != 0 ? providers::anthropic_codec() : providers::openai_codec();
+  const providers::Codec& codec = (mode & 1) != 0    ? providers::anthropic_codec()
+                                  : (mode & 32) != 0 ? providers::responses_codec()
+                                                     : providers::openai_codec();
   const bool stream = (mode & 2) == 0;
   static constexpr long k_statuses[] = {200, 200, 400, 429};
   const long status = k_statuses[(mode >> 2) & 3];

@@ -27,6 +27,7 @@
 #include "llmbench/util/duration.hpp"
 #include "llmbench/util/error.hpp"
 #include "llmbench/util/json_writer.hpp"
+#include "mock_events.hpp"
 
 namespace llmbench::server {
 
@@ -36,81 +37,15 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
+using mock::ChatInput;
+using mock::error_body;
+using mock::EventWriter;
+using mock::Protocol;
 
 namespace {
 
 constexpr std::size_t k_max_reported_gaps = 4096;
 constexpr std::chrono::minutes k_max_hold{10};
-constexpr std::array<std::string_view, 16> k_words = {
-    " the", " quick", " brown", " fox",    " jumps",  " over",  " a",     " lazy",
-    " dog", " while", " seven", " models", " stream", " their", " words", " back"};
-
-enum class Protocol { openai, anthropic };
-
-struct ChatInput {
-  std::string model;
-  std::optional<std::int64_t> max_tokens;
-  bool stream = false;
-  bool include_usage = false;
-  std::int64_t input_tokens = 1;
-};
-
-// What the mock needs from a request body; an error message if it cannot be read.
-Result<ChatInput> read_chat(const std::string& body, Protocol protocol) {
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  const simdjson::padded_string padded(body);
-  if (parser.parse(padded).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
-    return Result<ChatInput>::failure("the request body is not a JSON object");
-  }
-  ChatInput in;
-  std::string_view model;
-  if (doc["model"].get_string().get(model) != simdjson::SUCCESS) {
-    return Result<ChatInput>::failure("`model` is required");
-  }
-  in.model = std::string(model);
-  std::int64_t max_tokens = 0;
-  if (doc["max_completion_tokens"].get_int64().get(max_tokens) == simdjson::SUCCESS ||
-      doc["max_tokens"].get_int64().get(max_tokens) == simdjson::SUCCESS) {
-    in.max_tokens = max_tokens;
-  } else if (protocol == Protocol::anthropic) {
-    return Result<ChatInput>::failure("max_tokens: Field required");
-  }
-  bool stream = false;
-  if (doc["stream"].get_bool().get(stream) == simdjson::SUCCESS) {
-    in.stream = stream;
-  }
-  bool usage = false;
-  if (doc.at_pointer("/stream_options/include_usage").get_bool().get(usage) == simdjson::SUCCESS) {
-    in.include_usage = usage;
-  }
-  simdjson::dom::array messages;
-  if (doc["messages"].get_array().get(messages) != simdjson::SUCCESS) {
-    return Result<ChatInput>::failure("`messages` must be an array");
-  }
-  std::size_t chars = 0;
-  std::string_view text;
-  if (doc["system"].get_string().get(text) == simdjson::SUCCESS) {
-    chars += text.size();
-  }
-  for (simdjson::dom::element m : messages) {
-    simdjson::dom::element content;
-    if (m["content"].get(content) != simdjson::SUCCESS) {
-      continue;
-    }
-    if (content.get_string().get(text) == simdjson::SUCCESS) {
-      chars += text.size();
-    } else if (content.is_array()) {
-      for (simdjson::dom::element part : content.get_array()) {
-        if (part["text"].get_string().get(text) == simdjson::SUCCESS) {
-          chars += text.size();
-        }
-      }
-    }
-  }
-  in.input_tokens = std::max<std::int64_t>(1, static_cast<std::int64_t>((chars + 3) / 4));
-  return in;
-}
 
 Result<MockOverrides> read_overrides(const http::request<http::string_body>& req) {
   MockOverrides o;
@@ -236,211 +171,6 @@ struct WriteLog {
   }
 };
 
-std::string event_text(std::int64_t event, std::int64_t tokens_per_chunk, std::int64_t total) {
-  std::string text;
-  const std::int64_t first = event * tokens_per_chunk;
-  const std::int64_t last = std::min(total, first + tokens_per_chunk);
-  for (std::int64_t t = first; t < last; ++t) {
-    text += k_words[static_cast<std::size_t>(t) % k_words.size()];
-  }
-  return text;
-}
-
-// SSE payloads for one response, in the shape each provider sends.
-class EventWriter {
- public:
-  EventWriter(Protocol protocol, const ChatInput& in, const MockScript& script, std::uint64_t index,
-              std::string timings = {})
-      : m_protocol(protocol), m_in(in), m_script(script), m_timings(std::move(timings)) {
-    m_id = protocol == Protocol::openai ? fmt::format("chatcmpl-mock{:016x}", index)
-                                        : fmt::format("msg_mock{:016x}", index);
-    m_created = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-    util::append_json_string(m_model, in.model);
-  }
-
-  bool capped() const { return m_in.max_tokens && m_script.output_tokens >= *m_in.max_tokens; }
-
-  void preamble(std::string& out) const {
-    if (m_protocol == Protocol::openai) {
-      openai_chunk(out, R"({"role":"assistant","content":"","refusal":null})", "null");
-    } else {
-      out += "event: message_start\ndata: {\"type\": \"message_start\", \"message\": {\"id\": \"";
-      out += m_id;
-      out += "\", \"type\": \"message\", \"role\": \"assistant\", \"content\": [], \"model\": ";
-      out += m_model;
-      out += fmt::format(
-          ", \"stop_reason\": null, \"stop_sequence\": null, \"usage\": {{\"input_tokens\": {}, "
-          "\"output_tokens\": 1}}}}}}\n\n",
-          m_in.input_tokens);
-      out +=
-          "event: content_block_start\ndata: {\"type\": \"content_block_start\", \"index\": 0, "
-          "\"content_block\": {\"type\": \"text\", \"text\": \"\"}}\n\n";
-      out += "event: ping\ndata: {\"type\": \"ping\"}\n\n";
-    }
-  }
-
-  void content(std::string& out, std::string_view text) const {
-    if (m_protocol == Protocol::openai) {
-      std::string delta = R"({"content":)";
-      util::append_json_string(delta, text);
-      delta += '}';
-      openai_chunk(out, delta, "null");
-    } else {
-      out +=
-          "event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"index\": 0, "
-          "\"delta\": {\"type\": \"text_delta\", \"text\": ";
-      util::append_json_string(out, text);
-      out += "}}\n\n";
-    }
-  }
-
-  void malformed(std::string& out) const {
-    if (m_protocol == Protocol::openai) {
-      out +=
-          "data: {\"id\":\"" + m_id + "\",\"object\":\"chat.completion.chunk\",\"choices\":[{\n\n";
-    } else {
-      out += "event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"ind\n\n";
-    }
-  }
-
-  void finish(std::string& out, bool terminator) const {
-    if (m_protocol == Protocol::openai) {
-      // llama-server puts its timings in the last chunk: the usage chunk when there is one.
-      openai_chunk(out, "{}", capped() ? "\"length\"" : "\"stop\"",
-                   m_in.include_usage ? std::string_view() : m_timings);
-      if (m_in.include_usage) {
-        out += "data: {\"id\":\"" + m_id +
-               "\",\"object\":\"chat.completion.chunk\",\"created\":" + std::to_string(m_created) +
-               ",\"model\":" + m_model + ",\"system_fingerprint\":\"fp_mock\",\"choices\":[]," +
-               usage_json() + m_timings + "}\n\n";
-      }
-      if (terminator) {
-        out += "data: [DONE]\n\n";
-      }
-    } else {
-      out +=
-          "event: content_block_stop\ndata: {\"type\": \"content_block_stop\", \"index\": 0}\n\n";
-      out += fmt::format(
-          "event: message_delta\ndata: {{\"type\": \"message_delta\", \"delta\": "
-          "{{\"stop_reason\": "
-          "\"{}\", \"stop_sequence\":null}}, \"usage\": {{\"output_tokens\": {}}}}}\n\n",
-          capped() ? "max_tokens" : "end_turn", m_script.output_tokens);
-      if (terminator) {
-        out += "event: message_stop\ndata: {\"type\": \"message_stop\"}\n\n";
-      }
-    }
-  }
-
-  std::string whole_body(std::string_view text) const {
-    std::string out;
-    if (m_protocol == Protocol::openai) {
-      out = "{\"id\":\"" + m_id +
-            "\",\"object\":\"chat.completion\",\"created\":" + std::to_string(m_created) +
-            ",\"model\":" + m_model +
-            ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":";
-      util::append_json_string(out, text);
-      out += ",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":";
-      out += capped() ? "\"length\"" : "\"stop\"";
-      out += "}]," + usage_json() + ",\"system_fingerprint\":\"fp_mock\"" + m_timings + "}";
-    } else {
-      out = "{\"content\":[{\"text\":";
-      util::append_json_string(out, text);
-      out += ",\"type\":\"text\"}],\"id\":\"" + m_id + "\",\"model\":" + m_model +
-             ",\"role\":\"assistant\",\"stop_reason\":";
-      out += capped() ? "\"max_tokens\"" : "\"end_turn\"";
-      out += fmt::format(
-          ",\"stop_sequence\":null,\"type\":\"message\",\"usage\":{{\"input_tokens\":{},"
-          "\"output_tokens\":{}}}}}",
-          m_in.input_tokens, m_script.output_tokens);
-    }
-    return out;
-  }
-
- private:
-  void openai_chunk(std::string& out, std::string_view delta, std::string_view finish,
-                    std::string_view extra = {}) const {
-    out += "data: {\"id\":\"";
-    out += m_id;
-    out += "\",\"object\":\"chat.completion.chunk\",\"created\":";
-    out += std::to_string(m_created);
-    out += ",\"model\":";
-    out += m_model;
-    out += ",\"system_fingerprint\":\"fp_mock\",\"choices\":[{\"index\":0,\"delta\":";
-    out += delta;
-    out += ",\"logprobs\":null,\"finish_reason\":";
-    out += finish;
-    out += "}]";
-    if (m_in.include_usage) {
-      out += ",\"usage\":null";
-    }
-    out += extra;
-    out += "}\n\n";
-  }
-
-  std::string usage_json() const {
-    return fmt::format(
-        "\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{},"
-        "\"prompt_tokens_details\":{{\"cached_tokens\":0,\"audio_tokens\":0}},"
-        "\"completion_tokens_details\":{{\"reasoning_tokens\":0,\"audio_tokens\":0,"
-        "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}}}",
-        m_in.input_tokens, m_script.output_tokens, m_in.input_tokens + m_script.output_tokens);
-  }
-
-  Protocol m_protocol;
-  const ChatInput& m_in;
-  const MockScript& m_script;
-  std::string m_timings;  // ",\"timings\":{...}" or empty
-  std::string m_id;
-  std::string m_model;  // as a JSON string literal
-  std::int64_t m_created = 0;
-};
-
-std::string error_body(Protocol protocol, std::string_view type, std::string_view message) {
-  std::string out;
-  if (protocol == Protocol::openai) {
-    out = R"({"error":{"message":)";
-    util::append_json_string(out, message);
-    out += R"(,"type":)";
-    util::append_json_string(out, type);
-    out += R"(,"param":null,"code":null}})";
-  } else {
-    out = R"({"type":"error","error":{"type":)";
-    util::append_json_string(out, type);
-    out += R"(,"message":)";
-    util::append_json_string(out, message);
-    out += "}}";
-  }
-  return out;
-}
-
-// llama-server's `timings` object (as a member to append: ",\"timings\":{...}") for a
-// scripted answer: its prompt time is the scripted TTFT (plus `skew`), its decode time the
-// scripted gaps after the first token, so the figures are the mock's ground truth and the
-// client's TTFT can never be below them unless a clock is wrong.
-std::string llamacpp_timings(const MockScript& script, std::int64_t prompt_n, Nanos skew) {
-  const double prompt_ms = static_cast<double>((script.ttft + skew).count()) / 1e6;
-  Nanos decode{0};
-  for (const auto gap : script.gaps) {
-    decode += gap;
-  }
-  const double predicted_ms = static_cast<double>(decode.count()) / 1e6;
-  const std::int64_t predicted_n = script.output_tokens;
-  const auto per = [](double ms, std::int64_t n) {
-    return n > 0 ? ms / static_cast<double>(n) : 0;
-  };
-  const auto rate = [](double ms, std::int64_t n) {
-    return ms > 0 ? 1e3 / ms * static_cast<double>(n) : 0;
-  };
-  return fmt::format(
-      ",\"timings\":{{\"cache_n\":0,\"prompt_n\":{},\"prompt_ms\":{},\"prompt_per_token_ms\":{},"
-      "\"prompt_per_second\":{},\"predicted_n\":{},\"predicted_ms\":{},"
-      "\"predicted_per_token_ms\":{},\"predicted_per_second\":{}}}",
-      prompt_n, prompt_ms, per(prompt_ms, prompt_n), rate(prompt_ms, prompt_n), predicted_n,
-      predicted_ms, per(predicted_ms, predicted_n), rate(predicted_ms, predicted_n));
-}
-
 }  // namespace
 
 struct MockServer::Impl {
@@ -511,11 +241,23 @@ struct MockServer::Impl {
       protocol = Protocol::openai;
     } else if (target == "/v1/messages") {
       protocol = Protocol::anthropic;
+    } else if (target == "/v1/responses") {
+      protocol = Protocol::responses;
+    } else if (target == "/v1/messages/count_tokens" && post) {
+      auto in = mock::read_chat(req.body(), Protocol::anthropic, true);
+      if (!in) {
+        co_return co_await send(
+            conn, req, http::status::bad_request,
+            error_body(Protocol::anthropic, "invalid_request_error", in.error()));
+      }
+      co_return co_await send(conn, req, http::status::ok,
+                              fmt::format(R"({{"input_tokens":{}}})", in->input_tokens));
     } else {
       co_return co_await send(
           conn, req, http::status::not_found,
           error_body(Protocol::openai, "not_found_error",
-                     fmt::format("the mock serves POST /v1/chat/completions, POST /v1/messages, "
+                     fmt::format("the mock serves POST /v1/chat/completions, POST /v1/responses, "
+                                 "POST /v1/messages, POST /v1/messages/count_tokens, "
                                  "GET /v1/models and GET /health, not {}",
                                  target)));
     }
@@ -523,13 +265,15 @@ struct MockServer::Impl {
       co_return co_await send(conn, req, http::status::method_not_allowed,
                               error_body(protocol, "invalid_request_error", "use POST"));
     }
-    auto in = read_chat(req.body(), protocol);
+    auto in = mock::read_chat(req.body(), protocol);
     if (!in) {
       co_return co_await send(conn, req, http::status::bad_request,
                               error_body(protocol, "invalid_request_error", in.error()));
     }
     if (options.recorded) {
-      const std::string_view name = protocol == Protocol::openai ? "openai" : "anthropic";
+      const std::string_view name = protocol == Protocol::openai      ? "openai"
+                                    : protocol == Protocol::anthropic ? "anthropic"
+                                                                      : "openai-responses";
       auto recording = options.recorded(name, req.body());
       if (!recording) {
         co_return co_await send(
@@ -604,15 +348,16 @@ struct MockServer::Impl {
       }
       co_return co_await send(
           conn, req, f.status,
-          error_body(protocol, protocol == Protocol::openai ? f.openai_type : f.anthropic_type,
+          error_body(protocol, protocol != Protocol::anthropic ? f.openai_type : f.anthropic_type,
                      f.message),
           "application/json", std::move(script_headers));
     }
     const bool timings = protocol == Protocol::openai &&
                          overrides->llamacpp_timings.value_or(profile.llamacpp_timings);
-    EventWriter writer(protocol, *in, script, index,
-                       timings ? llamacpp_timings(script, in->input_tokens, overrides->timings_skew)
-                               : std::string());
+    EventWriter writer(
+        protocol, *in, script, index,
+        timings ? mock::llamacpp_timings(script, in->input_tokens, overrides->timings_skew)
+                : std::string());
     if (!in->stream) {
       co_return co_await respond_whole(conn, req, writer, script, t_recv,
                                        std::move(script_headers));
@@ -639,7 +384,7 @@ struct MockServer::Impl {
     }
     std::string text;
     for (std::int64_t e = 0; e < script.events(); ++e) {
-      text += event_text(e, script.tokens_per_chunk, script.output_tokens);
+      text += mock::event_text(e, script.tokens_per_chunk, script.output_tokens);
     }
     if (script.fault == Fault::reset) {
       reset(conn);
@@ -698,7 +443,7 @@ struct MockServer::Impl {
           co_return false;
         }
       }
-      writer.content(pending, event_text(e, script.tokens_per_chunk, script.output_tokens));
+      writer.content(pending, mock::event_text(e, script.tokens_per_chunk, script.output_tokens));
       if (log != nullptr) {
         ++log->unstamped;
       }

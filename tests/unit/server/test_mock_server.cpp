@@ -8,6 +8,7 @@
 #include "llmbench/providers/anthropic.hpp"
 #include "llmbench/providers/mock.hpp"
 #include "llmbench/providers/openai.hpp"
+#include "llmbench/providers/responses.hpp"
 #include "support/engine_runner.hpp"
 #include "support/http_client.hpp"
 #include "support/stream_fixtures.hpp"
@@ -39,7 +40,7 @@ class MockServerTest : public ::testing::Test {
 
 // Keys whose values differ between any two responses (ids, text, model names).
 const std::set<std::string> k_variable_keys = {
-    "id", "model", "text", "content", "system_fingerprint", "partial_json"};
+    "id", "model", "text", "content", "system_fingerprint", "partial_json", "item_id", "delta"};
 
 // One SSE event block with the variable parts replaced: numbers by N, the string values of
 // k_variable_keys by "S". Everything else (field order, spacing, punctuation, enum values,
@@ -146,6 +147,73 @@ TEST_F(MockServerTest, AnthropicStreamHasTheDocumentedShape) {
       R"({"model":"claude-opus-4-20250514","max_tokens":100,"messages":[{"role":"user","content":"hi"}],"stream":true})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(shape(r.body), shape(lt::read_fixture("anthropic_messages.sse")));
+}
+
+// The `event:` names of a stream, in order.
+std::vector<std::string> event_names(const std::string& stream) {
+  std::vector<std::string> names;
+  for (std::size_t at = stream.find("event: "); at != std::string::npos;
+       at = stream.find("event: ", at + 1)) {
+    names.push_back(stream.substr(at + 7, stream.find('\n', at) - at - 7));
+  }
+  return names;
+}
+
+TEST_F(MockServerTest, ResponsesStreamHasTheDocumentedShape) {
+  const auto r = http_exchange(
+      "POST", url("/v1/responses"),
+      R"({"model":"gpt-5-codex","instructions":"be brief","input":[{"role":"user","content":[{"type":"input_text","text":"hi"}]}],"stream":true})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::vector<std::string> expected = {
+      "response.created",           "response.in_progress",
+      "response.output_item.added", "response.content_part.added",
+      "response.output_text.delta", "response.output_text.delta",
+      "response.output_text.delta", "response.output_text.delta",
+      "response.output_text.delta", "response.output_text.delta",
+      "response.output_text.done",  "response.content_part.done",
+      "response.output_item.done",  "response.completed"};
+  EXPECT_EQ(event_names(r.body), expected);
+  // Each event's fields, in the published order, as in the fixture.
+  const auto fixture = shape(lt::read_fixture("openai_responses.sse"));
+  for (const auto& block : shape(r.body)) {
+    if (block.find("response.output_text.delta") != std::string::npos) {
+      EXPECT_NE(std::find(fixture.begin(), fixture.end(), block), fixture.end()) << block;
+    }
+  }
+  const auto fed = lt::feed(providers::responses_codec(), r.status, r.body);
+  EXPECT_TRUE(fed.r().ok()) << fed.r().error_message;
+  EXPECT_EQ(fed.r().text, " the quick brown fox jumps over");
+  EXPECT_EQ(fed.r().output_tokens, 6);
+  EXPECT_EQ(fed.r().input_tokens, 3);  // "be brief" + "hi": 10 characters
+  EXPECT_EQ(fed.r().finish_reason, "completed");
+}
+
+TEST_F(MockServerTest, ResponsesCappedByMaxOutputTokensIsIncompleteAndWholeBodiesParse) {
+  auto r = http_exchange("POST", url("/v1/responses"),
+                         R"({"model":"m","input":"hi","max_output_tokens":6,"stream":true})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("event: response.incomplete"), std::string::npos);
+  auto fed = lt::feed(providers::responses_codec(), r.status, r.body);
+  EXPECT_EQ(fed.r().finish_reason, "max_output_tokens");
+  r = http_exchange("POST", url("/v1/responses"), R"({"model":"m","input":"hi"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  providers::ParserOptions options;
+  options.stream = false;
+  fed = lt::feed(providers::responses_codec(), r.status, r.body, {}, {}, options);
+  EXPECT_TRUE(fed.r().ok()) << fed.r().error_message;
+  EXPECT_EQ(fed.r().text, " the quick brown fox jumps over");
+  EXPECT_EQ(fed.r().output_tokens, 6);
+  r = http_exchange("POST", url("/v1/responses"), R"({"model":"m","input":7})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("`input` must be a string or an array"), std::string::npos);
+}
+
+TEST_F(MockServerTest, CountsTokensTheAnthropicWay) {
+  const auto r = http_exchange(
+      "POST", url("/v1/messages/count_tokens"),
+      R"({"model":"m","system":[{"type":"text","text":"12345678"}],"messages":[{"role":"user","content":"hi"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"input_tokens":3})");
 }
 
 TEST_F(MockServerTest, WithoutIncludeUsageThereIsNoUsageChunk) {
