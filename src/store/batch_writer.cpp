@@ -23,6 +23,10 @@ constexpr std::string_view k_insert_route_attempt =
     "outcome, error_class, status_code, t_send_ns, t_first_token_ns, t_done_ns, input_tokens, "
     "output_tokens, cost_usd, cancel_latency_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
     "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+constexpr std::string_view k_insert_proxy =
+    "INSERT INTO proxy_requests (run_id, seq, session_id, endpoint, requested_model, "
+    "upstream_model, t_recv_ns, t_client_first_ns, t_client_done_ns, client_disconnected, "
+    "content_gaps) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 }  // namespace
 
 BatchWriter::BatchWriter(const std::string& db_path, BatchWriterOptions options)
@@ -86,10 +90,12 @@ void BatchWriter::run() {
   std::optional<Statement> insert;
   std::optional<Statement> outbox;
   std::optional<Statement> route_insert;
+  std::optional<Statement> proxy_insert;
   std::vector<RequestRow> batch;
   try {
     insert.emplace(db.prepare(k_insert));
     route_insert.emplace(db.prepare(k_insert_route_attempt));
+    proxy_insert.emplace(db.prepare(k_insert_proxy));
     if (m_options.outbox) {
       outbox.emplace(db.prepare(
           "INSERT INTO beacon_outbox (run_id, seq, attempt, install_id, body, created_at_ms) "
@@ -118,7 +124,7 @@ void BatchWriter::run() {
       }
     }
     try {
-      write_batch(db, *insert, outbox ? &*outbox : nullptr, *route_insert, batch);
+      write_batch(db, *insert, outbox ? &*outbox : nullptr, *route_insert, *proxy_insert, batch);
     } catch (const Error& e) {
       std::lock_guard lock(m_mutex);
       m_error =
@@ -135,7 +141,8 @@ void BatchWriter::run() {
 }
 
 void BatchWriter::write_batch(Database& db, Statement& st, Statement* outbox,
-                              Statement& route_insert, std::vector<RequestRow>& batch) {
+                              Statement& route_insert, Statement& proxy_insert,
+                              std::vector<RequestRow>& batch) {
   db.transaction([&] {
     for (const auto& r : batch) {
       // The rows outlive each step, so text is bound without copying.
@@ -167,6 +174,17 @@ void BatchWriter::write_batch(Database& db, Statement& st, Statement* outbox,
           ra.bind(17, a.cancel_latency_ns);
           ra.step();
         }
+      }
+      if (r.proxy) {
+        const ProxyRow& p = *r.proxy;
+        Statement& pi = proxy_insert;
+        pi.reset();
+        pi.bind_static(1, r.run_id).bind(2, r.seq).bind_static(3, p.session_id);
+        pi.bind_static(4, p.endpoint).bind_static(5, p.requested_model);
+        pi.bind_static(6, p.upstream_model).bind(7, p.t_recv_ns).bind(8, p.t_client_first_ns);
+        pi.bind(9, p.t_client_done_ns).bind(10, std::int64_t{p.client_disconnected ? 1 : 0});
+        pi.bind_static(11, p.content_gaps);
+        pi.step();
       }
       if (outbox != nullptr) {
         if (auto beacon = m_options.outbox(r)) {

@@ -192,10 +192,58 @@ CREATE TABLE route_attempts (
 );
 )sql";
 
+// v9: harness sessions behind the proxy (docs/proxy.md). A session owns a run (its requests
+// are that run's rows); its key is kept only as a SHA-256 hash. proxy_requests holds what only
+// a proxied request has: its session, endpoint, model names, the client's side of its timing
+// and the gaps between its content events (so a session's ITL can be rebuilt from the store).
+constexpr std::string_view k_v9 = R"sql(
+CREATE TABLE sessions (
+  id              TEXT PRIMARY KEY,
+  run_id          TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  key_hash        TEXT NOT NULL UNIQUE,
+  experiment      TEXT,
+  variant         TEXT NOT NULL,
+  model_alias     TEXT NOT NULL,
+  harness         TEXT NOT NULL,
+  harness_kind    TEXT NOT NULL,
+  task_card       TEXT,
+  label           TEXT,
+  notes           TEXT,
+  settings_json   TEXT NOT NULL DEFAULT '{}',
+  config_path     TEXT NOT NULL DEFAULT '',
+  config_hash     TEXT NOT NULL DEFAULT '',
+  workdir         TEXT NOT NULL DEFAULT '',
+  git_branch      TEXT,
+  git_commit      TEXT,
+  git_dirty       INTEGER,
+  created_at_ms   INTEGER NOT NULL,
+  expires_at_ms   INTEGER,
+  finalized_at_ms INTEGER,
+  status          TEXT NOT NULL DEFAULT 'active'
+                  CHECK (status IN ('active','completed','abandoned','failed'))
+);
+CREATE INDEX sessions_variant ON sessions (variant);
+CREATE TABLE proxy_requests (
+  run_id              TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  seq                 INTEGER NOT NULL,
+  session_id          TEXT,
+  endpoint            TEXT NOT NULL,
+  requested_model     TEXT NOT NULL,
+  upstream_model      TEXT NOT NULL,
+  t_recv_ns           INTEGER NOT NULL,
+  t_client_first_ns   INTEGER,
+  t_client_done_ns    INTEGER,
+  client_disconnected INTEGER NOT NULL DEFAULT 0,
+  content_gaps        TEXT,
+  PRIMARY KEY (run_id, seq)
+);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& migrations() {
-  static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3, k_v4, k_v5, k_v6, k_v7, k_v8};
+  static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3, k_v4, k_v5,
+                                                    k_v6, k_v7, k_v8, k_v9};
   return all;
 }
 

@@ -17,7 +17,7 @@
 #include "llmbench/util/env.hpp"
 #include "llmbench/util/sha256.hpp"
 #include "llmbench/util/strings.hpp"
-#include "toml_reader.hpp"
+#include "llmbench/suite/toml_reader.hpp"
 
 namespace llmbench::suite {
 

@@ -55,6 +55,21 @@ struct RouteAttemptRow {
   std::optional<std::int64_t> cancel_latency_ns;  // from the cancel to the attempt's end
 };
 
+// What only a request through the proxy has (table proxy_requests). Times as in RequestRow.
+struct ProxyRow {
+  std::optional<std::string> session_id;          // none: an anonymous request (--allow-anonymous)
+  std::string endpoint;                           // chat | responses | messages
+  std::string requested_model;                    // the alias the client asked for
+  std::string upstream_model;                     // what was sent upstream
+  std::int64_t t_recv_ns = 0;                     // the client's request was read whole
+  std::optional<std::int64_t> t_client_first_ns;  // the first token's bytes went to the client
+  std::optional<std::int64_t> t_client_done_ns;   // the last byte went to the client
+  bool client_disconnected = false;
+  // Gaps between content events after the first: decimal nanoseconds, comma-separated (a
+  // session's ITL is rebuilt from these; see store::encode_gaps).
+  std::string content_gaps;
+};
+
 // One attempt of one request. Times are steady-clock nanoseconds since the run started.
 struct RequestRow {
   std::string run_id;
@@ -100,6 +115,8 @@ struct RequestRow {
   std::optional<std::string> clock_error;
   // A route's request: every member attempt (stored in route_attempts with this row).
   std::vector<RouteAttemptRow> route_attempts;
+  // A request through the proxy (stored in proxy_requests with this row).
+  std::optional<ProxyRow> proxy;
 };
 
 struct HistogramRow {

@@ -1,4 +1,4 @@
-#include "suite/toml_reader.hpp"
+#include "llmbench/suite/toml_reader.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,7 @@
 #pragma once
 // Reads one TOML table field by field, reporting wrong types and bad values at their place,
-// and at the end every key nobody asked for (with the closest known key). Private to suite/.
+// and at the end every key nobody asked for (with the closest known key). Used by suite/ and
+// by session/ (the proxy and session config), so both report errors the same way.
 
 #include <toml++/toml.h>
 
