@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   cli::register_replay(app, globals);
   cli::register_beacon(app, globals);
   cli::register_collect(app, globals);
+  cli::register_proxy(app, globals);
+  cli::register_session(app, globals);
   cli::register_pending(app, globals);
   cli::register_completions(app, globals);  // last: it walks the tree of all the others
 

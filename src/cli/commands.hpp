@@ -28,6 +28,8 @@ void register_cache(CLI::App& app, Globals& globals);
 void register_replay(CLI::App& app, Globals& globals);
 void register_beacon(CLI::App& app, Globals& globals);
 void register_collect(CLI::App& app, Globals& globals);
+void register_proxy(CLI::App& app, Globals& globals);
+void register_session(CLI::App& app, Globals& globals);
 void register_completions(CLI::App& app, Globals& globals);
 // Commands DESIGN.md names whose issues have not landed yet: they say so and exit 2.
 void register_pending(CLI::App& app, Globals& globals);

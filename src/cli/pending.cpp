@@ -13,7 +13,7 @@ struct PendingCommand {
 
 // DESIGN.md's command list; each becomes real when its issue lands.
 constexpr PendingCommand k_pending[] = {
-    {"proxy", "A recording pass-through for interactive agent sessions"},
+    {"serve", "The benchmark service: REST API, OpenAPI document, web UI"},
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "llmbench/load/aggregator.hpp"
 #include "llmbench/store/runs.hpp"
+#include "llmbench/store/sessions.hpp"
 #include "llmbench/util/env.hpp"
 #include "llmbench/util/process.hpp"
 
@@ -37,6 +38,27 @@ std::vector<RecoveredRun> recover_interrupted_runs(store::Database& db) {
     out.push_back(std::move(r));
   }
   return out;
+}
+
+std::int64_t rebuild_histograms(store::Database& db, const std::string& run_id) {
+  Aggregator aggregator;
+  const auto rows = store::proxied_requests(db, run_id);
+  for (const auto& row : rows) {
+    if (row.proxy && row.t_first_token_ns && !row.proxy->content_gaps.empty()) {
+      aggregator.record(row, store::decode_gaps(*row.t_first_token_ns, row.proxy->content_gaps));
+    } else {
+      aggregator.record(row, {});
+    }
+  }
+  db.transaction([&] {
+    auto del = db.prepare("DELETE FROM histograms WHERE run_id = ?1");
+    del.bind(1, run_id);
+    del.step();
+    for (const auto& h : aggregator.rows(run_id)) {
+      store::insert_histogram(db, h);
+    }
+  });
+  return static_cast<std::int64_t>(rows.size());
 }
 
 }  // namespace llmbench::load

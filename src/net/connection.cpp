@@ -89,6 +89,10 @@ void Connection::close_if_idle() {
   }
 }
 
+void Connection::wake() {
+  asio::post(m_socket.get_executor(), [self = shared_from_this()] { self->m_wait.cancel(); });
+}
+
 void Connection::close() {
   if (m_closed) {
     return;

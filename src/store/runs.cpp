@@ -42,7 +42,7 @@ std::vector<RequestRow> final_attempts(Database& db, const std::string& run_id) 
       "SELECT seq, target, phase, attempt, warmup, t_sched_ns, t_send_ns, t_first_byte_ns, "
       "t_first_token_ns, t_done_ns, error_class, input_tokens, output_tokens, content_events, "
       "cost_usd, streamed, server_source, server_queue_ns, server_prompt_ns, server_decode_ns, "
-      "server_decode_tokens, server_processing_ns, clock_error "
+      "server_decode_tokens, server_processing_ns, clock_error, status_code "
       "FROM requests r WHERE run_id = ?1 AND attempt = (SELECT MAX(attempt) FROM "
       "requests q WHERE q.run_id = r.run_id AND q.seq = r.seq) ORDER BY seq");
   st.bind(1, run_id);
@@ -73,6 +73,7 @@ std::vector<RequestRow> final_attempts(Database& db, const std::string& run_id) 
     r.server_decode_tokens = st.opt_int64(20);
     r.server_processing_ns = st.opt_int64(21);
     r.clock_error = st.opt_text(22);
+    r.status_code = st.opt_int64(23);
     out.push_back(std::move(r));
   }
   return out;

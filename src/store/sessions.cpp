@@ -192,4 +192,52 @@ std::vector<RequestRow> proxied_requests(Database& db, const std::string& run_id
   return rows;
 }
 
+namespace {
+
+// The table's columns but run_id and seq, comma-separated.
+std::string other_columns(Database& db, std::string_view table) {
+  auto st = db.prepare(fmt::format("PRAGMA table_info({})", table));
+  std::string out;
+  while (st.step()) {
+    const std::string name = st.text(1);
+    if (name == "run_id" || name == "seq") {
+      continue;
+    }
+    out += out.empty() ? name : ", " + name;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::int64_t copy_run_rows(Database& db, const std::string& from, const std::string& to) {
+  std::int64_t offset = 0;
+  {
+    auto st = db.prepare("SELECT COALESCE(MAX(seq), 0) FROM requests WHERE run_id = ?1");
+    st.bind(1, to);
+    if (st.step()) {
+      offset = st.int64(0);
+    }
+  }
+  std::int64_t copied = 0;
+  for (const std::string_view table : {"requests", "proxy_requests", "route_attempts"}) {
+    const std::string cols = other_columns(db, table);
+    auto st =
+        db.prepare(fmt::format("INSERT INTO {0} (run_id, seq, {1}) SELECT ?1, seq + ?2, "
+                               "{1} FROM {0} WHERE run_id = ?3",
+                               table, cols));
+    st.bind(1, to).bind(2, offset).bind(3, from);
+    st.step();
+    if (table == "requests") {
+      copied = db.changes();
+    }
+  }
+  auto targets = db.prepare(
+      "INSERT OR IGNORE INTO run_targets (run_id, target, provider, model, base_url, region) "
+      "SELECT ?1, target, provider, model, base_url, region FROM run_targets WHERE run_id = ?2");
+  targets.bind(1, to).bind(2, from);
+  targets.step();
+  return copied;
+}
+
 }  // namespace llmbench::store

@@ -34,14 +34,14 @@ TEST(Cli, HelpListsEveryCommandOfTheDesign) {
   const auto r = run_llmbench({"--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* cmd : {"run", "validate", "runs", "report", "replay", "cache", "beacon", "mock",
-                          "proxy", "pricing"}) {
+                          "proxy", "session", "serve", "pricing"}) {
     EXPECT_TRUE(contains(r.out, std::string("  ") + cmd + " ")) << cmd;
   }
   EXPECT_EQ(run_llmbench({}).exit_code, 2);  // no command: usage
 }
 
 TEST(Cli, CommandsNotBuiltYetSaySoAndExit2) {
-  for (const std::vector<std::string>& args : {std::vector<std::string>{"proxy"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"serve"}}) {
     const auto r = run_llmbench(args);
     EXPECT_EQ(r.exit_code, 2) << args[0];
     EXPECT_TRUE(contains(r.err, "llmbench: error: `llmbench " + args[0] + "` is not built yet"))

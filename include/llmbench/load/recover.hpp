@@ -21,4 +21,9 @@ struct RecoveredRun {
 // rebuilt histograms lack inter-token latency: per-token times are not stored.
 std::vector<RecoveredRun> recover_interrupted_runs(store::Database& db);
 
+// Replaces a run's histograms with ones rebuilt from its stored rows (a harness session's
+// run, whose rows the proxy wrote; or a pool of sessions). Rows through the proxy carry the
+// gaps between their content events, so their ITL is rebuilt too. Returns the rows read.
+std::int64_t rebuild_histograms(store::Database& db, const std::string& run_id);
+
 }  // namespace llmbench::load

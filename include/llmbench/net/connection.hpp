@@ -69,6 +69,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // that leaves does not keep its connection held until the wait is over.
   boost::asio::awaitable<bool> wait_until(Clock::time_point due);
 
+  // Ends a wait_until in progress early (it returns true: the connection is still open), so a
+  // server waiting on work done elsewhere (the proxy's upstream) can be woken. Any thread.
+  void wake();
+
   // A deadline for one write.
   Deadline write_deadline() { return Deadline(*this, m_limits.write_timeout); }
   bool timed_out() const { return m_timed_out; }

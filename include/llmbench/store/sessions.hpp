@@ -65,4 +65,9 @@ std::vector<std::int64_t> decode_gaps(std::int64_t t_first_token_ns, std::string
 // them, in order.
 std::vector<RequestRow> proxied_requests(Database& db, const std::string& run_id);
 
+// Copies the requests (with their proxy columns and route attempts) and targets of `from` into
+// run `to`, which must exist, numbering them after the rows `to` has: a variant's sessions
+// pooled into one run. Returns the rows copied.
+std::int64_t copy_run_rows(Database& db, const std::string& from, const std::string& to);
+
 }  // namespace llmbench::store
