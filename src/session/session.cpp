@@ -83,10 +83,14 @@ Setup setup_for(const EnvInput& in) {
   switch (in.harness.kind) {
     case HarnessKind::claude_code:
       // Claude Code sends ANTHROPIC_AUTH_TOKEN as `Authorization: Bearer`; an API key in the
-      // environment would take precedence, so it is unset.
+      // environment would take precedence, so it is unset. Its background requests (titles,
+      // summaries) use the small/fast model: pointed at the same alias, so every request is
+      // one the proxy serves and the session measures.
       s.env = {{"ANTHROPIC_BASE_URL", in.base_url},
                {"ANTHROPIC_AUTH_TOKEN", in.key},
-               {"ANTHROPIC_MODEL", in.model->alias}};
+               {"ANTHROPIC_MODEL", in.model->alias},
+               {"ANTHROPIC_SMALL_FAST_MODEL", in.model->alias},
+               {"ANTHROPIC_DEFAULT_HAIKU_MODEL", in.model->alias}};
       s.unset = {"ANTHROPIC_API_KEY"};
       s.run = "claude";
       break;
@@ -139,6 +143,12 @@ std::string sh_quote(std::string_view text) {
   return out;
 }
 
+// A path under the working folder, made absolute when the snippet runs (a harness started
+// elsewhere still finds its config).
+std::string sh_path(std::string_view path) {
+  return "\"$PWD\"/" + sh_quote(path);
+}
+
 std::string render_sh(const EnvInput& in, const Setup& s) {
   std::string out = fmt::format("# llmbench session {} ({} via {}, model {})\n", in.session_id,
                                 in.harness.name, in.base_url, in.model->alias);
@@ -146,12 +156,13 @@ std::string render_sh(const EnvInput& in, const Setup& s) {
     out += "unset " + name + "\n";
   }
   for (const auto& [k, v] : s.env) {
-    out += "export " + k + "=" + sh_quote(v) + "\n";
+    const bool local = v.rfind(".llmbench/", 0) == 0;
+    out += "export " + k + "=" + (local ? sh_path(v) : sh_quote(v)) + "\n";
   }
   for (const auto& [path, text] : s.files) {
     const auto slash = path.rfind('/');
-    out += "mkdir -p " + sh_quote(path.substr(0, slash)) + "\n";
-    out += "cat > " + sh_quote(path) + " <<'LLMBENCH_EOF'\n" + text + "LLMBENCH_EOF\n";
+    out += "mkdir -p " + sh_path(path.substr(0, slash)) + "\n";
+    out += "cat > " + sh_path(path) + " <<'LLMBENCH_EOF'\n" + text + "LLMBENCH_EOF\n";
   }
   if (!s.run.empty()) {
     out += "# then start it here: " + s.run + "\n";
