@@ -18,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "llmbench/metrics/prometheus.hpp"
 #include "llmbench/net/listener.hpp"
@@ -611,6 +612,11 @@ struct ProxyServer::Impl {
         call->t_client_done = upstream.now_ns();
         break;
       }
+      if (t.status || !t.bytes.empty()) {
+        // A write yielded: a wake() meanwhile found no wait to end, so look again before
+        // waiting (the wait below must follow an empty take() with no yield between).
+        continue;
+      }
       // Until the engine has more (wake()), or the client hangs up.
       if (!co_await conn.wait_until(Clock::now() + std::chrono::hours(1))) {
         ok = false;
@@ -654,10 +660,13 @@ struct ProxyServer::Impl {
   }
 
   void record(const Forward& fwd, const Call& call) {
-    in_flight.fetch_sub(1);
-    if (call.endpoint == Endpoint::count_tokens) {
-      return;  // a utility call: forwarded, not measured
+    if (call.endpoint != Endpoint::count_tokens) {  // a utility call: forwarded, not measured
+      store(fwd, call);
     }
+    in_flight.fetch_sub(1);  // after the push: flush() waits for it
+  }
+
+  void store(const Forward& fwd, const Call& call) {
     const providers::ResponseParser& parser = fwd.parser();
     const providers::Response& r = parser.response();
     const session::ModelAlias& alias = *call.alias;
@@ -841,6 +850,12 @@ std::uint64_t ProxyServer::recorded() const {
 }
 
 void ProxyServer::flush() {
+  // Requests whose client has its last byte may still be on their way to the store (the side
+  // that finishes second records them): wait for those first.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (m_impl->in_flight.load() > 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   m_impl->writer.flush();
 }
 

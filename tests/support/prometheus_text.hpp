@@ -29,9 +29,12 @@ struct PromFamily {
 };
 
 inline double prom_value(const std::string& text, int line) {
-  if (text == "+Inf") return INFINITY;
-  if (text == "-Inf") return -INFINITY;
-  if (text == "NaN") return NAN;
+  if (text == "+Inf")
+    return INFINITY;
+  if (text == "-Inf")
+    return -INFINITY;
+  if (text == "NaN")
+    return NAN;
   static const std::regex number(R"([-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?)");
   if (!std::regex_match(text, number)) {
     throw std::runtime_error("line " + std::to_string(line) + ": not a number: " + text);
@@ -71,15 +74,19 @@ inline std::map<std::string, PromFamily> parse_prometheus(const std::string& tex
       PromFamily& f = families[name];
       f.name = name;
       if (help) {
-        if (!f.help.empty()) fail("second HELP for " + name);
+        if (!f.help.empty())
+          fail("second HELP for " + name);
         f.help = sp == std::string::npos ? "" : rest.substr(sp + 1);
       } else {
-        if (!f.type.empty()) fail("second TYPE for " + name);
+        if (!f.type.empty())
+          fail("second TYPE for " + name);
         f.type = sp == std::string::npos ? "" : rest.substr(sp + 1);
         static const std::set<std::string> types = {"counter", "gauge", "histogram", "summary",
                                                     "untyped"};
-        if (types.count(f.type) == 0) fail("bad type " + f.type);
-        if (!f.samples.empty()) fail("TYPE after samples of " + name);
+        if (types.count(f.type) == 0)
+          fail("bad type " + f.type);
+        if (!f.samples.empty())
+          fail("TYPE after samples of " + name);
         current = name;
       }
       continue;
@@ -89,59 +96,78 @@ inline std::map<std::string, PromFamily> parse_prometheus(const std::string& tex
     }
     PromSample s;
     std::size_t i = 0;
-    while (i < line.size() && line[i] != '{' && line[i] != ' ') ++i;
+    while (i < line.size() && line[i] != '{' && line[i] != ' ')
+      ++i;
     s.name = line.substr(0, i);
-    if (!std::regex_match(s.name, metric_name)) fail("bad sample name " + s.name);
+    if (!std::regex_match(s.name, metric_name))
+      fail("bad sample name " + s.name);
     if (i < line.size() && line[i] == '{') {
       ++i;
       while (i < line.size() && line[i] != '}') {
         std::size_t eq = line.find('=', i);
-        if (eq == std::string::npos) fail("label without =");
+        if (eq == std::string::npos)
+          fail("label without =");
         const std::string lname = line.substr(i, eq - i);
-        if (!std::regex_match(lname, label_name)) fail("bad label name " + lname);
-        if (eq + 1 >= line.size() || line[eq + 1] != '"') fail("label value not quoted");
+        if (!std::regex_match(lname, label_name))
+          fail("bad label name " + lname);
+        if (eq + 1 >= line.size() || line[eq + 1] != '"')
+          fail("label value not quoted");
         std::size_t j = eq + 2;
         std::string value;
         for (;; ++j) {
-          if (j >= line.size()) fail("unterminated label value");
-          if (line[j] == '"') break;
+          if (j >= line.size())
+            fail("unterminated label value");
+          if (line[j] == '"')
+            break;
           if (line[j] == '\\') {
             ++j;
-            if (j >= line.size()) fail("dangling escape");
-            if (line[j] == 'n') value += '\n';
-            else if (line[j] == '\\' || line[j] == '"') value += line[j];
-            else fail("bad escape");
+            if (j >= line.size())
+              fail("dangling escape");
+            if (line[j] == 'n')
+              value += '\n';
+            else if (line[j] == '\\' || line[j] == '"')
+              value += line[j];
+            else
+              fail("bad escape");
           } else {
             value += line[j];
           }
         }
-        if (!s.labels.emplace(lname, value).second) fail("duplicate label " + lname);
+        if (!s.labels.emplace(lname, value).second)
+          fail("duplicate label " + lname);
         i = j + 1;
-        if (i < line.size() && line[i] == ',') ++i;
+        if (i < line.size() && line[i] == ',')
+          ++i;
       }
-      if (i >= line.size()) fail("unterminated labels");
+      if (i >= line.size())
+        fail("unterminated labels");
       ++i;
     }
-    if (i >= line.size() || line[i] != ' ') fail("no value");
+    if (i >= line.size() || line[i] != ' ')
+      fail("no value");
     const std::string rest = line.substr(i + 1);
     const std::string value_text = rest.substr(0, rest.find(' '));
     s.value = prom_value(value_text, line_no);
-    if (current.empty()) fail("a sample before any TYPE");
+    if (current.empty())
+      fail("a sample before any TYPE");
     PromFamily& f = families[current];
     const bool histogram = f.type == "histogram";
-    const bool belongs = s.name == current ||
-                         (histogram && (s.name == current + "_bucket" || s.name == current + "_sum" ||
-                                        s.name == current + "_count"));
-    if (!belongs) fail(s.name + " is not of family " + current);
+    const bool belongs = s.name == current || (histogram && (s.name == current + "_bucket" ||
+                                                             s.name == current + "_sum" ||
+                                                             s.name == current + "_count"));
+    if (!belongs)
+      fail(s.name + " is not of family " + current);
     if (histogram && s.name == current + "_bucket" && s.labels.count("le") == 0) {
       fail("a bucket without le");
     }
-    if (f.type == "counter" && (s.value < 0 || std::isnan(s.value))) fail("negative counter");
+    if (f.type == "counter" && (s.value < 0 || std::isnan(s.value)))
+      fail("negative counter");
     f.samples.push_back(std::move(s));
   }
   // Histogram consistency, per series.
   for (const auto& [name, f] : families) {
-    if (f.type != "histogram") continue;
+    if (f.type != "histogram")
+      continue;
     std::map<std::map<std::string, std::string>, std::vector<std::pair<double, double>>> buckets;
     std::map<std::map<std::string, std::string>, double> counts;
     for (const auto& s : f.samples) {
@@ -172,20 +198,23 @@ inline std::map<std::string, PromFamily> parse_prometheus(const std::string& tex
 }
 
 // The sum of a family's samples named `sample` whose labels include `match`.
-inline double prom_sum(const std::map<std::string, PromFamily>& families,
-                       const std::string& family, const std::string& sample,
+inline double prom_sum(const std::map<std::string, PromFamily>& families, const std::string& family,
+                       const std::string& sample,
                        const std::map<std::string, std::string>& match = {}) {
   double total = 0;
   const auto it = families.find(family);
-  if (it == families.end()) return 0;
+  if (it == families.end())
+    return 0;
   for (const auto& s : it->second.samples) {
-    if (s.name != sample) continue;
+    if (s.name != sample)
+      continue;
     bool ok = true;
     for (const auto& [k, v] : match) {
       const auto l = s.labels.find(k);
       ok = ok && l != s.labels.end() && l->second == v;
     }
-    if (ok) total += s.value;
+    if (ok)
+      total += s.value;
   }
   return total;
 }

@@ -61,6 +61,20 @@ class RawSocket {
       out.append(buf, static_cast<std::size_t>(n));
     }
   }
+  // Whatever arrives first (one read), waiting at most `limit`.
+  std::string read_some(std::chrono::milliseconds limit) {
+    pollfd p{m_fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(limit.count())) <= 0) {
+      return {};
+    }
+    char buf[4096];
+    const ssize_t n = ::recv(m_fd, buf, sizeof buf, 0);
+    if (n <= 0) {
+      m_peer_closed = true;
+      return {};
+    }
+    return std::string(buf, static_cast<std::size_t>(n));
+  }
   bool peer_closed() const { return m_peer_closed; }
   void close() {
     if (m_fd >= 0) {

@@ -63,7 +63,8 @@ class ProxyServer {
 
   std::uint16_t port() const;
   std::string base_url() const;  // http://HOST:PORT
-  // Requests stored so far (rows handed to the store); flush() waits until they are written.
+  // Requests stored so far (rows handed to the store). flush() waits until every request in
+  // flight now is stored and written (at most 10 s for ones still streaming).
   std::uint64_t recorded() const;
   void flush();
   std::string metrics_text() const;
