@@ -4,12 +4,14 @@
 #include "llmbench/server/proxy_server.hpp"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "llmbench/net/engine.hpp"
@@ -422,4 +424,36 @@ TEST_F(ProxyTest, NeitherTheUpstreamKeyNorTheSessionKeyReachesStoreLogsOrReports
       everything.substr(everything.find(m_cli_output) + m_cli_output.size());
   EXPECT_EQ(without_create.find(s.key), std::string::npos);
   EXPECT_EQ(without_create.find(s.key.substr(5)), std::string::npos);
+}
+
+TEST_F(ProxyTest, TheGrafanaDashboardQueriesOnlyMetricsTheProxyServes) {
+  const Session s = create("cx");
+  post("/v1/chat/completions", R"({"model":"oai","messages":[],"stream":true})", &s);
+  post("/v1/chat/completions", R"({"model":"down","messages":[]})", &s);
+  const auto families = lt::parse_prometheus(lt::http_exchange("GET", url("/metrics")).body);
+  std::set<std::string> served;
+  for (const auto& [name, f] : families) {
+    served.insert(name);
+    if (f.type == "histogram") {
+      for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+        served.insert(name + suffix);
+      }
+    }
+  }
+  simdjson::dom::parser parser;
+  const auto dashboard =
+      parser.load(std::string(LLMBENCH_SOURCE_DIR) + "/deploy/grafana/llmbench-proxy.json");
+  ASSERT_EQ(dashboard.error(), simdjson::SUCCESS);
+  std::size_t queries = 0;
+  static const std::regex metric(R"((litellm|llmbench)_[a-z_]+)");
+  for (simdjson::dom::element panel : dashboard["panels"].get_array()) {
+    for (simdjson::dom::element target : panel["targets"].get_array()) {
+      const std::string expr(target["expr"].get_string().value());
+      ++queries;
+      for (std::sregex_iterator it(expr.begin(), expr.end(), metric), end; it != end; ++it) {
+        EXPECT_EQ(served.count(it->str()), 1u) << it->str() << " in " << expr;
+      }
+    }
+  }
+  EXPECT_GE(queries, 10u);
 }
