@@ -26,6 +26,9 @@
 #include "llmbench/providers/anthropic.hpp"
 #include "llmbench/providers/openai.hpp"
 #include "llmbench/providers/responses.hpp"
+#include "llmbench/route/fate.hpp"
+#include "llmbench/route/records.hpp"
+#include "llmbench/route/router.hpp"
 #include "llmbench/server/proxy_body.hpp"
 #include "llmbench/server/upstream.hpp"
 #include "llmbench/session/session.hpp"
@@ -116,12 +119,35 @@ struct Caller {
 struct Call {
   Caller caller;
   Endpoint endpoint = Endpoint::chat;
-  const session::ModelAlias* alias = nullptr;
+  const session::ModelAlias* alias = nullptr;  // the upstream (a route's: its winner's)
+  std::string requested;                       // the model the client asked for
   std::int64_t t_recv = 0;
   std::optional<std::int64_t> t_client_first;
   std::optional<std::int64_t> t_client_done;
   bool client_disconnected = false;
   std::optional<std::string> request_body;  // only with store_content
+};
+
+// A request for a route: its attempts (one Forward each) and the route's state machine.
+struct RouteCall {
+  RouteCall(route::RouteRequest s, const session::ProxyRoute& r) : state(std::move(s)), route(r) {}
+  route::RouteRequest state;
+  const session::ProxyRoute& route;
+  Call call;
+  std::vector<std::shared_ptr<Forward>> attempts;
+  std::vector<const session::ModelAlias*> aliases;
+  std::vector<std::int64_t> cancel_ns;      // when the route cancelled each, or -1
+  std::optional<std::size_t> chosen;        // the attempt whose answer the client got
+  std::vector<bool> told_first, told_done;  // what the state machine has been told
+  std::atomic<int> pending{0};              // sides not yet done (each attempt's two, ours)
+};
+
+// What a route's request row has beyond a single upstream's.
+struct RouteExtras {
+  const session::ProxyRoute* route = nullptr;
+  std::int64_t send_ns = 0;  // the route's own send (engine ns)
+  std::optional<double> cost_usd;
+  std::vector<store::RouteAttemptRow> attempts;  // engine ns
 };
 
 struct RunState {
@@ -450,10 +476,34 @@ struct ProxyServer::Impl {
                                 "invalid_request_error", body.error(), &caller);
     }
     const session::ModelAlias* alias = options.config.model(body->model);
+    if (const session::ProxyRoute* route = options.config.route(body->model)) {
+      const auto* first = options.config.model(route->members.front());
+      const bool anthropic_route = protocol_of(endpoint) == mock::Protocol::anthropic;
+      for (const auto& m : route->members) {
+        const auto p = options.config.model(m)->provider;
+        if ((anthropic_route && p == suite::Provider::openai) ||
+            (!anthropic_route && p == suite::Provider::anthropic)) {
+          co_return co_await refuse(
+              conn, req, endpoint, http::status::bad_request, "invalid_request_error",
+              fmt::format("route \"{}\" has {} members; this endpoint speaks the {} protocol and "
+                          "the proxy does not translate between them",
+                          route->name, suite::to_string(p),
+                          anthropic_route ? "Anthropic" : "OpenAI"),
+              &caller, body->model);
+        }
+      }
+      if (endpoint == Endpoint::count_tokens) {  // a utility call: the primary answers it
+        co_return co_await forward(conn, req, endpoint, caller, *first, *body, t_recv);
+      }
+      co_return co_await forward_route(conn, req, endpoint, caller, *route, *body, t_recv);
+    }
     if (alias == nullptr) {
       std::vector<std::string> names;
       for (const auto& m : options.config.models) {
         names.push_back(m.alias);
+      }
+      for (const auto& r : options.config.routes) {
+        names.push_back(r.name);
       }
       co_return co_await refuse(
           conn, req, endpoint, http::status::not_found, "not_found_error",
@@ -530,34 +580,66 @@ struct ProxyServer::Impl {
     return providers::anthropic_codec().parser(o);
   }
 
-  asio::awaitable<bool> forward(net::Connection& conn, const http::request<http::string_body>& req,
-                                Endpoint endpoint, const Caller& caller,
-                                const session::ModelAlias& alias, const ClientBody& body,
-                                std::int64_t t_recv) {
+  // Starts one upstream request for `alias`; `finished` runs once both its sides are done.
+  std::shared_ptr<Forward> start_forward(net::Connection& conn,
+                                         const http::request<http::string_body>& req,
+                                         Endpoint endpoint, const session::ModelAlias& alias,
+                                         const ClientBody& body) {
+    std::weak_ptr<net::Connection> weak = conn.shared_from_this();
+    return std::make_shared<Forward>(upstream_request(req, endpoint, alias, body),
+                                     parser_for(endpoint, body.stream), [weak] {
+                                       if (auto c = weak.lock()) {
+                                         c->wake();
+                                       }
+                                     });
+  }
+
+  std::shared_ptr<Call> new_call(const http::request<http::string_body>& req, Endpoint endpoint,
+                                 const Caller& caller, const session::ModelAlias& alias,
+                                 std::int64_t t_recv) {
     auto call = std::make_shared<Call>();
     call->caller = caller;
     call->endpoint = endpoint;
     call->alias = &alias;
+    call->requested = alias.alias;
     call->t_recv = t_recv;
     if (options.config.proxy.store_content) {
       call->request_body = req.body();
     }
-    std::weak_ptr<net::Connection> weak = conn.shared_from_this();
-    auto fwd = std::make_shared<Forward>(upstream_request(req, endpoint, alias, body),
-                                         parser_for(endpoint, body.stream), [weak] {
-                                           if (auto c = weak.lock()) {
-                                             c->wake();
-                                           }
-                                         });
+    return call;
+  }
+
+  asio::awaitable<bool> forward(net::Connection& conn, const http::request<http::string_body>& req,
+                                Endpoint endpoint, const Caller& caller,
+                                const session::ModelAlias& alias, const ClientBody& body,
+                                std::int64_t t_recv) {
+    auto call = new_call(req, endpoint, caller, alias, t_recv);
+    auto fwd = start_forward(conn, req, endpoint, alias, body);
     Forward* raw = fwd.get();
     fwd->on_finished = [this, raw, call] { record(*raw, *call); };
     in_flight.fetch_add(1);
     upstream.submit(fwd);
+    const bool ok = co_await stream_to_client(conn, req, *fwd, *call, endpoint, alias);
+    if (!ok) {
+      call->client_disconnected = true;
+      upstream.cancel(fwd);
+    }
+    if (fwd->done_client()) {
+      record(*fwd, *call);
+    }
+    co_return ok&& req.keep_alive();
+  }
 
+  // Streams `fwd`'s answer to the client as it arrives, until its end or the client's; the
+  // client's times go into `call`. False when the client is gone.
+  asio::awaitable<bool> stream_to_client(net::Connection& conn,
+                                         const http::request<http::string_body>& req, Forward& fwd,
+                                         Call& call, Endpoint endpoint,
+                                         const session::ModelAlias& alias) {
     bool head_sent = false;
     bool ok = true;
     for (;;) {
-      Forward::Taken t = fwd->take();
+      Forward::Taken t = fwd.take();
       if (t.status) {
         http::response<http::empty_body> res{static_cast<http::status>(*t.status), req.version()};
         for (const auto& [k, v] : t.headers) {
@@ -584,14 +666,14 @@ struct ProxyServer::Impl {
           ok = false;
           break;
         }
-        if (t.has_first_token && !call->t_client_first) {
-          call->t_client_first = upstream.now_ns();
+        if (t.has_first_token && !call.t_client_first) {
+          call.t_client_first = upstream.now_ns();
         }
       }
       if (t.complete) {
         if (!head_sent) {
           // No answer at all: the upstream could not be reached, or timed out.
-          const auto& r = fwd->parser().response();
+          const auto& r = fwd.parser().response();
           const bool timeout = r.error == net::ErrorClass::timeout_connect ||
                                r.error == net::ErrorClass::timeout_total ||
                                r.error == net::ErrorClass::timeout_ttft;
@@ -609,7 +691,7 @@ struct ProxyServer::Impl {
                                      asio::redirect_error(asio::use_awaitable, ec));
           ok = !ec;
         }
-        call->t_client_done = upstream.now_ns();
+        call.t_client_done = upstream.now_ns();
         break;
       }
       if (t.status || !t.bytes.empty()) {
@@ -623,14 +705,118 @@ struct ProxyServer::Impl {
         break;
       }
     }
+    co_return ok;
+  }
+
+  // A request for a route's name: its members under the route's policy (route::RouteRequest,
+  // the state machine `llmbench run` drives for a suite's routes). Nothing reaches the client
+  // until an attempt commits (its first token, or its whole answer) or the route has failed;
+  // then that attempt's answer is streamed and the others are cancelled.
+  asio::awaitable<bool> forward_route(net::Connection& conn,
+                                      const http::request<http::string_body>& req,
+                                      Endpoint endpoint, const Caller& caller,
+                                      const session::ProxyRoute& route, const ClientBody& body,
+                                      std::int64_t t_recv) {
+    route::RouteOptions ro;
+    ro.policy = route.policy;
+    ro.members = route.members.size();
+    ro.hedge_k = route.hedge_k;
+    ro.commit = route.commit;
+    const auto first_alias = options.config.model(route.members.front());
+    auto rc = std::make_shared<RouteCall>(
+        route::RouteRequest(ro, route.hedge_delay.count(), nullptr), route);
+    rc->call = *new_call(req, endpoint, caller, *first_alias, t_recv);
+    rc->call.requested = route.name;
+    rc->pending = 1;  // this coroutine's own share
+    in_flight.fetch_add(1);
+    const auto apply = [&](const std::vector<route::RouteRequest::Action>& actions) {
+      for (const auto& action : actions) {
+        if (action.kind == route::RouteRequest::Action::Kind::cancel) {
+          rc->cancel_ns.resize(rc->state.attempts().size(), -1);
+          rc->cancel_ns[action.attempt] = upstream.now_ns();
+          upstream.cancel(rc->attempts[action.attempt]);
+          continue;
+        }
+        const std::size_t member = rc->state.attempts()[action.attempt].member;
+        const session::ModelAlias* alias = options.config.model(route.members[member]);
+        auto fwd = start_forward(conn, req, endpoint, *alias, body);
+        fwd->on_finished = [this, rc] { route_side_done(rc); };
+        rc->attempts.resize(rc->state.attempts().size());
+        rc->aliases.resize(rc->state.attempts().size());
+        rc->cancel_ns.resize(rc->state.attempts().size(), -1);
+        rc->attempts[action.attempt] = fwd;
+        rc->aliases[action.attempt] = alias;
+        rc->pending.fetch_add(1);
+        upstream.submit(fwd);
+      }
+    };
+    apply(rc->state.begin(upstream.now_ns()));
+    std::vector<bool>& told_first = rc->told_first;
+    std::vector<bool>& told_done = rc->told_done;
+    std::optional<std::size_t> chosen;
+    bool ok = true;
+    while (!chosen) {
+      const std::int64_t now = upstream.now_ns();
+      for (std::size_t k = 0; k < rc->attempts.size(); ++k) {
+        told_first.resize(rc->attempts.size(), false);
+        told_done.resize(rc->attempts.size(), false);
+        const Forward::Peek p = rc->attempts[k]->peek();
+        if (p.first_token && !told_first[k]) {
+          told_first[k] = true;
+          apply(rc->state.on_first_token(k, now));
+        }
+        if (p.complete && !told_done[k]) {
+          told_done[k] = true;
+          apply(rc->state.on_done(k, route::classify(rc->attempts[k]->parser().response()), now));
+        }
+      }
+      if (const auto due = rc->state.next_timer(); due && *due <= now) {
+        apply(rc->state.on_timer(now));
+      }
+      if (rc->state.winner()) {
+        chosen = rc->state.winner();
+      } else if (rc->state.finished()) {
+        chosen = rc->state.result().value_or(0);
+      }
+      if (chosen) {
+        break;
+      }
+      const auto due = rc->state.next_timer();
+      const auto until = due ? Clock::now() + std::chrono::nanoseconds(*due - now)
+                             : Clock::now() + std::chrono::hours(1);
+      if (!co_await conn.wait_until(until)) {
+        ok = false;
+        break;
+      }
+    }
+    if (chosen) {
+      rc->chosen = *chosen;
+      rc->call.alias = rc->aliases[*chosen];
+      ok = co_await stream_to_client(conn, req, *rc->attempts[*chosen], rc->call, endpoint,
+                                     *rc->aliases[*chosen]);
+    }
     if (!ok) {
-      call->client_disconnected = true;
-      upstream.cancel(fwd);
+      rc->call.client_disconnected = true;
     }
-    if (fwd->done_client()) {
-      record(*fwd, *call);
+    // Every attempt still running ends now (the winner has; a loser may still stream).
+    for (std::size_t k = 0; k < rc->attempts.size(); ++k) {
+      if (!ok || (chosen && k != *chosen)) {
+        upstream.cancel(rc->attempts[k]);
+      }
+      if (rc->attempts[k]->done_client()) {
+        route_side_done(rc);
+      }
     }
+    route_side_done(rc);  // this coroutine's share
     co_return ok&& req.keep_alive();
+  }
+
+  // One side of one attempt of a route's request is done; the last records the request.
+  void route_side_done(const std::shared_ptr<RouteCall>& rc) {
+    if (rc->pending.fetch_sub(1) == 1) {
+      record_route(*rc);
+      in_flight.fetch_sub(1);
+    }
   }
 
   // --- recording ---------------------------------------------------------------------------
@@ -666,10 +852,67 @@ struct ProxyServer::Impl {
     in_flight.fetch_sub(1);  // after the push: flush() waits for it
   }
 
-  void store(const Forward& fwd, const Call& call) {
+  // USD for an upstream answer: the alias's price, else the built-in table's; a mock is free.
+  static std::optional<double> billed(const session::ModelAlias& alias,
+                                      const providers::Response& r) {
+    if (alias.provider == suite::Provider::mock) {
+      return 0.0;
+    }
+    std::optional<pricing::Price> price = alias.price;
+    if (!price) {
+      if (auto p =
+              pricing::PriceBook::builtin().find(suite::to_string(alias.provider), alias.model)) {
+        price = p->price;
+      }
+    }
+    if (!price) {
+      return std::nullopt;
+    }
+    pricing::Usage usage;
+    usage.input_tokens = r.input_tokens.value_or(0);
+    usage.cached_input_tokens = r.cached_input_tokens.value_or(0);
+    usage.output_tokens = r.output_token_count();
+    return pricing::cost_usd(*price, usage);
+  }
+
+  void record_route(RouteCall& rc) {
+    // Every attempt has ended now: the state machine hears of the ends it has not seen (the
+    // winner's, the cancelled losers'), and starts nothing more.
+    rc.told_first.resize(rc.attempts.size(), false);
+    rc.told_done.resize(rc.attempts.size(), false);
+    for (std::size_t k = 0; k < rc.attempts.size(); ++k) {
+      const providers::Response& r = rc.attempts[k]->parser().response();
+      if (!rc.told_first[k] && r.t_first_token_ns >= 0) {
+        rc.state.on_first_token(k, r.t_first_token_ns);
+      }
+      if (!rc.told_done[k]) {
+        rc.state.on_done(k, route::classify(r), r.t_done_ns >= 0 ? r.t_done_ns : upstream.now_ns());
+      }
+    }
+    const std::size_t chosen = rc.chosen.value_or(rc.state.result().value_or(0));
+    std::vector<route::MemberResult> results(rc.attempts.size());
+    for (std::size_t k = 0; k < rc.attempts.size(); ++k) {
+      const providers::ResponseParser& parser = rc.attempts[k]->parser();
+      results[k].response = parser.response();
+      results[k].streamed = parser.streamed();
+      results[k].cost_usd = billed(*rc.aliases[k], parser.response());
+      results[k].cancel_ns = k < rc.cancel_ns.size() ? rc.cancel_ns[k] : -1;
+    }
+    route::RequestRecords records = route::request_records(rc.state, rc.route.members, results);
+    RouteExtras extras;
+    extras.route = &rc.route;
+    extras.send_ns = rc.state.send_ns();
+    extras.cost_usd = records.cost_usd;
+    extras.attempts = std::move(records.attempts);
+    rc.call.alias = rc.aliases[chosen];
+    store(*rc.attempts[chosen], rc.call, &extras);
+  }
+
+  void store(const Forward& fwd, const Call& call, const RouteExtras* route = nullptr) {
     const providers::ResponseParser& parser = fwd.parser();
     const providers::Response& r = parser.response();
     const session::ModelAlias& alias = *call.alias;
+    const std::string& target = route != nullptr ? route->route->name : alias.alias;
     store::RequestRow row;
     std::int64_t offset = 0;
     {
@@ -677,24 +920,29 @@ struct ProxyServer::Impl {
       RunState& state = run_state(call.caller.run_id);
       row.seq = state.next_seq++;
       offset = state.offset_ns;
-      if (state.targets.insert(alias.alias).second) {
+      if (state.targets.insert(target).second) {
         store::RunTargetRow t;
         t.run_id = call.caller.run_id;
-        t.target = alias.alias;
-        t.provider = std::string(suite::to_string(alias.provider));
-        t.model = alias.model;
-        t.base_url = alias.base_url;
+        t.target = target;
+        if (route != nullptr) {
+          t.provider = "route";
+          t.model = fmt::format("{}", fmt::join(route->route->members, ","));
+        } else {
+          t.provider = std::string(suite::to_string(alias.provider));
+          t.model = alias.model;
+          t.base_url = alias.base_url;
+        }
         std::lock_guard db_lock(db_mu);
         store::insert_run_target(db, t);
       }
     }
     const auto at = [offset](std::int64_t t) { return t + offset; };
     row.run_id = call.caller.run_id;
-    row.target = alias.alias;
+    row.target = target;
     row.prompt_id = std::string(endpoint_name(call.endpoint));
     row.t_sched_ns = at(call.t_recv);
     const net::TransferResult& tr = fwd.result();
-    row.t_send_ns = at(tr.t_send_ns);
+    row.t_send_ns = at(route != nullptr ? route->send_ns : tr.t_send_ns);
     if (r.t_first_byte_ns >= 0) {
       row.t_first_byte_ns = at(r.t_first_byte_ns);
     }
@@ -730,21 +978,18 @@ struct ProxyServer::Impl {
       row.server_processing_ns = s.processing_ns;
       row.clock_error = providers::server_clock_disagreement(r);
     }
-    std::optional<pricing::Price> price = alias.price;
-    if (!price && alias.provider != suite::Provider::mock) {
-      if (auto p =
-              pricing::PriceBook::builtin().find(suite::to_string(alias.provider), alias.model)) {
-        price = p->price;
+    if (route != nullptr) {
+      row.cost_usd = route->cost_usd;  // every attempt's, the losers' too
+      row.route_attempts = route->attempts;
+      for (auto& a : row.route_attempts) {
+        for (auto* t : {&a.t_send_ns, &a.t_first_token_ns, &a.t_done_ns}) {
+          if (*t) {
+            **t = at(**t);
+          }
+        }
       }
-    }
-    if (alias.provider == suite::Provider::mock) {
-      row.cost_usd = 0.0;
-    } else if (price && r.ok()) {
-      pricing::Usage usage;
-      usage.input_tokens = r.input_tokens.value_or(0);
-      usage.cached_input_tokens = r.cached_input_tokens.value_or(0);
-      usage.output_tokens = r.output_token_count();
-      row.cost_usd = pricing::cost_usd(*price, usage);
+    } else if (r.ok() || alias.provider == suite::Provider::mock) {
+      row.cost_usd = billed(alias, r);
     }
     if (options.config.proxy.store_content) {
       row.request_body = call.request_body;
@@ -753,7 +998,7 @@ struct ProxyServer::Impl {
     store::ProxyRow p;
     p.session_id = call.caller.session_id;
     p.endpoint = std::string(endpoint_name(call.endpoint));
-    p.requested_model = alias.alias;
+    p.requested_model = call.requested;
     p.upstream_model = alias.model;
     p.t_recv_ns = at(call.t_recv);
     if (call.t_client_first) {
@@ -774,19 +1019,19 @@ struct ProxyServer::Impl {
     const Caller& c = call.caller;
     const session::ModelAlias& alias = *call.alias;
     const std::string status = row.status_code ? std::to_string(*row.status_code) : "0";
+    const std::string& requested = call.requested;
     prom.add("litellm_proxy_total_requests_metric",
-             {"", c.hashed_key, c.alias_label, alias.alias, "", "", "", status});
+             {"", c.hashed_key, c.alias_label, requested, "", "", "", status});
     const std::string session_label = c.session_id.value_or("anonymous");
-    prom.add("llmbench_session_requests", {session_label, c.variant, c.harness, alias.alias});
+    prom.add("llmbench_session_requests", {session_label, c.variant, c.harness, requested});
     if (row.error_class) {
-      prom.add(
-          "litellm_proxy_failed_requests_metric",
-          {"", c.hashed_key, c.alias_label, alias.alias, "", "", "", status, *row.error_class});
+      prom.add("litellm_proxy_failed_requests_metric",
+               {"", c.hashed_key, c.alias_label, requested, "", "", "", status, *row.error_class});
       prom.add("llmbench_session_errors", {session_label, c.variant, *row.error_class});
       return;
     }
     const std::vector<std::string> labels = {
-        alias.model, alias.alias, c.alias_label, c.hashed_key, "", "", "", ""};
+        alias.model, requested, c.alias_label, c.hashed_key, "", "", "", ""};
     const std::int64_t api = *row.t_done_ns - *row.t_send_ns;
     prom.observe("litellm_llm_api_latency_metric", labels, seconds(api));
     if (row.proxy->t_client_done_ns) {

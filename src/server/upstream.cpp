@@ -46,6 +46,11 @@ Forward::Taken Forward::take() {
   return t;
 }
 
+Forward::Peek Forward::peek() {
+  std::lock_guard lock(m_mu);
+  return {m_first_token, m_complete};
+}
+
 void Forward::on_status(long status, std::int64_t t_ns) {
   m_parser->on_status(status, t_ns);
   if (status < 200) {
@@ -84,6 +89,7 @@ bool Forward::on_body(std::string_view bytes, std::int64_t t_ns) {
     std::lock_guard lock(m_mu);
     m_pending.append(bytes);
     m_first_token_pending = m_first_token_pending || first;
+    m_first_token = m_first_token || first;
   }
   m_notify();
   return true;

@@ -21,8 +21,12 @@ using suite::Diagnostics;
 using suite::SourcePos;
 using suite::detail::TableReader;
 
-constexpr std::array<std::string_view, 6> k_root_keys = {"proxy",    "models",      "harnesses",
-                                                         "variants", "experiments", "task_cards"};
+constexpr std::array<std::string_view, 7> k_root_keys = {
+    "proxy", "models", "routes", "harnesses", "variants", "experiments", "task_cards"};
+constexpr std::array<std::string_view, 6> k_route_keys = {"name",    "policy",      "members",
+                                                          "hedge_k", "hedge_delay", "commit"};
+constexpr std::array<std::string_view, 2> k_policies = {"sequential", "hedged"};
+constexpr std::array<std::string_view, 2> k_commits = {"first_token", "complete"};
 constexpr std::array<std::string_view, 8> k_proxy_keys = {
     "host",    "port",          "public_url",     "max_body", "connect_timeout",
     "timeout", "store_content", "allow_anonymous"};
@@ -84,6 +88,7 @@ class Loader {
                     "the config has no [[models]] (each needs alias, provider, base_url and "
                     "model): the proxy would have nothing to forward to");
     }
+    each(top, "routes", [&](const toml::table& t, int i) { read_route(t, i, c); });
     each(top, "harnesses", [&](const toml::table& t, int i) { read_harness(t, i, c); });
     each(top, "variants", [&](const toml::table& t, int i) { read_variant(t, i, c); });
     each(top, "experiments", [&](const toml::table& t, int i) { read_experiment(t, i, c); });
@@ -239,6 +244,70 @@ class Loader {
     c.models.push_back(std::move(m));
   }
 
+  void read_route(const toml::table& t, int index, Config& c) {
+    TableReader r(t, fmt::format("[[routes]] #{}", index), m_path, m_diags, k_route_keys);
+    r.check_unknown_keys();
+    ProxyRoute route;
+    route.pos = r.pos();
+    route.name = name(r, "name", m_aliases);  // one namespace with the aliases
+    r.require("policy");
+    if (const auto p = r.choice("policy", k_policies)) {
+      route.policy = *p == "hedged" ? route::Policy::hedged : route::Policy::sequential;
+    }
+    if (const auto cm = r.choice("commit", k_commits)) {
+      route.commit = *cm == "complete" ? route::Commit::complete : route::Commit::first_token;
+    }
+    r.require("members");
+    std::optional<suite::Provider> wire;
+    if (const auto* members = r.array("members")) {
+      for (const auto& node : *members) {
+        const auto m = node.value<std::string>();
+        const auto pos = suite::detail::pos_of(m_path, node.source());
+        const ModelAlias* alias = m ? c.model(*m) : nullptr;
+        if (!m) {
+          m_diags.error(pos, "each of members must be a string (a [[models]] alias)");
+        } else if (alias == nullptr) {
+          m_diags.error(pos, fmt::format("no [[models]] entry has alias \"{}\" (a route's "
+                                         "members are aliases, defined before it)",
+                                         *m));
+        } else {
+          if (alias->provider != suite::Provider::mock) {
+            if (wire && *wire != alias->provider) {
+              m_diags.error(
+                  pos, fmt::format("\"{}\" speaks {}, another member {}: a route's "
+                                   "members must speak one protocol",
+                                   *m, suite::to_string(alias->provider), suite::to_string(*wire)));
+            }
+            wire = alias->provider;
+          }
+          route.members.push_back(*m);
+        }
+      }
+      if (members->empty()) {
+        r.error("members", "a route needs at least one member");
+      }
+    }
+    route.hedge_k = static_cast<std::size_t>(
+        r.integer("hedge_k", 1,
+                  std::max<std::int64_t>(1, static_cast<std::int64_t>(route.members.size())))
+            .value_or(std::min<std::size_t>(2, std::max<std::size_t>(1, route.members.size()))));
+    if (r.has("hedge_delay")) {
+      const auto* node = r.node("hedge_delay");
+      if (node != nullptr && node->is_string() && node->value<std::string>()->front() == 'p') {
+        r.error("hedge_delay",
+                "the proxy hedges after a fixed delay (\"50ms\"); a quantile of "
+                "the route's own TTFT is for suites (docs/routes.md)");
+      } else {
+        route.hedge_delay = r.duration("hedge_delay").value_or(route.hedge_delay);
+      }
+    }
+    if (route.policy == route::Policy::sequential && (r.has("hedge_k") || r.has("hedge_delay"))) {
+      r.warning(r.has("hedge_k") ? "hedge_k" : "hedge_delay",
+                "a sequential route does not hedge: this key has no effect");
+    }
+    c.routes.push_back(std::move(route));
+  }
+
   void read_harness(const toml::table& t, int index, Config& c) {
     TableReader r(t, fmt::format("[[harnesses]] #{}", index), m_path, m_diags, k_harness_keys);
     r.check_unknown_keys();
@@ -262,7 +331,7 @@ class Loader {
     r.require("model");
     r.require("harness");
     v.model = r.string("model").value_or("");
-    if (!v.model.empty() && c.model(v.model) == nullptr) {
+    if (!v.model.empty() && c.model(v.model) == nullptr && c.route(v.model) == nullptr) {
       std::vector<std::string_view> aliases;
       for (const auto& m : c.models) {
         aliases.push_back(m.alias);
@@ -381,6 +450,10 @@ const std::vector<std::string_view>& harness_kind_names() {
 
 const ModelAlias* Config::model(std::string_view alias) const {
   return find_named(models, alias, &ModelAlias::alias);
+}
+
+const ProxyRoute* Config::route(std::string_view name) const {
+  return find_named(routes, name, &ProxyRoute::name);
 }
 
 std::optional<Harness> Config::harness(std::string_view name) const {

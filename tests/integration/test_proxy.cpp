@@ -80,6 +80,13 @@ class ProxyTest : public ::testing::Test {
                                  << "[[models]]\nalias = \"down\"\nprovider = \"openai\"\n"
                                  << "base_url = \"http://127.0.0.1:1/v1\"\nmodel = \"gone\"\n"
                                  << "api_key_env = \"LLMBENCH_TEST_UPSTREAM_KEY\"\n"
+                                 << "[[models]]\nalias = \"slow\"\nprovider = \"mock\"\n"
+                                 << "base_url = \"" << mock_url << "\"\n"
+                                 << "headers = { \"x-mock-ttft\" = \"400ms\" }\n"
+                                 << "[[routes]]\nname = \"fallback\"\npolicy = \"sequential\"\n"
+                                 << "members = [\"down\", \"oai\"]\n"
+                                 << "[[routes]]\nname = \"race\"\npolicy = \"hedged\"\n"
+                                 << "members = [\"slow\", \"oai\"]\nhedge_delay = \"50ms\"\n"
                                  << "[[variants]]\nname = \"cc\"\nmodel = \"ant\"\n"
                                  << "harness = \"claude-code\"\n"
                                  << "[[variants]]\nname = \"cx\"\nmodel = \"oai\"\n"
@@ -456,4 +463,44 @@ TEST_F(ProxyTest, TheGrafanaDashboardQueriesOnlyMetricsTheProxyServes) {
     }
   }
   EXPECT_GE(queries, 10u);
+}
+
+TEST_F(ProxyTest, AModelMayNameARouteThatFallsThroughOrHedges) {
+  const Session s = create("cx");
+  const std::string body =
+      R"({"model":"%s","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}})";
+  const auto with = [&](const std::string& model) {
+    return std::regex_replace(body, std::regex("%s"), model);
+  };
+  // Sequential: the first member cannot be reached, the second answers.
+  auto r = post("/v1/chat/completions", with("fallback"), &s);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
+  // Hedged: the primary takes 400 ms to its first token; the hedge after 50 ms wins.
+  r = post("/v1/chat/completions", with("race"), &s);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto stored = rows(s);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].target, "fallback");
+  EXPECT_FALSE(stored[0].error_class);
+  EXPECT_EQ(stored[1].target, "race");
+  EXPECT_FALSE(stored[1].error_class);
+  const double ttft_ms =
+      static_cast<double>(*stored[1].t_first_token_ns - *stored[1].t_send_ns) / 1e6;
+  EXPECT_GE(ttft_ms, 70.0);   // the hedge's 50 ms delay and its 20 ms TTFT
+  EXPECT_LT(ttft_ms, 300.0);  // not the primary's 400 ms
+  auto db = store::Database::open(m_db);
+  auto st = db.prepare(
+      "SELECT seq, idx, member, role, outcome, COALESCE(error_class, '') FROM route_attempts "
+      "WHERE run_id = ?1 ORDER BY seq, idx");
+  st.bind(1, s.run_id);
+  std::vector<std::string> attempts;
+  while (st.step()) {
+    attempts.push_back(st.text(2) + " " + st.text(3) + " " + st.text(4) + " " + st.text(5));
+  }
+  EXPECT_EQ(attempts,
+            (std::vector<std::string>{"down primary failed connection", "oai fallback won ",
+                                      "slow primary cancelled cancelled", "oai hedge won "}));
+  EXPECT_EQ(stored[1].proxy->requested_model, "race");
+  EXPECT_EQ(stored[1].proxy->upstream_model, "mock-up");
 }

@@ -7,7 +7,8 @@
 //   POST /v1/messages              Anthropic Messages        (anthropic | mock)
 //   POST /v1/messages/count_tokens Anthropic token counting  (forwarded, not measured)
 //
-// by the body's `model` (an alias of the config's [[models]]) to that alias's upstream, and
+// by the body's `model` (an alias of the config's [[models]]) to that alias's upstream, or
+// over a [[routes]] entry's members (sequential or hedged, route::RouteRequest), and
 // answers GET /v1/models (the aliases), GET /metrics (Prometheus text, LiteLLM's metric names)
 // and GET /health itself. The paths are also served without the /v1 prefix.
 //

@@ -11,9 +11,10 @@
 // side says when it is done, and the second to finish gets true from its done_*() call (the
 // proxy records the request then, with both sides' times).
 //
-// Departure from DESIGN.md, on purpose: the proxy forwards to one upstream per alias and does
-// not yet go through route/'s AttemptDriver (no cache, no routes); the engine and the parsers
-// are the same as the runner's.
+// Departure from DESIGN.md, on purpose: the proxy drives route/'s RouteRequest (the state
+// machine of a request's fate) itself and sends through this bridge, not through route/'s
+// AttemptDriver, which is written for the runner's own engine loop and the response cache
+// (the proxy does not record or replay); the engine and the parsers are the runner's.
 
 #include <atomic>
 #include <condition_variable>
@@ -54,6 +55,13 @@ class Forward final : public net::ResponseHandler {
   };
   Taken take();
 
+  // What has happened so far, without taking anything (a route deciding which attempt wins).
+  struct Peek {
+    bool first_token = false;  // the parser has seen the first content token
+    bool complete = false;     // on_complete has run: parser() may be read
+  };
+  Peek peek();
+
   // Each side once; true for the side that finishes second.
   bool done_client();
   // The connection asks for the transfer to stop (the client left).
@@ -90,6 +98,7 @@ class Forward final : public net::ResponseHandler {
   Headers m_headers;
   std::string m_pending;
   bool m_first_token_pending = false;
+  bool m_first_token = false;
   bool m_complete = false;
   std::atomic<bool> m_abandoned{false};
   std::atomic<int> m_sides_done{0};

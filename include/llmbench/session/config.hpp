@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "llmbench/pricing/pricing.hpp"
+#include "llmbench/route/router.hpp"
 #include "llmbench/suite/diagnostics.hpp"
 #include "llmbench/suite/suite.hpp"
 #include "llmbench/util/duration.hpp"
@@ -39,6 +40,18 @@ struct ModelAlias {
   std::string api_key_env;
   std::vector<std::pair<std::string, std::string>> headers;  // sent upstream as given
   std::optional<pricing::Price> price;
+  suite::SourcePos pos;
+};
+
+// A model name that is a route over aliases (docs/proxy.md, docs/routes.md): each request
+// goes to its members under the policy, as a suite's [[routes]] does.
+struct ProxyRoute {
+  std::string name;
+  route::Policy policy = route::Policy::sequential;
+  std::vector<std::string> members;  // aliases, the primary first
+  std::size_t hedge_k = 2;
+  util::Nanos hedge_delay{0};
+  route::Commit commit = route::Commit::first_token;
   suite::SourcePos pos;
 };
 
@@ -85,12 +98,14 @@ struct Config {
   std::string hash;  // sha256 of the text
   ProxySettings proxy;
   std::vector<ModelAlias> models;
+  std::vector<ProxyRoute> routes;
   std::vector<Harness> harnesses;
   std::vector<Variant> variants;
   std::vector<Experiment> experiments;
   std::vector<TaskCard> task_cards;
 
   const ModelAlias* model(std::string_view alias) const;
+  const ProxyRoute* route(std::string_view name) const;
   // A harness profile of the file, or a built-in one named like its kind ("claude-code").
   std::optional<Harness> harness(std::string_view name) const;
   const Variant* variant(std::string_view name) const;

@@ -210,3 +210,55 @@ TEST(SessionEnv, OpenHandsAndSdkGoldens) {
   EXPECT_EQ(t["env"]["LLM_MODEL"].value<std::string>(), "openai/gpt");
   EXPECT_EQ(t["env"]["LLM_BASE_URL"].value<std::string>(), "http://127.0.0.1:4000/v1");
 }
+
+TEST(SessionConfig, RoutesNameAliasesOfOneProtocol) {
+  const auto ok = session::load_config_text(R"([[models]]
+alias = "a"
+provider = "openai"
+base_url = "https://a/v1"
+[[models]]
+alias = "b"
+provider = "mock"
+base_url = "http://127.0.0.1:1/v1"
+[[routes]]
+name = "ab"
+policy = "hedged"
+members = ["a", "b"]
+hedge_delay = "80ms"
+[[variants]]
+name = "v"
+model = "ab"
+harness = "codex"
+)",
+                                            "p.toml");
+  ASSERT_TRUE(ok.config);
+  const auto* r = ok.config->route("ab");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->policy, route::Policy::hedged);
+  EXPECT_EQ(r->hedge_delay, std::chrono::milliseconds(80));
+  EXPECT_EQ(r->hedge_k, 2u);
+  const auto bad = session::load_config_text(R"([[models]]
+alias = "a"
+provider = "openai"
+base_url = "https://a/v1"
+[[models]]
+alias = "c"
+provider = "anthropic"
+base_url = "https://c/v1"
+[[routes]]
+name = "a"
+policy = "hedged"
+members = ["a", "c", "zz"]
+hedge_delay = "p95"
+)",
+                                             "p.toml");
+  ASSERT_FALSE(bad.config);
+  std::string all;
+  for (const auto& d : bad.diagnostics.items()) {
+    all += d.to_string() + "\n";
+  }
+  EXPECT_NE(all.find("duplicate name \"a\""), std::string::npos) << all;
+  EXPECT_NE(all.find("\"c\" speaks anthropic, another member openai"), std::string::npos) << all;
+  EXPECT_NE(all.find("no [[models]] entry has alias \"zz\""), std::string::npos) << all;
+  EXPECT_NE(all.find("the proxy hedges after a fixed delay"), std::string::npos) << all;
+}
