@@ -17,15 +17,19 @@ using namespace llmbench;
 using namespace std::chrono_literals;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static server::ProxyServer* proxy = [] {
+  // Both live as long as the process.
+  static server::MockServer* mock = [] {
     server::MockProfile profile;
     profile.ttft = server::Distribution::fixed(0);
     profile.itl = server::Distribution::fixed(0);
     profile.output_tokens = server::Distribution::fixed(4);
     server::MockServerOptions mo;
     mo.threads = 1;
-    auto* mock = new server::MockServer(profile, mo);  // lives as long as the process
-    mock->start();
+    auto* m = new server::MockServer(profile, mo);
+    m->start();
+    return m;
+  }();
+  static server::ProxyServer* proxy = [] {
     const std::string config =
         "[proxy]\nmax_body = \"256KiB\"\ntimeout = \"2s\"\n"
         "[[models]]\nalias = \"m\"\nprovider = \"mock\"\nbase_url = \"" +

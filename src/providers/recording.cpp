@@ -46,10 +46,10 @@ StreamIdentity identity(std::string_view provider, const std::vector<RecordedEve
         detail::parse_json(data).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
       continue;
     }
-    if (provider == "anthropic") {
-      auto message = detail::member(doc, "message");
-      if (!message) {
-        continue;  // only message_start names the message
+    if (provider == "anthropic" || provider == "openai-responses") {
+      auto message = detail::member(doc, provider == "anthropic" ? "message" : "response");
+      if (!message || !message->is_object()) {
+        continue;  // only message_start (response.created) names the message (response)
       }
       doc = *message;
     }
@@ -58,7 +58,8 @@ StreamIdentity identity(std::string_view provider, const std::vector<RecordedEve
     if (auto fp = detail::str(doc, "system_fingerprint")) {
       out.system_fingerprint = std::string(*fp);
     }
-    out.created = detail::int64(doc, "created").value_or(0);
+    out.created =
+        detail::int64(doc, provider == "openai-responses" ? "created_at" : "created").value_or(0);
     break;
   }
   return out;
@@ -102,6 +103,32 @@ std::string assemble_body(std::string_view provider, const Response& r,
     out += r.finish_reason ? util::json_string(*r.finish_reason) : "null";
     field(out, "stop_sequence");
     out += "null";
+    field(out, "usage");
+    out += '{';
+    optional_int(out, "input_tokens", r.input_tokens);
+    optional_int(out, "output_tokens", r.output_tokens);
+    out += "}}";
+    return out;
+  }
+  if (provider == "openai-responses") {
+    const bool completed = !r.finish_reason || *r.finish_reason == "completed";
+    field(out, "id");
+    util::append_json_string(out, who.id);
+    field(out, "object");
+    out += R"("response")";
+    field(out, "created_at");
+    out += std::to_string(who.created);
+    field(out, "status");
+    out += completed ? R"("completed")" : R"("incomplete")";
+    field(out, "incomplete_details");
+    out += completed ? "null" : R"({"reason":)" + util::json_string(*r.finish_reason) + "}";
+    field(out, "model");
+    util::append_json_string(out, model);
+    field(out, "output");
+    out +=
+        R"([{"type":"message","role":"assistant","status":"completed","content":[{"type":"output_text","annotations":[],"text":)";
+    util::append_json_string(out, r.text);
+    out += "}]}]";
     field(out, "usage");
     out += '{';
     optional_int(out, "input_tokens", r.input_tokens);

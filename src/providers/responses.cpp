@@ -222,8 +222,13 @@ void ResponsesParser::on_json_body(std::string_view body, std::int64_t t_ns) {
     fail(net::ErrorClass::protocol, fmt::format("a malformed response body: {}", *f.error()));
     return;
   }
-  const std::string_view status = detail::str(doc, "status").value_or("completed");
-  response().finish_reason = std::string(status);
+  std::string finish(detail::str(doc, "status").value_or("completed"));
+  if (finish == "incomplete") {
+    if (auto details = detail::member(doc, "incomplete_details")) {
+      finish = std::string(detail::str(*details, "reason").value_or("incomplete"));
+    }
+  }
+  response().finish_reason = finish;
   response().terminated = true;
 }
 
