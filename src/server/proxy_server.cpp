@@ -20,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "llmbench/load/recover.hpp"
 #include "llmbench/metrics/prometheus.hpp"
 #include "llmbench/net/listener.hpp"
 #include "llmbench/pricing/pricing.hpp"
@@ -169,7 +170,6 @@ struct ProxyServer::Impl {
   std::mutex db_mu;
   store::Database db;
   store::BatchWriter writer;
-  Upstream upstream;
   metrics::Prometheus prom;
   std::mutex runs_mu;
   std::map<std::string, RunState> runs;
@@ -177,6 +177,9 @@ struct ProxyServer::Impl {
   std::int64_t wall_at_epoch_ns = 0;
   std::atomic<std::uint64_t> recorded{0};
   std::atomic<std::int64_t> in_flight{0};
+  // After what its requests' records touch (they may run while it is destroyed: cancelled
+  // transfers complete then), before the listener (whose connections use it).
+  Upstream upstream;
   net::Listener listener;
 
   static net::EngineOptions engine_options(const ProxyServerOptions& o) {
@@ -1078,8 +1081,17 @@ void ProxyServer::start() {
 }
 
 void ProxyServer::stop() {
+  if (!m_impl->listener.running()) {
+    return;
+  }
   m_impl->listener.stop();
+  // Requests cut off by the stop mid-stream are not stored (their connections are gone).
   m_impl->writer.flush();
+  if (m_impl->anonymous_run) {
+    std::lock_guard lock(m_impl->db_mu);
+    load::rebuild_histograms(m_impl->db, *m_impl->anonymous_run);
+    store::finish_run(m_impl->db, *m_impl->anonymous_run, "completed", util::unix_ms_now());
+  }
 }
 
 std::uint16_t ProxyServer::port() const {

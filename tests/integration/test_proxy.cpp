@@ -504,3 +504,91 @@ TEST_F(ProxyTest, AModelMayNameARouteThatFallsThroughOrHedges) {
   EXPECT_EQ(stored[1].proxy->requested_model, "race");
   EXPECT_EQ(stored[1].proxy->upstream_model, "mock-up");
 }
+
+TEST_F(ProxyTest, ASessionPastItsTimeboxIsRefused) {
+  const Session s = create("cx");
+  {
+    auto db = store::Database::open(m_db);
+    auto st = db.prepare("UPDATE sessions SET expires_at_ms = 1 WHERE id = ?1");
+    st.bind(1, s.id);
+    st.step();
+  }
+  const auto r = post("/v1/chat/completions", R"({"model":"oai","messages":[]})", &s);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("has passed its timebox"), std::string::npos) << r.body;
+}
+
+TEST(ProxyAnonymous, RequestsWithoutAKeyGoToARunOfTheirOwnOnlyWhenAllowed) {
+  lt::TempDir dir;
+  server::MockProfile profile;
+  profile.ttft = server::Distribution::fixed(5e6);
+  profile.output_tokens = server::Distribution::fixed(4);
+  server::MockServer mock(profile, {});
+  mock.start();
+  server::ProxyServerOptions po;
+  po.config = *session::load_config_text(
+                   "[[models]]\nalias = \"m\"\nprovider = \"mock\"\n"
+                   "base_url = \"" +
+                       mock.base_url() + "\"\n",
+                   "p.toml")
+                   .config;
+  po.db_path = dir.file("h.db");
+  po.port = 0;
+  po.allow_anonymous = true;
+  server::ProxyServer proxy(po);
+  proxy.start();
+  const auto r = lt::http_exchange("POST", proxy.base_url() + "/v1/chat/completions",
+                                   R"({"model":"m","messages":[],"stream":true})",
+                                   {"Content-Type: application/json"});
+  EXPECT_EQ(r.status, 200) << r.body;
+  proxy.flush();
+  proxy.stop();
+  const auto runs = lt::run_llmbench({"--db", po.db_path, "runs", "list"});
+  EXPECT_NE(runs.out.find("proxy (anonymous)"), std::string::npos) << runs.out;
+  EXPECT_NE(runs.out.find("completed"), std::string::npos) << runs.out;
+  const auto report = lt::run_llmbench({"--db", po.db_path, "report", "latest", "--out", "-"});
+  EXPECT_NE(report.out.find("| m | 1 | 0 |"), std::string::npos) << report.out;
+}
+
+TEST(ProxyCli, BadConfigsAndMissingKeysExit2WithTheirPlace) {
+  lt::TempDir dir;
+  const std::string bad = dir.file("bad.toml");
+  std::ofstream(bad) << "[[models]]\nalias = \"m\"\nprovider = \"openia\"\nbase_url = \"x\"\n";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"session", "validate", "--config", bad},
+        std::vector<std::string>{"proxy", "--config", bad, "--port", "0"}}) {
+    const auto r = lt::run_llmbench(args, {"LLMBENCH_DB=" + dir.file("h.db")});
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_NE(r.err.find("bad.toml:3:12:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("did you mean \"openai\""), std::string::npos) << r.err;
+  }
+  const std::string good = dir.file("good.toml");
+  std::ofstream(good)
+      << "[[models]]\nalias = \"m\"\nprovider = \"openai\"\n"
+         "base_url = \"http://127.0.0.1:1/v1\"\napi_key_env = \"LLMBENCH_UNSET_KEY\"\n"
+         "[[variants]]\nname = \"v\"\nmodel = \"m\"\nharness = \"codex\"\n";
+  auto r = lt::run_llmbench({"proxy", "--config", good, "--port", "0"},
+                            {"LLMBENCH_DB=" + dir.file("h.db")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("good.toml:1:1: model alias \"m\" reads its key from $LLMBENCH_UNSET_KEY"),
+            std::string::npos)
+      << r.err;
+  r = lt::run_llmbench({"proxy", "--config", good, "--host", "0.0.0.0", "--allow-anonymous"},
+                       {"LLMBENCH_DB=" + dir.file("h.db"), "LLMBENCH_UNSET_KEY=x"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("anonymous requests are allowed only on a loopback address"),
+            std::string::npos)
+      << r.err;
+  // `session env` wants the key `create` showed, and only that one.
+  const auto created = lt::run_llmbench(
+      {"--db", dir.file("h.db"), "session", "create", "--config", good, "--variant", "v"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string id = created.out.substr(8, 36);
+  r = lt::run_llmbench({"--db", dir.file("h.db"), "session", "env", id, "--config", good});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is stored only as a hash"), std::string::npos) << r.err;
+  r = lt::run_llmbench({"--db", dir.file("h.db"), "session", "env", id, "--config", good, "--key",
+                        "lbsk_" + std::string(64, '1')});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("that key is not session"), std::string::npos) << r.err;
+}
