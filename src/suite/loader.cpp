@@ -13,11 +13,11 @@
 
 #include "llmbench/suite/gate.hpp"
 #include "llmbench/suite/prompt_file.hpp"
+#include "llmbench/suite/toml_reader.hpp"
 #include "llmbench/util/distribution.hpp"
 #include "llmbench/util/env.hpp"
 #include "llmbench/util/sha256.hpp"
 #include "llmbench/util/strings.hpp"
-#include "llmbench/suite/toml_reader.hpp"
 
 namespace llmbench::suite {
 
