@@ -126,7 +126,7 @@ struct Retry {
 // times counted from `t_send_ns`. The caller adds the outcome, cost and content.
 store::RequestRow request_row(const std::string& run_id, const Work& a, const std::string& target,
                               const std::string& prompt_id, std::int64_t t_send_ns,
-                              const providers::Response& r) {
+                              const providers::Response& r, bool server_timings) {
   store::RequestRow row;
   row.run_id = run_id;
   row.seq = a.seq;
@@ -137,24 +137,7 @@ store::RequestRow request_row(const std::string& run_id, const Work& a, const st
   row.warmup = a.warmup;
   row.t_sched_ns = a.t_sched;
   row.t_send_ns = t_send_ns;
-  if (r.t_first_byte_ns >= 0) {
-    row.t_first_byte_ns = r.t_first_byte_ns;
-  }
-  if (r.t_first_token_ns >= 0) {
-    row.t_first_token_ns = r.t_first_token_ns;
-  }
-  row.t_done_ns = r.t_done_ns;
-  if (r.status_code != 0) {
-    row.status_code = r.status_code;
-  }
-  row.input_tokens = r.input_tokens;
-  row.cached_input_tokens = r.cached_input_tokens;
-  row.output_tokens =
-      r.output_tokens ? r.output_tokens : std::optional<std::int64_t>(r.content_events());
-  row.reasoning_tokens = r.reasoning_tokens;
-  row.token_source = std::string(providers::to_string(r.token_source()));
-  row.content_events = r.content_events();
-  row.finish_reason = r.finish_reason;
+  route::fill_answer(row, r, 0, server_timings);
   return row;
 }
 
@@ -640,7 +623,7 @@ class Runner::Impl {
     const route::MemberResult& res = rr.results[result];
     const providers::Response& r = res.response;
     store::RequestRow row = request_row(m_options.run_id, a, route.name,
-                                        m_suite.prompts[a.prompt].id, rr.state.send_ns(), r);
+                                        m_suite.prompts[a.prompt].id, rr.state.send_ns(), r, false);
     if (r.t_done_ns < 0) {
       row.t_done_ns = m_engine.now_ns();
     }
@@ -727,8 +710,9 @@ class Runner::Impl {
     --m_in_flight;
     const providers::Response& r = attempt.parser->response();
     const TargetCtx& target = m_targets[attempt.target];
-    store::RequestRow row = request_row(m_options.run_id, a, target.target->name,
-                                        m_suite.prompts[a.prompt].id, r.t_send_ns, r);
+    store::RequestRow row =
+        request_row(m_options.run_id, a, target.target->name, m_suite.prompts[a.prompt].id,
+                    r.t_send_ns, r, !attempt.replayed());
     if (!r.ok()) {
       row.error_class = std::string(net::to_string(r.error));
       row.error_message = r.error_message;
@@ -736,18 +720,6 @@ class Runner::Impl {
     const Template& tmpl = target.templates[a.prompt];
     row.replayed = attempt.replayed();
     row.streamed = attempt.parser->streamed();
-    if (!row.replayed && !r.server.empty()) {
-      const providers::ServerTimings& s = r.server;
-      row.server_source = s.source;
-      row.server_queue_ns = s.queue_ns;
-      row.server_prompt_ns = s.prompt_ns;
-      row.server_prompt_tokens = s.prompt_tokens;
-      row.server_cached_tokens = s.cached_tokens;
-      row.server_decode_ns = s.decode_ns;
-      row.server_decode_tokens = s.decode_tokens;
-      row.server_processing_ns = s.processing_ns;
-      row.clock_error = providers::server_clock_disagreement(r);
-    }
     if (attempt.recorder) {
       if (auto recording = attempt.recorder->take()) {
         m_options.cache->record(target.codec->name(), tmpl.http.body, std::move(*recording));

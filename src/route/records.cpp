@@ -5,6 +5,40 @@
 
 namespace llmbench::route {
 
+void fill_answer(store::RequestRow& row, const providers::Response& r, std::int64_t offset_ns,
+                 bool server_timings) {
+  if (r.t_first_byte_ns >= 0) {
+    row.t_first_byte_ns = r.t_first_byte_ns + offset_ns;
+  }
+  if (r.t_first_token_ns >= 0) {
+    row.t_first_token_ns = r.t_first_token_ns + offset_ns;
+  }
+  row.t_done_ns = r.t_done_ns + offset_ns;
+  if (r.status_code != 0) {
+    row.status_code = r.status_code;
+  }
+  row.input_tokens = r.input_tokens;
+  row.cached_input_tokens = r.cached_input_tokens;
+  row.output_tokens =
+      r.output_tokens ? r.output_tokens : std::optional<std::int64_t>(r.content_events());
+  row.reasoning_tokens = r.reasoning_tokens;
+  row.token_source = std::string(providers::to_string(r.token_source()));
+  row.content_events = r.content_events();
+  row.finish_reason = r.finish_reason;
+  if (server_timings && !r.server.empty()) {
+    const providers::ServerTimings& s = r.server;
+    row.server_source = s.source;
+    row.server_queue_ns = s.queue_ns;
+    row.server_prompt_ns = s.prompt_ns;
+    row.server_prompt_tokens = s.prompt_tokens;
+    row.server_cached_tokens = s.cached_tokens;
+    row.server_decode_ns = s.decode_ns;
+    row.server_decode_tokens = s.decode_tokens;
+    row.server_processing_ns = s.processing_ns;
+    row.clock_error = providers::server_clock_disagreement(r);
+  }
+}
+
 RequestRecords request_records(const RouteRequest& request, const std::vector<std::string>& members,
                                const std::vector<MemberResult>& results) {
   RequestRecords out;

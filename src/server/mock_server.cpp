@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "http_writes.hpp"
 #include "llmbench/net/connection.hpp"
 #include "llmbench/net/listener.hpp"
 #include "llmbench/util/duration.hpp"
@@ -205,20 +206,10 @@ struct MockServer::Impl {
                              http::status status, std::string body,
                              std::string_view content_type = "application/json",
                              http::fields extra = {}) {
-    http::response<http::string_body> res{status, req.version()};
-    res.set(http::field::server, "llmbench-mock");
-    res.set(http::field::content_type,
-            beast::string_view(content_type.data(), content_type.size()));
-    for (const auto& field : extra) {
-      res.set(field.name_string(), field.value());
-    }
-    res.keep_alive(req.keep_alive());
-    res.body() = std::move(body);
-    res.prepare_payload();
-    error_code ec;
-    const auto deadline = conn.write_deadline();
-    co_await http::async_write(conn.socket(), res, asio::redirect_error(asio::use_awaitable, ec));
-    co_return !ec && req.keep_alive();
+    const bool sent =
+        co_await http_writes::send(conn, req.version(), req.keep_alive(), status, std::move(body),
+                                   content_type, "llmbench-mock", extra);
+    co_return sent&& req.keep_alive();
   }
 
   asio::awaitable<bool> handle(net::Connection& conn, http::request<http::string_body>& req,
@@ -533,31 +524,20 @@ struct MockServer::Impl {
         co_return false;
       }
     }
-    static constexpr std::string_view k_last = "0\r\n\r\n";
-    error_code ec;
-    const auto deadline = conn.write_deadline();
-    co_await asio::async_write(conn.socket(), asio::buffer(k_last.data(), k_last.size()),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    co_return !ec && req.keep_alive();
+    const bool sent = co_await http_writes::last_chunk(conn);
+    co_return sent&& req.keep_alive();
   }
 
   // Writes `pending` as one HTTP chunk and clears it; the events in it are stamped in `log`
   // with the instant the write is handed to the socket.
   static asio::awaitable<bool> write_chunk(net::Connection& conn, std::string& pending,
                                            WriteLog* log = nullptr) {
-    const std::string size_line = fmt::format("{:x}\r\n", pending.size());
-    static constexpr std::string_view k_crlf = "\r\n";
-    const std::array<asio::const_buffer, 3> buffers = {
-        asio::buffer(size_line), asio::buffer(pending), asio::buffer(k_crlf.data(), 2)};
-    error_code ec;
-    const auto deadline = conn.write_deadline();
     if (log != nullptr) {
       log->stamp(Clock::now());
     }
-    co_await asio::async_write(conn.socket(), buffers,
-                               asio::redirect_error(asio::use_awaitable, ec));
+    const bool sent = co_await http_writes::chunk(conn, pending);
     pending.clear();
-    co_return !ec;
+    co_return sent;
   }
 
   static void reset(net::Connection& conn) {

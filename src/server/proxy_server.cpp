@@ -20,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "http_writes.hpp"
 #include "llmbench/load/recover.hpp"
 #include "llmbench/metrics/prometheus.hpp"
 #include "llmbench/net/listener.hpp"
@@ -295,29 +296,9 @@ struct ProxyServer::Impl {
                                     const http::request<http::string_body>& req,
                                     http::status status, std::string body,
                                     std::string_view content_type = "application/json") {
-    http::response<http::string_body> res{status, req.version()};
-    res.set(http::field::server, "llmbench-proxy");
-    res.set(http::field::content_type,
-            beast::string_view(content_type.data(), content_type.size()));
-    res.keep_alive(req.keep_alive());
-    res.body() = std::move(body);
-    res.prepare_payload();
-    error_code ec;
-    const auto deadline = conn.write_deadline();
-    co_await http::async_write(conn.socket(), res, asio::redirect_error(asio::use_awaitable, ec));
-    co_return !ec && req.keep_alive();
-  }
-
-  static asio::awaitable<bool> write_chunk(net::Connection& conn, const std::string& data) {
-    const std::string size_line = fmt::format("{:x}\r\n", data.size());
-    static constexpr std::string_view k_crlf = "\r\n";
-    const std::array<asio::const_buffer, 3> buffers = {asio::buffer(size_line), asio::buffer(data),
-                                                       asio::buffer(k_crlf.data(), 2)};
-    error_code ec;
-    const auto deadline = conn.write_deadline();
-    co_await asio::async_write(conn.socket(), buffers,
-                               asio::redirect_error(asio::use_awaitable, ec));
-    co_return !ec;
+    const bool sent = co_await http_writes::send(conn, req.version(), req.keep_alive(), status,
+                                                 std::move(body), content_type, "llmbench-proxy");
+    co_return sent&& req.keep_alive();
   }
 
   // A refusal in the provider's shape, counted as a failed request.
@@ -665,7 +646,7 @@ struct ProxyServer::Impl {
         head_sent = true;
       }
       if (!t.bytes.empty()) {
-        if (!co_await write_chunk(conn, t.bytes)) {
+        if (!co_await http_writes::chunk(conn, t.bytes)) {
           ok = false;
           break;
         }
@@ -683,16 +664,13 @@ struct ProxyServer::Impl {
           const std::string message =
               fmt::format("upstream {} ({}) failed: {} ({})", alias.alias, alias.base_url,
                           redactor.redact(r.error_message), net::to_string(r.error));
-          ok = co_await send(conn, req,
-                             timeout ? http::status::gateway_timeout : http::status::bad_gateway,
-                             mock::error_body(protocol_of(endpoint), "api_error", message));
+          ok = co_await http_writes::send(
+              conn, req.version(), req.keep_alive(),
+              timeout ? http::status::gateway_timeout : http::status::bad_gateway,
+              mock::error_body(protocol_of(endpoint), "api_error", message), "application/json",
+              "llmbench-proxy");
         } else {
-          static constexpr std::string_view k_last = "0\r\n\r\n";
-          error_code ec;
-          const auto deadline = conn.write_deadline();
-          co_await asio::async_write(conn.socket(), asio::buffer(k_last.data(), k_last.size()),
-                                     asio::redirect_error(asio::use_awaitable, ec));
-          ok = !ec;
+          ok = co_await http_writes::last_chunk(conn);
         }
         call.t_client_done = upstream.now_ns();
         break;
@@ -911,11 +889,11 @@ struct ProxyServer::Impl {
     store(*rc.attempts[chosen], rc.call, &extras);
   }
 
-  void store(const Forward& fwd, const Call& call, const RouteExtras* route = nullptr) {
+  void store(const Forward& fwd, const Call& call, const RouteExtras* extras = nullptr) {
     const providers::ResponseParser& parser = fwd.parser();
     const providers::Response& r = parser.response();
     const session::ModelAlias& alias = *call.alias;
-    const std::string& target = route != nullptr ? route->route->name : alias.alias;
+    const std::string& target = extras != nullptr ? extras->route->name : alias.alias;
     store::RequestRow row;
     std::int64_t offset = 0;
     {
@@ -927,9 +905,9 @@ struct ProxyServer::Impl {
         store::RunTargetRow t;
         t.run_id = call.caller.run_id;
         t.target = target;
-        if (route != nullptr) {
+        if (extras != nullptr) {
           t.provider = "route";
-          t.model = fmt::format("{}", fmt::join(route->route->members, ","));
+          t.model = fmt::format("{}", fmt::join(extras->route->members, ","));
         } else {
           t.provider = std::string(suite::to_string(alias.provider));
           t.model = alias.model;
@@ -945,45 +923,19 @@ struct ProxyServer::Impl {
     row.prompt_id = std::string(endpoint_name(call.endpoint));
     row.t_sched_ns = at(call.t_recv);
     const net::TransferResult& tr = fwd.result();
-    row.t_send_ns = at(route != nullptr ? route->send_ns : tr.t_send_ns);
-    if (r.t_first_byte_ns >= 0) {
-      row.t_first_byte_ns = at(r.t_first_byte_ns);
-    }
-    if (r.t_first_token_ns >= 0) {
-      row.t_first_token_ns = at(r.t_first_token_ns);
-    }
-    row.t_done_ns = at(r.t_done_ns >= 0 ? r.t_done_ns : tr.t_done_ns);
-    if (r.status_code != 0) {
-      row.status_code = r.status_code;
+    row.t_send_ns = at(extras != nullptr ? extras->send_ns : tr.t_send_ns);
+    route::fill_answer(row, r, offset, extras == nullptr);
+    if (r.t_done_ns < 0) {
+      row.t_done_ns = at(tr.t_done_ns);
     }
     if (!r.ok()) {
       row.error_class = std::string(net::to_string(r.error));
       row.error_message = r.error_message;
     }
-    row.input_tokens = r.input_tokens;
-    row.cached_input_tokens = r.cached_input_tokens;
-    row.output_tokens =
-        r.output_tokens ? r.output_tokens : std::optional<std::int64_t>(r.content_events());
-    row.reasoning_tokens = r.reasoning_tokens;
-    row.token_source = std::string(providers::to_string(r.token_source()));
-    row.content_events = r.content_events();
-    row.finish_reason = r.finish_reason;
     row.streamed = parser.streamed();
-    if (!r.server.empty()) {
-      const providers::ServerTimings& s = r.server;
-      row.server_source = s.source;
-      row.server_queue_ns = s.queue_ns;
-      row.server_prompt_ns = s.prompt_ns;
-      row.server_prompt_tokens = s.prompt_tokens;
-      row.server_cached_tokens = s.cached_tokens;
-      row.server_decode_ns = s.decode_ns;
-      row.server_decode_tokens = s.decode_tokens;
-      row.server_processing_ns = s.processing_ns;
-      row.clock_error = providers::server_clock_disagreement(r);
-    }
-    if (route != nullptr) {
-      row.cost_usd = route->cost_usd;  // every attempt's, the losers' too
-      row.route_attempts = route->attempts;
+    if (extras != nullptr) {
+      row.cost_usd = extras->cost_usd;  // every attempt's, the losers' too
+      row.route_attempts = extras->attempts;
       for (auto& a : row.route_attempts) {
         for (auto* t : {&a.t_send_ns, &a.t_first_token_ns, &a.t_done_ns}) {
           if (*t) {

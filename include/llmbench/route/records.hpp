@@ -29,6 +29,14 @@ struct RequestRecords {
   bool replayed = true;            // every attempt was answered from the response cache
 };
 
+// The answer's part of a request row, the runner's and the proxy's alike: times (plus
+// `offset_ns`, from the engine's clock to the row's), status, tokens, finish reason, and with
+// `server_timings` the server's own timings and the clock check (not for a replay, whose
+// server did no work, nor for a route's row, whose send is the route's, not the member's).
+// The caller fills in where the row belongs (run, seq, target, send), outcome, cost, content.
+void fill_answer(store::RequestRow& row, const providers::Response& r, std::int64_t offset_ns,
+                 bool server_timings);
+
 // The rows of a finished request's attempts; `members` names the route's members in order.
 RequestRecords request_records(const RouteRequest& request, const std::vector<std::string>& members,
                                const std::vector<MemberResult>& results);
