@@ -86,6 +86,23 @@ Figures figures(store::Database& db, const std::string& run_id) {
   return f;
 }
 
+// The model a harness is told to ask for: an alias, or a route standing in as one (named like
+// the route, speaking its first member's protocol).
+std::optional<session::ModelAlias> model_for(const session::Config& config,
+                                             const std::string& name) {
+  if (const auto* alias = config.model(name)) {
+    return *alias;
+  }
+  if (const auto* route = config.route(name)) {
+    session::ModelAlias m = *config.model(route->members.front());
+    m.alias = route->name;
+    m.model = fmt::format("{}", fmt::join(route->members, ","));
+    m.base_url.clear();
+    return m;
+  }
+  return std::nullopt;
+}
+
 std::string ms(const std::optional<double>& v) {
   return v ? fmt::format("{:.1f}", *v) : "-";
 }
@@ -128,7 +145,8 @@ void create(Globals& g, const SessionFlags& f) {
                                  harness_name, f.config,
                                  fmt::join(session::harness_kind_names(), ", ")));
   }
-  const session::ModelAlias* alias = config.model(variant->model);
+  const std::optional<session::ModelAlias> alias = model_for(config, variant->model);
+  const bool routed = config.route(variant->model) != nullptr;
   const std::string dir = f.dir.empty() ? std::filesystem::current_path().string() : f.dir;
   const util::GitState git = util::git_state_of(dir);
   const std::string key = session::new_session_key();
@@ -182,7 +200,7 @@ void create(Globals& g, const SessionFlags& f) {
   store::RunTargetRow target;
   target.run_id = run.id;
   target.target = alias->alias;
-  target.provider = std::string(suite::to_string(alias->provider));
+  target.provider = routed ? "route" : std::string(suite::to_string(alias->provider));
   target.model = alias->model;
   target.base_url = alias->base_url;
 
@@ -233,7 +251,8 @@ void env(Globals& g, const SessionFlags& f) {
   in.session_id = s->id;
   in.key = key;
   in.base_url = config.base_url();
-  in.model = config.model(s->model_alias);
+  const std::optional<session::ModelAlias> model = model_for(config, s->model_alias);
+  in.model = model ? &*model : nullptr;
   if (in.model == nullptr) {
     throw InputError(fmt::format("{} no longer has model alias \"{}\" of session {}", f.config,
                                  s->model_alias, s->id));
@@ -460,10 +479,10 @@ void register_session(CLI::App& app, Globals& globals) {
     }
     const auto& c = *result.config;
     std::cout << fmt::format(
-        "{}: ok ({} models, {} harnesses, {} variants, {} experiments, {} task cards; proxy at "
-        "{})\n",
-        f.config, c.models.size(), c.harnesses.size(), c.variants.size(), c.experiments.size(),
-        c.task_cards.size(), c.base_url());
+        "{}: ok ({} models, {} routes, {} harnesses, {} variants, {} experiments, {} task "
+        "cards; proxy at {})\n",
+        f.config, c.models.size(), c.routes.size(), c.harnesses.size(), c.variants.size(),
+        c.experiments.size(), c.task_cards.size(), c.base_url());
   });
 
   auto* create_cmd = cmd->add_subcommand("create", "Start a session: an id, a key, git state");

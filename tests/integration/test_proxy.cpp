@@ -87,6 +87,8 @@ class ProxyTest : public ::testing::Test {
                                  << "members = [\"down\", \"oai\"]\n"
                                  << "[[routes]]\nname = \"race\"\npolicy = \"hedged\"\n"
                                  << "members = [\"slow\", \"oai\"]\nhedge_delay = \"50ms\"\n"
+                                 << "[[variants]]\nname = \"rt\"\nmodel = \"fallback\"\n"
+                                 << "harness = \"openai-sdk\"\n"
                                  << "[[variants]]\nname = \"cc\"\nmodel = \"ant\"\n"
                                  << "harness = \"claude-code\"\n"
                                  << "[[variants]]\nname = \"cx\"\nmodel = \"oai\"\n"
@@ -467,7 +469,11 @@ TEST_F(ProxyTest, TheGrafanaDashboardQueriesOnlyMetricsTheProxyServes) {
 }
 
 TEST_F(ProxyTest, AModelMayNameARouteThatFallsThroughOrHedges) {
-  const Session s = create("cx");
+  const Session s = create("rt");  // a variant whose model is a route
+  const auto env = lt::run_llmbench(
+      {"--db", m_db, "session", "env", s.id, "--config", m_config_path, "--key", s.key});
+  ASSERT_EQ(env.exit_code, 0) << env.err;
+  EXPECT_NE(env.out.find("export OPENAI_MODEL='fallback'"), std::string::npos) << env.out;
   const std::string body =
       R"({"model":"%s","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}})";
   const auto with = [&](const std::string& model) {
