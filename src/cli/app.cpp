@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   cli::register_collect(app, globals);
   cli::register_proxy(app, globals);
   cli::register_session(app, globals);
-  cli::register_pending(app, globals);
+  cli::register_serve(app, globals);
   cli::register_completions(app, globals);  // last: it walks the tree of all the others
 
   // The one place that prints fatal errors; the database and files close as the stack unwinds.

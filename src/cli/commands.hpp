@@ -30,12 +30,8 @@ void register_beacon(CLI::App& app, Globals& globals);
 void register_collect(CLI::App& app, Globals& globals);
 void register_proxy(CLI::App& app, Globals& globals);
 void register_session(CLI::App& app, Globals& globals);
+void register_serve(CLI::App& app, Globals& globals);
 void register_completions(CLI::App& app, Globals& globals);
-// Commands DESIGN.md names whose issues have not landed yet: they say so and exit 2.
-void register_pending(CLI::App& app, Globals& globals);
-// One subcommand that says it is not built yet and exits 2 (`command_line`: "cache ls").
-void add_pending_subcommand(CLI::App& parent, const std::string& name,
-                            const std::string& description, const std::string& command_line);
 
 std::string version_text();
 

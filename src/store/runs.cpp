@@ -132,6 +132,12 @@ RunRow read_run(const Statement& st) {
 }  // namespace
 
 std::vector<RunSummary> list_runs(Database& db, std::size_t limit) {
+  RunQuery q;
+  q.limit = limit;
+  return list_runs(db, q);
+}
+
+std::vector<RunSummary> list_runs(Database& db, const RunQuery& q) {
   // Counts are of final attempts only (a retried request is one request), measured and
   // warmup apart, as reports count them.
   auto st = db.prepare(fmt::format(
@@ -144,8 +150,13 @@ std::vector<RunSummary> list_runs(Database& db, std::size_t limit) {
       " q2.seq = q.seq)), "
       "(SELECT COUNT(*) FROM requests q WHERE q.run_id = r.id AND q.warmup <> 0 AND q.attempt = "
       " (SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND q2.seq = q.seq)) "
-      "FROM runs r ORDER BY r.started_at_ms DESC, r.id DESC{}",
-      k_run_columns, limit > 0 ? fmt::format(" LIMIT {}", limit) : ""));
+      "FROM runs r WHERE (?1 = '' OR (r.started_at_ms, r.id) < "
+      " (SELECT c.started_at_ms, c.id FROM runs c WHERE c.id = ?1)) "
+      "AND (?2 = '' OR r.status = ?2) AND (?3 = '' OR r.suite_name = ?3) "
+      "AND (?4 = '' OR json_extract(r.tags_json, '$.' || json_quote(?4)) = ?5) "
+      "ORDER BY r.started_at_ms DESC, r.id DESC{}",
+      k_run_columns, q.limit > 0 ? fmt::format(" LIMIT {}", q.limit) : ""));
+  st.bind(1, q.after).bind(2, q.status).bind(3, q.suite).bind(4, q.tag_key).bind(5, q.tag_value);
   std::vector<RunSummary> out;
   while (st.step()) {
     RunSummary s;
@@ -154,6 +165,50 @@ std::vector<RunSummary> list_runs(Database& db, std::size_t limit) {
     s.errors = st.int64(13);
     s.warmup = st.int64(14);
     out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<RequestRow> request_page(Database& db, const std::string& run_id,
+                                     std::int64_t after_seq, int after_attempt, std::size_t limit) {
+  auto st = db.prepare(
+      "SELECT seq, attempt, target, prompt_id, phase, warmup, t_sched_ns, t_send_ns, "
+      "t_first_byte_ns, t_first_token_ns, t_done_ns, status_code, error_class, error_message, "
+      "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, token_source, "
+      "content_events, finish_reason, cost_usd, replayed, streamed "
+      "FROM requests WHERE run_id = ?1 AND (seq, attempt) > (?2, ?3) ORDER BY seq, attempt "
+      "LIMIT ?4");
+  st.bind(1, run_id).bind(2, after_seq).bind(3, after_attempt);
+  st.bind(4, static_cast<std::int64_t>(limit));
+  std::vector<RequestRow> out;
+  while (st.step()) {
+    RequestRow r;
+    r.run_id = run_id;
+    r.seq = st.int64(0);
+    r.attempt = static_cast<int>(st.int64(1));
+    r.target = st.text(2);
+    r.prompt_id = st.text(3);
+    r.phase = st.text(4);
+    r.warmup = st.int64(5) != 0;
+    r.t_sched_ns = st.opt_int64(6);
+    r.t_send_ns = st.opt_int64(7);
+    r.t_first_byte_ns = st.opt_int64(8);
+    r.t_first_token_ns = st.opt_int64(9);
+    r.t_done_ns = st.opt_int64(10);
+    r.status_code = st.opt_int64(11);
+    r.error_class = st.opt_text(12);
+    r.error_message = st.opt_text(13);
+    r.input_tokens = st.opt_int64(14);
+    r.cached_input_tokens = st.opt_int64(15);
+    r.output_tokens = st.opt_int64(16);
+    r.reasoning_tokens = st.opt_int64(17);
+    r.token_source = st.opt_text(18);
+    r.content_events = st.int64(19);
+    r.finish_reason = st.opt_text(20);
+    r.cost_usd = st.opt_real(21);
+    r.replayed = st.int64(22) != 0;
+    r.streamed = st.int64(23) != 0;
+    out.push_back(std::move(r));
   }
   return out;
 }

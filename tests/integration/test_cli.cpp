@@ -40,16 +40,6 @@ TEST(Cli, HelpListsEveryCommandOfTheDesign) {
   EXPECT_EQ(run_llmbench({}).exit_code, 2);  // no command: usage
 }
 
-TEST(Cli, CommandsNotBuiltYetSaySoAndExit2) {
-  for (const std::vector<std::string>& args : {std::vector<std::string>{"serve"}}) {
-    const auto r = run_llmbench(args);
-    EXPECT_EQ(r.exit_code, 2) << args[0];
-    EXPECT_TRUE(contains(r.err, "llmbench: error: `llmbench " + args[0] + "` is not built yet"))
-        << r.err;
-    EXPECT_TRUE(r.out.empty()) << "no fake output: " << r.out;
-  }
-}
-
 TEST(Cli, BadFlagsAreUsageErrors) {
   const auto r = run_llmbench({"validate", "--frobnicate"});
   EXPECT_EQ(r.exit_code, 2);

@@ -29,6 +29,22 @@ struct RunSummary {
 };
 // Newest first.
 std::vector<RunSummary> list_runs(Database& db, std::size_t limit = 0);
+// A page of the history, newest first: runs older than `after` (a run id: the last of the
+// previous page), filtered by status, suite name and one tag (`tags_json` key = value);
+// an empty field filters nothing.
+struct RunQuery {
+  std::size_t limit = 0;  // 0: all
+  std::string after;
+  std::string status;
+  std::string suite;
+  std::string tag_key;
+  std::string tag_value;
+};
+std::vector<RunSummary> list_runs(Database& db, const RunQuery& query);
+// A run's request rows (every attempt) after (`after_seq`, `after_attempt`), in order, at
+// most `limit` (no text).
+std::vector<RequestRow> request_page(Database& db, const std::string& run_id,
+                                     std::int64_t after_seq, int after_attempt, std::size_t limit);
 std::optional<RunRow> get_run(Database& db, const std::string& run_id);
 
 struct TargetSummary {

@@ -1,0 +1,561 @@
+#include "llmbench/server/serve_server.hpp"
+
+// GCC 12 misreads Asio's coroutine frame allocator (operator new/delete pairs inside
+// awaitable_frame_base) as mismatched; the pairing is Asio's and correct.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+
+#include <boost/beast/http.hpp>
+#include <charconv>
+#include <map>
+#include <mutex>
+
+#include "http_writes.hpp"
+#include "llmbench/metrics/prometheus.hpp"
+#include "llmbench/net/listener.hpp"
+#include "llmbench/report/diff.hpp"
+#include "llmbench/report/model.hpp"
+#include "llmbench/report/writers.hpp"
+#include "llmbench/store/database.hpp"
+#include "llmbench/store/runs.hpp"
+#include "llmbench/util/build_info.hpp"
+#include "llmbench/util/error.hpp"
+#include "llmbench/util/json_writer.hpp"
+#include "llmbench/util/time.hpp"
+
+namespace llmbench::server {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+
+using Query = std::multimap<std::string, std::string>;
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded: '+' is a space, %XX a byte (a malformed escape is kept).
+std::string url_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+               hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+Query parse_query(std::string_view q) {
+  Query out;
+  while (!q.empty()) {
+    const auto amp = q.find('&');
+    const std::string_view part = q.substr(0, amp);
+    if (!part.empty()) {
+      const auto eq = part.find('=');
+      out.emplace(url_decode(part.substr(0, eq)),
+                  eq == std::string_view::npos ? "" : url_decode(part.substr(eq + 1)));
+    }
+    if (amp == std::string_view::npos) {
+      break;
+    }
+    q.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+std::string one(const Query& q, const std::string& key) {
+  const auto it = q.find(key);
+  return it == q.end() ? "" : it->second;
+}
+
+// A client mistake, answered as a problem document with `status`.
+struct Problem {
+  http::status status;
+  std::string detail;
+};
+
+std::size_t parse_limit(const Query& q, std::size_t fallback, std::size_t max) {
+  const std::string text = one(q, "limit");
+  if (text.empty()) {
+    return fallback;
+  }
+  std::size_t n = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || ptr != text.data() + text.size() || n < 1 || n > max) {
+    throw Problem{http::status::bad_request,
+                  fmt::format("limit must be an integer from 1 to {}, not \"{}\"", max, text)};
+  }
+  return n;
+}
+
+void json_opt(std::string& out, const std::optional<std::int64_t>& v) {
+  out += v ? std::to_string(*v) : "null";
+}
+
+void json_opt(std::string& out, const std::optional<std::string>& v) {
+  if (v) {
+    util::append_json_string(out, *v);
+  } else {
+    out += "null";
+  }
+}
+
+std::string run_json(const store::RunRow& r) {
+  std::string out = "{\"id\":";
+  util::append_json_string(out, r.id);
+  out += ",\"suite\":";
+  util::append_json_string(out, r.suite_name);
+  out += ",\"status\":";
+  util::append_json_string(out, r.status);
+  out += ",\"started_at\":";
+  util::append_json_string(out, util::iso8601_utc_ms(r.started_at_ms));
+  out += ",\"ended_at\":";
+  json_opt(out, r.ended_at_ms ? std::optional<std::string>(util::iso8601_utc_ms(*r.ended_at_ms))
+                              : std::nullopt);
+  out += ",\"host\":";
+  util::append_json_string(out, r.host);
+  out += ",\"llmbench_version\":";
+  util::append_json_string(out, r.llmbench_version);
+  out += ",\"git_commit\":";
+  json_opt(out, r.git_commit);
+  out += ",\"tags\":";
+  out += r.tags_json.empty() ? "{}" : r.tags_json;
+  return out;  // left open: the caller adds fields and the closing brace
+}
+
+std::string request_json(const store::RequestRow& r) {
+  std::string out = fmt::format("{{\"seq\":{},\"attempt\":{},\"target\":", r.seq, r.attempt);
+  util::append_json_string(out, r.target);
+  out += ",\"prompt_id\":";
+  util::append_json_string(out, r.prompt_id);
+  out += ",\"phase\":";
+  util::append_json_string(out, r.phase);
+  out += r.warmup ? ",\"warmup\":true" : ",\"warmup\":false";
+  const auto since_send = [&](const std::optional<std::int64_t>& t) -> std::optional<std::int64_t> {
+    if (!t || !r.t_send_ns) {
+      return std::nullopt;
+    }
+    return *t - *r.t_send_ns;
+  };
+  for (const auto& [name, value] :
+       {std::pair<const char*, std::optional<std::int64_t>>{"t_send_ns", r.t_send_ns},
+        {"ttfb_ns", since_send(r.t_first_byte_ns)},
+        {"ttft_ns", r.streamed ? since_send(r.t_first_token_ns) : std::nullopt},
+        {"e2e_ns", since_send(r.t_done_ns)},
+        {"status_code", r.status_code},
+        {"input_tokens", r.input_tokens},
+        {"cached_input_tokens", r.cached_input_tokens},
+        {"output_tokens", r.output_tokens},
+        {"reasoning_tokens", r.reasoning_tokens}}) {
+    out += fmt::format(",\"{}\":", name);
+    json_opt(out, value);
+  }
+  out += ",\"error_class\":";
+  json_opt(out, r.error_class);
+  out += ",\"error_message\":";
+  json_opt(out, r.error_message);
+  out += ",\"token_source\":";
+  json_opt(out, r.token_source);
+  out += ",\"finish_reason\":";
+  json_opt(out, r.finish_reason);
+  out += ",\"cost_usd\":";
+  out += r.cost_usd ? fmt::format("{}", *r.cost_usd) : "null";
+  out += r.streamed ? ",\"streamed\":true" : ",\"streamed\":false";
+  out += r.replayed ? ",\"replayed\":true}" : ",\"replayed\":false}";
+  return out;
+}
+
+}  // namespace
+
+struct ServeServer::Impl {
+  ServeOptions options;
+  std::mutex db_mu;
+  store::Database db;
+  metrics::Prometheus prom;
+  net::Listener listener;
+
+  explicit Impl(ServeOptions o)
+      : options(std::move(o)),
+        db(store::Database::open(options.db_path)),
+        listener("serve", options.host, options.port, options.threads, options.limits,
+                 options.log) {
+    using T = metrics::Prometheus::Type;
+    prom.declare("llmbench_serve_http_requests", T::counter, "HTTP requests answered",
+                 {"route", "status"});
+    prom.declare("llmbench_serve_runs", T::gauge, "Runs in the history, by status", {"status"});
+  }
+
+  struct Reply {
+    http::status status = http::status::ok;
+    std::string body;
+    std::string content_type = "application/json";
+    std::string allow;  // for a 405
+  };
+
+  static Reply ok(std::string body, std::string content_type = "application/json") {
+    Reply r;
+    r.body = std::move(body);
+    r.content_type = std::move(content_type);
+    return r;
+  }
+
+  static Reply problem(http::status status, const std::string& detail) {
+    Reply r;
+    r.status = status;
+    r.content_type = "application/problem+json";
+    r.body = "{\"type\":\"about:blank\",\"title\":";
+    const auto reason = http::obsolete_reason(status);
+    util::append_json_string(r.body, std::string_view(reason.data(), reason.size()));
+    r.body += fmt::format(",\"status\":{},\"detail\":", static_cast<int>(status));
+    util::append_json_string(r.body, detail);
+    r.body += "}";
+    return r;
+  }
+
+  bool authorized(const http::request<http::string_body>& req) const {
+    if (options.token.empty()) {
+      return true;
+    }
+    const auto it = req.find(http::field::authorization);
+    const std::string_view value = it == req.end()
+                                       ? std::string_view()
+                                       : std::string_view(it->value().data(), it->value().size());
+    const std::string expected = "Bearer " + options.token;
+    // Constant time over the expected length, whatever the client sent.
+    std::string given(value.substr(0, expected.size()));
+    given.resize(expected.size(), '\0');
+    const bool same = CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+    return same && value.size() == expected.size();
+  }
+
+  asio::awaitable<void> session(net::Connection& conn) {
+    for (;;) {
+      auto req = co_await conn.read_request();
+      if (!req) {
+        break;
+      }
+      std::string route;
+      Reply reply = answer(*req, route);
+      prom.add("llmbench_serve_http_requests",
+               {route, std::to_string(static_cast<int>(reply.status))});
+      http::fields extra;
+      if (!reply.allow.empty()) {
+        extra.set(http::field::allow, reply.allow);
+      }
+      if (reply.status == http::status::unauthorized) {
+        extra.set(http::field::www_authenticate, "Bearer");
+      }
+      const bool sent = co_await http_writes::send(conn, req->version(), req->keep_alive(),
+                                                   reply.status, std::move(reply.body),
+                                                   reply.content_type, "llmbench-serve", extra);
+      if (!sent || !req->keep_alive()) {
+        break;
+      }
+    }
+  }
+
+  Reply answer(const http::request<http::string_body>& req, std::string& route) {
+    std::string_view target(req.target().data(), req.target().size());
+    const auto qmark = target.find('?');
+    const std::string_view path = target.substr(0, qmark);
+    const Query query = parse_query(qmark == std::string_view::npos ? std::string_view()
+                                                                    : target.substr(qmark + 1));
+    route = "other";
+    try {
+      if (path == "/health") {
+        route = "/health";
+        return method_get(req) ? health() : not_allowed();
+      }
+      if (!authorized(req)) {
+        route = "unauthorized";
+        return problem(http::status::unauthorized,
+                       "this service wants `Authorization: Bearer TOKEN` (the token of "
+                       "--token-env)");
+      }
+      if (!method_get(req)) {
+        return not_allowed();
+      }
+      std::lock_guard lock(db_mu);
+      if (path == "/metrics") {
+        route = "/metrics";
+        return metrics_text();
+      }
+      if (path == "/openapi.json") {
+        route = "/openapi.json";
+        return ok(serve_openapi_json());
+      }
+      if (path == "/api/v1/runs") {
+        route = "/api/v1/runs";
+        return runs(query);
+      }
+      if (path == "/api/v1/baselines") {
+        route = "/api/v1/baselines";
+        return baselines();
+      }
+      if (path == "/api/v1/diff") {
+        route = "/api/v1/diff";
+        return diff(query);
+      }
+      constexpr std::string_view k_runs = "/api/v1/runs/";
+      if (path.substr(0, k_runs.size()) == k_runs) {
+        std::string_view rest = path.substr(k_runs.size());
+        const auto slash = rest.find('/');
+        const std::string ref = url_decode(rest.substr(0, slash));
+        const std::string_view sub =
+            slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+        const std::string id = resolve(ref);
+        if (sub.empty()) {
+          route = "/api/v1/runs/{id}";
+          return run(id);
+        }
+        if (sub == "requests") {
+          route = "/api/v1/runs/{id}/requests";
+          return requests(id, query);
+        }
+        if (sub.substr(0, 7) == "report.") {
+          route = "/api/v1/runs/{id}/report";
+          return report(id, sub.substr(7));
+        }
+      }
+      return problem(http::status::not_found,
+                     fmt::format("no such endpoint: {} (GET /openapi.json lists them)", path));
+    } catch (const Problem& p) {
+      return problem(p.status, p.detail);
+    } catch (const InputError& e) {
+      return problem(http::status::bad_request, e.what());
+    } catch (const std::exception& e) {
+      return problem(http::status::internal_server_error, e.what());
+    }
+  }
+
+  static bool method_get(const http::request<http::string_body>& req) {
+    return req.method() == http::verb::get;
+  }
+
+  static Reply not_allowed() {
+    Reply r = problem(http::status::method_not_allowed,
+                      "this endpoint answers GET only (submitting runs is not built yet)");
+    r.allow = "GET";
+    return r;
+  }
+
+  std::string resolve(const std::string& ref) {
+    try {
+      return store::resolve_run(db, ref);
+    } catch (const InputError& e) {
+      throw Problem{http::status::not_found, e.what()};
+    }
+  }
+
+  Reply health() {
+    std::string db_state = "ok";
+    try {
+      std::lock_guard lock(db_mu);
+      auto st = db.prepare("SELECT COUNT(*) FROM runs");
+      st.step();
+    } catch (const std::exception& e) {
+      db_state = e.what();
+    }
+    std::string body = "{\"status\":";
+    body += db_state == "ok" ? "\"ok\"" : "\"degraded\"";
+    body += ",\"version\":";
+    util::append_json_string(body, build_info::k_version);
+    body += ",\"db\":";
+    util::append_json_string(body, db_state);
+    body += "}";
+    Reply r = ok(body);
+    r.status = db_state == "ok" ? http::status::ok : http::status::service_unavailable;
+    return r;
+  }
+
+  Reply metrics_text() {
+    auto st = db.prepare("SELECT status, COUNT(*) FROM runs GROUP BY status");
+    for (const char* s : {"running", "completed", "failed", "interrupted"}) {
+      prom.set("llmbench_serve_runs", {s}, 0);
+    }
+    while (st.step()) {
+      prom.set("llmbench_serve_runs", {st.text(0)}, static_cast<double>(st.int64(1)));
+    }
+    return ok(prom.render(), "text/plain; version=0.0.4; charset=utf-8");
+  }
+
+  Reply runs(const Query& q) {
+    store::RunQuery rq;
+    const std::size_t limit = parse_limit(q, 50, 500);
+    rq.limit = limit + 1;  // one more: is there a next page?
+    rq.after = one(q, "cursor");
+    rq.status = one(q, "status");
+    rq.suite = one(q, "suite");
+    if (const std::string tag = one(q, "tag"); !tag.empty()) {
+      const auto eq = tag.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        throw Problem{http::status::bad_request, "tag must be KEY=VALUE"};
+      }
+      rq.tag_key = tag.substr(0, eq);
+      rq.tag_value = tag.substr(eq + 1);
+    }
+    if (!rq.after.empty() && !store::get_run(db, rq.after)) {
+      throw Problem{http::status::bad_request,
+                    fmt::format("cursor \"{}\" is not a run of this history (use next_cursor of "
+                                "the previous page)",
+                                rq.after)};
+    }
+    auto page = store::list_runs(db, rq);
+    const bool more = page.size() > limit;
+    page.resize(std::min(page.size(), limit));
+    std::string body = "{\"runs\":[";
+    for (std::size_t i = 0; i < page.size(); ++i) {
+      body += i > 0 ? "," : "";
+      body += run_json(page[i].run);
+      body += fmt::format(",\"requests\":{},\"errors\":{},\"warmup\":{}}}", page[i].requests,
+                          page[i].errors, page[i].warmup);
+    }
+    body += "],\"next_cursor\":";
+    json_opt(body, more ? std::optional<std::string>(page.back().run.id) : std::nullopt);
+    body += "}";
+    return ok(body);
+  }
+
+  Reply run(const std::string& id) {
+    const auto row = store::get_run(db, id);
+    std::string body = run_json(*row);
+    body += ",\"report\":";
+    body += report::render_json(report::build_report(db, id));
+    body += "}";
+    return ok(body);
+  }
+
+  Reply requests(const std::string& id, const Query& q) {
+    const std::size_t limit = parse_limit(q, 100, 1000);
+    std::int64_t seq = 0;
+    int attempt = 0;
+    if (const std::string cursor = one(q, "cursor"); !cursor.empty()) {
+      const auto dot = cursor.find('.');
+      const auto a = std::from_chars(cursor.data(), cursor.data() + dot, seq);
+      const auto b =
+          dot == std::string::npos
+              ? std::from_chars_result{cursor.data(), std::errc::invalid_argument}
+              : std::from_chars(cursor.data() + dot + 1, cursor.data() + cursor.size(), attempt);
+      if (a.ec != std::errc() || b.ec != std::errc() || b.ptr != cursor.data() + cursor.size()) {
+        throw Problem{http::status::bad_request,
+                      "cursor must be SEQ.ATTEMPT (next_cursor of the previous page)"};
+      }
+    }
+    auto page = store::request_page(db, id, seq, attempt, limit + 1);
+    const bool more = page.size() > limit;
+    page.resize(std::min(page.size(), limit));
+    std::string body = "{\"requests\":[";
+    for (std::size_t i = 0; i < page.size(); ++i) {
+      body += i > 0 ? "," : "";
+      body += request_json(page[i]);
+    }
+    body += "],\"next_cursor\":";
+    json_opt(body, more ? std::optional<std::string>(
+                              fmt::format("{}.{}", page.back().seq, page.back().attempt))
+                        : std::nullopt);
+    body += "}";
+    return ok(body);
+  }
+
+  Reply report(const std::string& id, std::string_view format) {
+    const auto r = report::build_report(db, id);
+    if (format == "md") {
+      return ok(report::render_markdown(r), "text/markdown; charset=utf-8");
+    }
+    if (format == "html") {
+      return ok(report::render_html(r), "text/html; charset=utf-8");
+    }
+    if (format == "csv") {
+      return ok(report::render_summary_csv(r), "text/csv; charset=utf-8");
+    }
+    if (format == "json") {
+      return ok(report::render_json(r));
+    }
+    throw Problem{http::status::not_found,
+                  fmt::format("report.{} is not a report format (md, html, csv, json)", format)};
+  }
+
+  Reply diff(const Query& q) {
+    const std::string base = one(q, "base");
+    const std::string cand = one(q, "cand");
+    if (base.empty() || cand.empty()) {
+      throw Problem{http::status::bad_request, "diff wants base=RUN and cand=RUN"};
+    }
+    std::vector<report::Gate> gates;
+    for (auto [it, end] = q.equal_range("fail_on"); it != end; ++it) {
+      gates.push_back(report::parse_gate(it->second));
+    }
+    const auto b = report::load_samples(db, resolve(base));
+    const auto c = report::load_samples(db, resolve(cand));
+    auto d = report::diff_runs(b, c, {}, std::move(gates), false);
+    d.base_short = store::short_id(db, d.base.id);
+    d.cand_short = store::short_id(db, d.cand.id);
+    std::string body = "{\"gates_failed\":";
+    body += d.any_gate_failed() ? "true" : "false";
+    body += ",\"regressed\":";
+    body += d.any_regression() ? "true" : "false";
+    body += ",\"diff\":";
+    body += report::render_diff_json(d);
+    body += "}";
+    return ok(body);
+  }
+
+  Reply baselines() {
+    std::string body = "{\"baselines\":[";
+    bool first = true;
+    for (const auto& b : store::list_baselines(db)) {
+      body += first ? "{\"name\":" : ",{\"name\":";
+      first = false;
+      util::append_json_string(body, b.name);
+      body += ",\"run_id\":";
+      util::append_json_string(body, b.run_id);
+      body += ",\"saved_at\":";
+      util::append_json_string(body, util::iso8601_utc_ms(b.saved_at_ms));
+      body += "}";
+    }
+    body += "]}";
+    return ok(body);
+  }
+};
+
+ServeServer::ServeServer(ServeOptions options)
+    : m_impl(std::make_unique<Impl>(std::move(options))) {}
+
+ServeServer::~ServeServer() {
+  stop();
+}
+
+void ServeServer::start() {
+  m_impl->listener.start(
+      [impl = m_impl.get()](net::Connection& conn) { return impl->session(conn); });
+}
+
+void ServeServer::stop() {
+  m_impl->listener.stop();
+}
+
+std::uint16_t ServeServer::port() const {
+  return m_impl->listener.port();
+}
+
+std::string ServeServer::base_url() const {
+  return fmt::format("http://{}:{}", m_impl->options.host, m_impl->listener.port());
+}
+
+}  // namespace llmbench::server
