@@ -2,7 +2,6 @@
 // dashboard (docs/privacy.md).
 
 #include <fmt/format.h>
-#include <signal.h>
 
 #include <filesystem>
 #include <fstream>
@@ -170,11 +169,7 @@ void serve(const Globals& g, const CollectFlags& f) {
       f.compat == "f3dx-worker" ? beacon::Compat::f3dx_worker : beacon::Compat::llmbench;
   options.limits = server_limits(f.limits, options.limits);
   options.log = log_to_stderr;
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  StopSignals stop_signals;  // before any server thread exists
   beacon::Collector collector(options);
   collector.start();
   const bool worker = options.compat == beacon::Compat::f3dx_worker;
@@ -190,8 +185,7 @@ void serve(const Globals& g, const CollectFlags& f) {
         worker ? "" : fmt::format("  POST {}/v1/register", collector.base_url()));
   }
   std::cout.flush();
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
+  stop_signals.wait();
   collector.stop();
   if (!g.quiet) {
     std::cout << fmt::format("llmbench collect stopped after {} beacon posts\n",

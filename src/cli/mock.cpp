@@ -1,7 +1,6 @@
 // `llmbench mock`: run the scripted OpenAI/Anthropic server until interrupted.
 
 #include <fmt/format.h>
-#include <signal.h>
 
 #include <iostream>
 #include <mutex>
@@ -153,11 +152,7 @@ void register_mock(CLI::App& app, Globals& globals) {
   cmd->callback([&globals] {
     const server::MockProfile profile = build_profile(f);
     // Block the stop signals before any server thread exists, then wait for one here.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    StopSignals stop_signals;
     server::MockServerOptions options;
     options.limits = server_limits(f.limits, options.limits);
     options.log = log_to_stderr;
@@ -190,8 +185,7 @@ void register_mock(CLI::App& app, Globals& globals) {
               : fmt::format("responses recorded in {}, at their recorded timing", f.from_cache));
     }
     std::cout.flush();
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
+    stop_signals.wait();
     mock.stop();
     if (recorded) {
       recorded->close();

@@ -1,7 +1,6 @@
 // `llmbench proxy`: the measuring pass-through for agent harnesses, until interrupted.
 
 #include <fmt/format.h>
-#include <signal.h>
 
 #include <boost/asio/ip/address.hpp>
 #include <iostream>
@@ -65,11 +64,7 @@ void register_proxy(CLI::App& app, Globals& globals) {
     options.log = log_to_stderr;
     options.config = std::move(config);
     { open_history(globals, History::create); }  // migrated, stale runs recovered
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    StopSignals stop_signals;                    // before any server thread exists
     server::ProxyServer proxy(options);
     proxy.start();
     std::cout << fmt::format("llmbench proxy listening on {}:{} (base URL {})\n", options.host,
@@ -88,8 +83,7 @@ void register_proxy(CLI::App& app, Globals& globals) {
           }());
     }
     std::cout.flush();
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
+    stop_signals.wait();
     proxy.stop();
     if (!globals.quiet) {
       std::cout << fmt::format("llmbench proxy stopped; {} requests stored\n", proxy.recorded());

@@ -1,7 +1,6 @@
 // `llmbench serve`: the run history over HTTP (docs/serve.md), until interrupted.
 
 #include <fmt/format.h>
-#include <signal.h>
 
 #include <boost/asio/ip/address.hpp>
 #include <cstdlib>
@@ -70,11 +69,7 @@ void register_serve(CLI::App& app, Globals& globals) {
           f.bind));
     }
     { open_history(globals, History::create); }  // migrated, stale runs recovered
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    StopSignals stop_signals;                    // before any server thread exists
     server::ServeServer serve(options);
     serve.start();
     std::cout << fmt::format("llmbench serve listening on {}:{} (base URL {})\n", f.bind,
@@ -86,8 +81,7 @@ void register_serve(CLI::App& app, Globals& globals) {
           serve.base_url(), options.token.empty() ? "none (loopback only)" : "required");
     }
     std::cout.flush();
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
+    stop_signals.wait();
     serve.stop();
   });
 }

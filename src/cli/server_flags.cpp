@@ -46,4 +46,17 @@ void log_to_stderr(const std::string& line) {
   std::cerr << fmt::format("llmbench: {}\n", line) << std::flush;
 }
 
+StopSignals::StopSignals() {
+  sigemptyset(&m_set);
+  sigaddset(&m_set, SIGINT);
+  sigaddset(&m_set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &m_set, nullptr);
+}
+
+int StopSignals::wait() {
+  int signal = 0;
+  sigwait(&m_set, &signal);
+  return signal;
+}
+
 }  // namespace llmbench::cli

@@ -2,6 +2,7 @@
 // Flags every server command shares (`mock`, `collect`): the connection cap and the timeouts
 // for slow or idle clients, turned into net::HttpLimits.
 
+#include <signal.h>
 #include <CLI/CLI.hpp>
 
 #include <string>
@@ -22,5 +23,16 @@ void add_server_limit_flags(CLI::App& cmd, ServerLimitFlags& f);
 net::HttpLimits server_limits(const ServerLimitFlags& f, net::HttpLimits base);
 // Writes a server's log line to stderr.
 void log_to_stderr(const std::string& line);
+
+// SIGINT and SIGTERM, blocked in this thread before any server thread exists (threads inherit
+// the mask), so that wait() below is the only place they are seen.
+class StopSignals {
+ public:
+  StopSignals();
+  int wait();  // until one arrives; returns it
+
+ private:
+  sigset_t m_set;
+};
 
 }  // namespace llmbench::cli
