@@ -347,6 +347,25 @@ TEST_F(ServeTest, ManyClientsAtOnceAllGetTheirPage) {
   EXPECT_EQ(ok.load(), 128);
 }
 
+TEST_F(ServeTest, TwoThousandConnectionsAtOnceAllGetTheirPage) {
+  constexpr int k_connections = 2000;
+  std::vector<std::unique_ptr<lt::RawSocket>> sockets;
+  for (int i = 0; i < k_connections; ++i) {
+    sockets.push_back(std::make_unique<lt::RawSocket>(m_serve->port()));
+  }
+  for (auto& s : sockets) {
+    ASSERT_TRUE(
+        s->send("GET /api/v1/runs?limit=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  }
+  int ok = 0;
+  for (auto& s : sockets) {
+    const std::string r = s->read_all(std::chrono::milliseconds(20'000));
+    ok += r.rfind("HTTP/1.1 200", 0) == 0 && r.find("\"next_cursor\"") != std::string::npos;
+  }
+  EXPECT_EQ(ok, k_connections);
+  EXPECT_EQ(get("/health").status, 200);
+}
+
 TEST(ServeCli, AnAddressOtherThanLoopbackWantsALongToken) {
   lt::TempDir dir;
   auto r = lt::run_llmbench({"--db", dir.file("h.db"), "serve", "--bind", "0.0.0.0"});
