@@ -11,6 +11,7 @@
 #include "llmbench/report/verdicts.hpp"
 #include "llmbench/util/error.hpp"
 #include "llmbench/util/xml.hpp"
+#include "support/golden.hpp"
 
 using namespace llmbench;
 using report::Verdict;
@@ -44,17 +45,6 @@ report::RunSamples samples(const std::string& id, double ttft_ms, std::int64_t e
   t.errors = errors;
   t.throughput = 1000;
   return s;
-}
-
-std::string golden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(LLMBENCH_TEST_DATA) + "/golden/" + name;
-  if (std::getenv("LLMBENCH_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary) << actual;
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -261,9 +251,8 @@ TEST(Diff, SameInputsSameOutputByteForByte) {
   EXPECT_EQ(report::render_diff_json(one), report::render_diff_json(two));
   EXPECT_EQ(report::render_diff_markdown(one), report::render_diff_markdown(two));
   // Golden files for the Markdown and JSON forms.
-  EXPECT_EQ(report::render_diff_markdown(one),
-            golden("diff.md", report::render_diff_markdown(one)));
-  EXPECT_EQ(report::render_diff_json(one), golden("diff.json", report::render_diff_json(one)));
+  llmbench::testing::check_golden("diff.md", report::render_diff_markdown(one));
+  llmbench::testing::check_golden("diff.json", report::render_diff_json(one));
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   ASSERT_EQ(parser.parse(simdjson::padded_string(report::render_diff_json(one))).get(doc),

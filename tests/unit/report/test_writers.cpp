@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include "support/golden.hpp"
 
 using namespace llmbench;
 
@@ -96,35 +97,19 @@ report::RunReport fixed_report() {
   return r;
 }
 
-std::string golden_path(const std::string& name) {
-  return std::string(LLMBENCH_TEST_DATA) + "/golden/" + name;
-}
-
-void check_golden(const std::string& name, const std::string& actual) {
-  if (std::getenv("LLMBENCH_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(golden_path(name), std::ios::binary) << actual;
-    return;
-  }
-  std::ifstream in(golden_path(name), std::ios::binary);
-  ASSERT_TRUE(in) << "missing golden file " << name << " (LLMBENCH_UPDATE_GOLDEN=1 writes it)";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(actual, expected.str()) << name;
-}
-
 }  // namespace
 
 TEST(ReportWriters, MarkdownGolden) {
-  check_golden("report.md", report::render_markdown(fixed_report()));
+  llmbench::testing::check_golden("report.md", report::render_markdown(fixed_report()));
 }
 
 TEST(ReportWriters, SummaryCsvGolden) {
-  check_golden("summary.csv", report::render_summary_csv(fixed_report()));
+  llmbench::testing::check_golden("summary.csv", report::render_summary_csv(fixed_report()));
 }
 
 TEST(ReportWriters, JsonGoldenAndValid) {
   const std::string json = report::render_json(fixed_report());
-  check_golden("report.json", json);
+  llmbench::testing::check_golden("report.json", json);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   ASSERT_EQ(parser.parse(simdjson::padded_string(json)).get(doc), simdjson::SUCCESS);
