@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
@@ -16,6 +17,7 @@
 #include "llmbench/util/build_info.hpp"
 #include "llmbench/util/env.hpp"
 #include "llmbench/util/json_writer.hpp"
+#include "llmbench/util/strings.hpp"
 #include "llmbench/util/table.hpp"
 #include "llmbench/util/time.hpp"
 #include "llmbench/util/uuid.hpp"
@@ -36,18 +38,6 @@ struct SessionFlags {
   std::string formats;
   std::string export_format = "csv";
 };
-
-std::string json_field(std::string_view key, const std::optional<std::string>& value) {
-  std::string out;
-  util::append_json_string(out, key);
-  out += ':';
-  if (value) {
-    util::append_json_string(out, *value);
-  } else {
-    out += "null";
-  }
-  return out;
-}
 
 // What `session show` and `list` print of a session's rows.
 struct Figures {
@@ -193,10 +183,16 @@ void create(Globals& g, const SessionFlags& f) {
   run.host = util::hostname();
   run.git_commit = git.commit;
   run.started_at_ms = now;
-  run.tags_json = "{" + json_field("session", s.id) + "," + json_field("experiment", s.experiment) +
-                  "," + json_field("variant", s.variant) + "," + json_field("harness", s.harness) +
-                  "," + json_field("task_card", s.task_card) + "," + json_field("label", s.label) +
-                  "}";
+  {
+    util::JsonObject tags(run.tags_json = "");
+    tags.str("session", s.id);
+    tags.opt_str("experiment", s.experiment);
+    tags.str("variant", s.variant);
+    tags.str("harness", s.harness);
+    tags.opt_str("task_card", s.task_card);
+    tags.opt_str("label", s.label);
+    tags.close();
+  }
   store::RunTargetRow target;
   target.run_id = run.id;
   target.target = alias->alias;
@@ -361,11 +357,18 @@ std::string report_run(store::Database& db, const SessionFlags& f) {
   run.host = util::hostname();
   run.started_at_ms = sessions.back().created_at_ms;
   run.status = "completed";
-  std::string ids;
-  for (const auto& s : sessions) {
-    util::append_json_string(ids.empty() ? ids : ids += ",", s.id);
+  {
+    util::JsonObject tags(run.tags_json = "");
+    tags.str("pooled_variant", f.variant);
+    tags.key("sessions");
+    run.tags_json += '[';
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+      run.tags_json += i > 0 ? "," : "";
+      util::append_json_string(run.tags_json, sessions[i].id);
+    }
+    run.tags_json += ']';
+    tags.close();
   }
-  run.tags_json = "{" + json_field("pooled_variant", f.variant) + ",\"sessions\":[" + ids + "]}";
   db.transaction([&] {
     store::insert_run(db, run);
     for (const auto& s : sessions) {
@@ -405,48 +408,61 @@ void export_rows(Globals& g, const SessionFlags& f) {
     std::cout << "[";
   }
   bool first = true;
-  const auto num = [](const std::optional<std::int64_t>& a, const std::optional<std::int64_t>& b) {
-    return a && b ? fmt::format("{:.3f}", static_cast<double>(*a - *b) / 1e6) : std::string();
+  const auto ms_between = [](const std::optional<std::int64_t>& a,
+                             const std::optional<std::int64_t>& b) -> std::optional<double> {
+    if (!a || !b) {
+      return std::nullopt;
+    }
+    return std::round(static_cast<double>(*a - *b) / 1e3) / 1e3;  // ms, to the microsecond
   };
   for (const auto& s : sessions) {
     for (const auto& r : store::proxied_requests(db, s.run_id)) {
-      const std::string ttft = r.streamed ? num(r.t_first_token_ns, r.t_send_ns) : "";
-      const std::string e2e = num(r.t_done_ns, r.t_send_ns);
-      const auto& p = r.proxy;
-      const std::string client_ttft =
-          p && p->t_client_first_ns ? num(p->t_client_first_ns, p->t_recv_ns) : "";
-      const std::string client_e2e =
-          p && p->t_client_done_ns ? num(p->t_client_done_ns, p->t_recv_ns) : "";
-      const std::string cost = r.cost_usd ? fmt::format("{:.9f}", *r.cost_usd) : "";
+      const store::ProxyRow none;
+      const store::ProxyRow& p = r.proxy ? *r.proxy : none;
+      const auto ttft = r.streamed ? ms_between(r.t_first_token_ns, r.t_send_ns) : std::nullopt;
+      const auto e2e = ms_between(r.t_done_ns, r.t_send_ns);
+      const auto client_ttft = ms_between(p.t_client_first_ns, p.t_recv_ns);
+      const auto client_e2e = ms_between(p.t_client_done_ns, p.t_recv_ns);
       if (csv) {
-        std::cout << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", s.id,
-                                 s.experiment.value_or(""), s.variant, s.harness, r.seq,
-                                 p ? p->endpoint : "", r.target, p ? p->upstream_model : "",
-                                 r.status_code ? std::to_string(*r.status_code) : "",
-                                 r.error_class.value_or(""), ttft, e2e, client_ttft, client_e2e,
-                                 r.input_tokens ? std::to_string(*r.input_tokens) : "",
-                                 r.output_tokens ? std::to_string(*r.output_tokens) : "", cost,
-                                 p && p->client_disconnected ? 1 : 0);
+        const auto opt = [](const auto& v) { return v ? fmt::format("{}", *v) : std::string(); };
+        std::string line;
+        for (const std::string& field :
+             {s.id, s.experiment.value_or(""), s.variant, s.harness, std::to_string(r.seq),
+              p.endpoint, r.target, p.upstream_model, opt(r.status_code),
+              r.error_class.value_or(""), opt(ttft), opt(e2e), opt(client_ttft), opt(client_e2e),
+              opt(r.input_tokens), opt(r.output_tokens), opt(r.cost_usd),
+              std::string(p.client_disconnected ? "1" : "0")}) {
+          if (!line.empty()) {
+            line += ',';
+          }
+          util::append_csv_field(line, field);
+        }
+        std::cout << line << '\n';
         continue;
       }
-      std::string o = first ? "\n{" : ",\n{";
+      std::string out = first ? "\n" : ",\n";
       first = false;
-      o += json_field("session", s.id) + "," + json_field("experiment", s.experiment) + "," +
-           json_field("variant", s.variant) + "," + json_field("harness", s.harness) +
-           fmt::format(",\"seq\":{},", r.seq) +
-           json_field("endpoint", p ? std::optional<std::string>(p->endpoint) : std::nullopt) +
-           "," + json_field("model", r.target) + "," + json_field("error_class", r.error_class) +
-           fmt::format(
-               ",\"status\":{},\"ttft_ms\":{},\"e2e_ms\":{},\"client_ttft_ms\":{},"
-               "\"client_e2e_ms\":{},\"input_tokens\":{},\"output_tokens\":{},"
-               "\"cost_usd\":{},\"client_disconnected\":{}}}",
-               r.status_code ? std::to_string(*r.status_code) : "null",
-               ttft.empty() ? "null" : ttft, e2e.empty() ? "null" : e2e,
-               client_ttft.empty() ? "null" : client_ttft, client_e2e.empty() ? "null" : client_e2e,
-               r.input_tokens ? std::to_string(*r.input_tokens) : "null",
-               r.output_tokens ? std::to_string(*r.output_tokens) : "null",
-               cost.empty() ? "null" : cost, p && p->client_disconnected ? "true" : "false");
-      std::cout << o;
+      util::JsonObject o(out);
+      o.str("session", s.id);
+      o.opt_str("experiment", s.experiment);
+      o.str("variant", s.variant);
+      o.str("harness", s.harness);
+      o.integer("seq", r.seq);
+      o.str("endpoint", p.endpoint);
+      o.str("model", r.target);
+      o.str("upstream_model", p.upstream_model);
+      o.opt_integer("status", r.status_code);
+      o.opt_str("error_class", r.error_class);
+      o.opt_num("ttft_ms", ttft);
+      o.opt_num("e2e_ms", e2e);
+      o.opt_num("client_ttft_ms", client_ttft);
+      o.opt_num("client_e2e_ms", client_e2e);
+      o.opt_integer("input_tokens", r.input_tokens);
+      o.opt_integer("output_tokens", r.output_tokens);
+      o.opt_num("cost_usd", r.cost_usd);
+      o.boolean("client_disconnected", p.client_disconnected);
+      o.close();
+      std::cout << out;
     }
   }
   if (!csv) {

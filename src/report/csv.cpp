@@ -4,32 +4,14 @@
 #include <iterator>
 
 #include "llmbench/report/writers.hpp"
+#include "llmbench/util/strings.hpp"
 
 namespace llmbench::report {
 
 namespace {
 
-// RFC 4180: quote a field holding a comma, quote or line break; double inner quotes.
-void append_csv_field(std::string& out, std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out.append(s);
-    return;
-  }
-  out += '"';
-  for (const char c : s) {
-    if (c == '"') {
-      out += '"';
-    }
-    out += c;
-  }
-  out += '"';
-}
-
-std::string csv_field(std::string_view s) {
-  std::string out;
-  append_csv_field(out, s);
-  return out;
-}
+using util::append_csv_field;
+using util::csv_field;
 
 std::string number(double v) {
   return fmt::format("{}", v);

@@ -104,81 +104,54 @@ std::size_t parse_limit(const Query& q, std::size_t fallback, std::size_t max) {
   return n;
 }
 
-void json_opt(std::string& out, const std::optional<std::int64_t>& v) {
-  out += v ? std::to_string(*v) : "null";
+std::optional<std::string> iso(const std::optional<std::int64_t>& unix_ms) {
+  return unix_ms ? std::optional<std::string>(util::iso8601_utc_ms(*unix_ms)) : std::nullopt;
 }
 
-void json_opt(std::string& out, const std::optional<std::string>& v) {
-  if (v) {
-    util::append_json_string(out, *v);
-  } else {
-    out += "null";
-  }
+// A run's own fields, into an object the caller goes on with and closes.
+void run_fields(util::JsonObject& o, const store::RunRow& r) {
+  o.str("id", r.id);
+  o.str("suite", r.suite_name);
+  o.str("status", r.status);
+  o.str("started_at", util::iso8601_utc_ms(r.started_at_ms));
+  o.opt_str("ended_at", iso(r.ended_at_ms));
+  o.str("host", r.host);
+  o.str("llmbench_version", r.llmbench_version);
+  o.opt_str("git_commit", r.git_commit);
+  o.raw("tags", r.tags_json.empty() ? "{}" : r.tags_json);
 }
 
-std::string run_json(const store::RunRow& r) {
-  std::string out = "{\"id\":";
-  util::append_json_string(out, r.id);
-  out += ",\"suite\":";
-  util::append_json_string(out, r.suite_name);
-  out += ",\"status\":";
-  util::append_json_string(out, r.status);
-  out += ",\"started_at\":";
-  util::append_json_string(out, util::iso8601_utc_ms(r.started_at_ms));
-  out += ",\"ended_at\":";
-  json_opt(out, r.ended_at_ms ? std::optional<std::string>(util::iso8601_utc_ms(*r.ended_at_ms))
-                              : std::nullopt);
-  out += ",\"host\":";
-  util::append_json_string(out, r.host);
-  out += ",\"llmbench_version\":";
-  util::append_json_string(out, r.llmbench_version);
-  out += ",\"git_commit\":";
-  json_opt(out, r.git_commit);
-  out += ",\"tags\":";
-  out += r.tags_json.empty() ? "{}" : r.tags_json;
-  return out;  // left open: the caller adds fields and the closing brace
-}
-
-std::string request_json(const store::RequestRow& r) {
-  std::string out = fmt::format("{{\"seq\":{},\"attempt\":{},\"target\":", r.seq, r.attempt);
-  util::append_json_string(out, r.target);
-  out += ",\"prompt_id\":";
-  util::append_json_string(out, r.prompt_id);
-  out += ",\"phase\":";
-  util::append_json_string(out, r.phase);
-  out += r.warmup ? ",\"warmup\":true" : ",\"warmup\":false";
+void request_json(std::string& out, const store::RequestRow& r) {
   const auto since_send = [&](const std::optional<std::int64_t>& t) -> std::optional<std::int64_t> {
     if (!t || !r.t_send_ns) {
       return std::nullopt;
     }
     return *t - *r.t_send_ns;
   };
-  for (const auto& [name, value] :
-       {std::pair<const char*, std::optional<std::int64_t>>{"t_send_ns", r.t_send_ns},
-        {"ttfb_ns", since_send(r.t_first_byte_ns)},
-        {"ttft_ns", r.streamed ? since_send(r.t_first_token_ns) : std::nullopt},
-        {"e2e_ns", since_send(r.t_done_ns)},
-        {"status_code", r.status_code},
-        {"input_tokens", r.input_tokens},
-        {"cached_input_tokens", r.cached_input_tokens},
-        {"output_tokens", r.output_tokens},
-        {"reasoning_tokens", r.reasoning_tokens}}) {
-    out += fmt::format(",\"{}\":", name);
-    json_opt(out, value);
-  }
-  out += ",\"error_class\":";
-  json_opt(out, r.error_class);
-  out += ",\"error_message\":";
-  json_opt(out, r.error_message);
-  out += ",\"token_source\":";
-  json_opt(out, r.token_source);
-  out += ",\"finish_reason\":";
-  json_opt(out, r.finish_reason);
-  out += ",\"cost_usd\":";
-  out += r.cost_usd ? fmt::format("{}", *r.cost_usd) : "null";
-  out += r.streamed ? ",\"streamed\":true" : ",\"streamed\":false";
-  out += r.replayed ? ",\"replayed\":true}" : ",\"replayed\":false}";
-  return out;
+  util::JsonObject o(out);
+  o.integer("seq", r.seq);
+  o.integer("attempt", std::int64_t{r.attempt});
+  o.str("target", r.target);
+  o.str("prompt_id", r.prompt_id);
+  o.str("phase", r.phase);
+  o.boolean("warmup", r.warmup);
+  o.opt_integer("t_send_ns", r.t_send_ns);
+  o.opt_integer("ttfb_ns", since_send(r.t_first_byte_ns));
+  o.opt_integer("ttft_ns", r.streamed ? since_send(r.t_first_token_ns) : std::nullopt);
+  o.opt_integer("e2e_ns", since_send(r.t_done_ns));
+  o.opt_integer("status_code", r.status_code);
+  o.opt_integer("input_tokens", r.input_tokens);
+  o.opt_integer("cached_input_tokens", r.cached_input_tokens);
+  o.opt_integer("output_tokens", r.output_tokens);
+  o.opt_integer("reasoning_tokens", r.reasoning_tokens);
+  o.opt_str("error_class", r.error_class);
+  o.opt_str("error_message", r.error_message);
+  o.opt_str("token_source", r.token_source);
+  o.opt_str("finish_reason", r.finish_reason);
+  o.opt_num("cost_usd", r.cost_usd);
+  o.boolean("streamed", r.streamed);
+  o.boolean("replayed", r.replayed);
+  o.close();
 }
 
 }  // namespace
@@ -219,12 +192,13 @@ struct ServeServer::Impl {
     Reply r;
     r.status = status;
     r.content_type = "application/problem+json";
-    r.body = "{\"type\":\"about:blank\",\"title\":";
     const auto reason = http::obsolete_reason(status);
-    util::append_json_string(r.body, std::string_view(reason.data(), reason.size()));
-    r.body += fmt::format(",\"status\":{},\"detail\":", static_cast<int>(status));
-    util::append_json_string(r.body, detail);
-    r.body += "}";
+    util::JsonObject o(r.body);
+    o.str("type", "about:blank");
+    o.str("title", std::string_view(reason.data(), reason.size()));
+    o.integer("status", static_cast<std::int64_t>(status));
+    o.str("detail", detail);
+    o.close();
     return r;
   }
 
@@ -372,13 +346,12 @@ struct ServeServer::Impl {
     } catch (const std::exception& e) {
       db_state = e.what();
     }
-    std::string body = "{\"status\":";
-    body += db_state == "ok" ? "\"ok\"" : "\"degraded\"";
-    body += ",\"version\":";
-    util::append_json_string(body, build_info::k_version);
-    body += ",\"db\":";
-    util::append_json_string(body, db_state);
-    body += "}";
+    std::string body;
+    util::JsonObject o(body);
+    o.str("status", db_state == "ok" ? "ok" : "degraded");
+    o.str("version", build_info::k_version);
+    o.str("db", db_state);
+    o.close();
     Reply r = ok(body);
     r.status = db_state == "ok" ? http::status::ok : http::status::service_unavailable;
     return r;
@@ -419,25 +392,32 @@ struct ServeServer::Impl {
     auto page = store::list_runs(db, rq);
     const bool more = page.size() > limit;
     page.resize(std::min(page.size(), limit));
-    std::string body = "{\"runs\":[";
+    std::string body;
+    util::JsonObject o(body);
+    o.key("runs");
+    body += '[';
     for (std::size_t i = 0; i < page.size(); ++i) {
       body += i > 0 ? "," : "";
-      body += run_json(page[i].run);
-      body += fmt::format(",\"requests\":{},\"errors\":{},\"warmup\":{}}}", page[i].requests,
-                          page[i].errors, page[i].warmup);
+      util::JsonObject run(body);
+      run_fields(run, page[i].run);
+      run.integer("requests", page[i].requests);
+      run.integer("errors", page[i].errors);
+      run.integer("warmup", page[i].warmup);
+      run.close();
     }
-    body += "],\"next_cursor\":";
-    json_opt(body, more ? std::optional<std::string>(page.back().run.id) : std::nullopt);
-    body += "}";
+    body += ']';
+    o.opt_str("next_cursor", more ? std::optional<std::string>(page.back().run.id) : std::nullopt);
+    o.close();
     return ok(body);
   }
 
   Reply run(const std::string& id) {
     const auto row = store::get_run(db, id);
-    std::string body = run_json(*row);
-    body += ",\"report\":";
-    body += report::render_json(report::build_report(db, id));
-    body += "}";
+    std::string body;
+    util::JsonObject o(body);
+    run_fields(o, *row);
+    o.raw("report", report::render_json(report::build_report(db, id)));
+    o.close();
     return ok(body);
   }
 
@@ -460,16 +440,19 @@ struct ServeServer::Impl {
     auto page = store::request_page(db, id, seq, attempt, limit + 1);
     const bool more = page.size() > limit;
     page.resize(std::min(page.size(), limit));
-    std::string body = "{\"requests\":[";
+    std::string body;
+    util::JsonObject o(body);
+    o.key("requests");
+    body += '[';
     for (std::size_t i = 0; i < page.size(); ++i) {
       body += i > 0 ? "," : "";
-      body += request_json(page[i]);
+      request_json(body, page[i]);
     }
-    body += "],\"next_cursor\":";
-    json_opt(body, more ? std::optional<std::string>(
-                              fmt::format("{}.{}", page.back().seq, page.back().attempt))
-                        : std::nullopt);
-    body += "}";
+    body += ']';
+    o.opt_str("next_cursor", more ? std::optional<std::string>(
+                                        fmt::format("{}.{}", page.back().seq, page.back().attempt))
+                                  : std::nullopt);
+    o.close();
     return ok(body);
   }
 
@@ -506,30 +489,32 @@ struct ServeServer::Impl {
     auto d = report::diff_runs(b, c, {}, std::move(gates), false);
     d.base_short = store::short_id(db, d.base.id);
     d.cand_short = store::short_id(db, d.cand.id);
-    std::string body = "{\"gates_failed\":";
-    body += d.any_gate_failed() ? "true" : "false";
-    body += ",\"regressed\":";
-    body += d.any_regression() ? "true" : "false";
-    body += ",\"diff\":";
-    body += report::render_diff_json(d);
-    body += "}";
+    std::string body;
+    util::JsonObject o(body);
+    o.boolean("gates_failed", d.any_gate_failed());
+    o.boolean("regressed", d.any_regression());
+    o.raw("diff", report::render_diff_json(d));
+    o.close();
     return ok(body);
   }
 
   Reply baselines() {
-    std::string body = "{\"baselines\":[";
+    std::string body;
+    util::JsonObject o(body);
+    o.key("baselines");
+    body += '[';
     bool first = true;
     for (const auto& b : store::list_baselines(db)) {
-      body += first ? "{\"name\":" : ",{\"name\":";
+      body += first ? "" : ",";
       first = false;
-      util::append_json_string(body, b.name);
-      body += ",\"run_id\":";
-      util::append_json_string(body, b.run_id);
-      body += ",\"saved_at\":";
-      util::append_json_string(body, util::iso8601_utc_ms(b.saved_at_ms));
-      body += "}";
+      util::JsonObject item(body);
+      item.str("name", b.name);
+      item.str("run_id", b.run_id);
+      item.str("saved_at", util::iso8601_utc_ms(b.saved_at_ms));
+      item.close();
     }
-    body += "]}";
+    body += ']';
+    o.close();
     return ok(body);
   }
 };

@@ -118,4 +118,25 @@ std::string to_lower(std::string_view text) {
   return out;
 }
 
+void append_csv_field(std::string& out, std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out.append(field);
+    return;
+  }
+  out += '"';
+  for (const char c : field) {
+    if (c == '"') {
+      out += '"';
+    }
+    out += c;
+  }
+  out += '"';
+}
+
+std::string csv_field(std::string_view field) {
+  std::string out;
+  append_csv_field(out, field);
+  return out;
+}
+
 }  // namespace llmbench::util

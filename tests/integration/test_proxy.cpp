@@ -278,6 +278,19 @@ TEST_F(ProxyTest, KeysOfFinalizedUnknownOrNoSessionAreRefused) {
   EXPECT_NE(none.body.find(R"("type":"error")"), std::string::npos) << "Anthropic's shape";
   EXPECT_EQ(rows(s).size(), 1u);  // nothing refused was stored or forwarded
   EXPECT_EQ(m_mock->requests_served(), 1u);
+  // Its export: a header and the one stored request, as CSV and as JSON.
+  const auto csv = lt::run_llmbench({"--db", m_db, "session", "export", s.id});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 2) << csv.out;
+  EXPECT_NE(csv.out.find(s.id + ",,cx,codex,1,chat,oai,mock-up,200,,"), std::string::npos)
+      << csv.out;
+  const auto json = lt::run_llmbench({"--db", m_db, "session", "export", s.id, "--format", "json"});
+  simdjson::dom::parser parser;
+  const auto rows_json = parser.parse(json.out);
+  ASSERT_EQ(rows_json.error(), simdjson::SUCCESS) << json.out;
+  ASSERT_EQ(rows_json.get_array().size(), 1u);
+  EXPECT_EQ(rows_json.at(0)["endpoint"].get_string().value(), "chat");
+  EXPECT_GT(rows_json.at(0)["ttft_ms"].get_double().value(), 19.0);
   // Its report works like a run's.
   const auto report = lt::run_llmbench({"--db", m_db, "report", s.run_id, "--out", "-"});
   EXPECT_EQ(report.exit_code, 0) << report.err;

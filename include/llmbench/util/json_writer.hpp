@@ -2,6 +2,7 @@
 // Minimal JSON text building for bodies and reports: escaping and numbers, nothing more.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,14 @@ class JsonObject {
     m_out += json;
   }
   void null(std::string_view k) { raw(k, "null"); }
+  // A member that may be absent: null when it is.
+  void opt_str(std::string_view k, const std::optional<std::string>& v) {
+    v ? str(k, *v) : null(k);
+  }
+  void opt_integer(std::string_view k, const std::optional<std::int64_t>& v) {
+    v ? integer(k, *v) : null(k);
+  }
+  void opt_num(std::string_view k, const std::optional<double>& v) { v ? num(k, *v) : null(k); }
   void close() { m_out += '}'; }
 
  private:

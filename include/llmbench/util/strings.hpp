@@ -23,6 +23,9 @@ bool starts_with_ci(std::string_view text, std::string_view prefix);
 bool equals_ci(std::string_view a, std::string_view b);
 // ASCII lower case.
 std::string to_lower(std::string_view text);
+// RFC 4180: a field holding a comma, quote or line break quoted, inner quotes doubled.
+void append_csv_field(std::string& out, std::string_view field);
+std::string csv_field(std::string_view field);
 std::string join(std::span<const std::string> parts, std::string_view sep);
 
 }  // namespace llmbench::util
