@@ -426,13 +426,14 @@ struct ServeServer::Impl {
     std::int64_t seq = 0;
     int attempt = 0;
     if (const std::string cursor = one(q, "cursor"); !cursor.empty()) {
+      const auto whole = [](std::string_view text, auto& value) {
+        const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        return ec == std::errc() && ptr == text.data() + text.size();
+      };
       const auto dot = cursor.find('.');
-      const auto a = std::from_chars(cursor.data(), cursor.data() + dot, seq);
-      const auto b =
-          dot == std::string::npos
-              ? std::from_chars_result{cursor.data(), std::errc::invalid_argument}
-              : std::from_chars(cursor.data() + dot + 1, cursor.data() + cursor.size(), attempt);
-      if (a.ec != std::errc() || b.ec != std::errc() || b.ptr != cursor.data() + cursor.size()) {
+      const std::string_view text(cursor);
+      if (dot == std::string::npos || !whole(text.substr(0, dot), seq) ||
+          !whole(text.substr(dot + 1), attempt)) {
         throw Problem{http::status::bad_request,
                       "cursor must be SEQ.ATTEMPT (next_cursor of the previous page)"};
       }

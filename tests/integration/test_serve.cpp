@@ -258,6 +258,10 @@ TEST_F(ServeTest, RunsPageNewestFirstWithCursorsAndFilters) {
   doc = p.parse(r.body).value();
   ASSERT_EQ(doc["runs"].get_array().size(), 1u);
   EXPECT_EQ(doc["runs"].at(0)["id"].get_string().value(), s_runs[1]);
+  for (const char* bad : {"/requests?cursor=api", "/requests?cursor=1x.2", "/requests?cursor=1.",
+                          "/requests?limit=1001"}) {
+    EXPECT_EQ(get("/api/v1/runs/latest" + std::string(bad)).status, 400) << bad;
+  }
   for (const char* bad : {"?limit=0", "?limit=x", "?limit=501", "?cursor=nope", "?tag=x"}) {
     r = get(std::string("/api/v1/runs") + bad);
     EXPECT_EQ(r.status, 400) << bad;
