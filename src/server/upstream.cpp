@@ -132,7 +132,6 @@ void Upstream::submit(std::shared_ptr<Forward> forward) {
     std::lock_guard lock(m_mu);
     m_submitted.push_back(std::move(forward));
   }
-  m_in_flight.fetch_add(1);
   m_engine.wake();
 }
 
@@ -171,7 +170,6 @@ void Upstream::loop() {
         r.t_send_ns = m_engine.now_ns();
         r.t_done_ns = r.t_send_ns;
         f->on_complete(r);
-        m_in_flight.fetch_sub(1);
         continue;
       }
       f->started = true;
@@ -186,11 +184,9 @@ void Upstream::loop() {
     }
     cancels.clear();
     m_engine.poll(std::chrono::milliseconds(200));
-    const auto before = m_live.size();
     m_live.erase(std::remove_if(m_live.begin(), m_live.end(),
                                 [](const std::shared_ptr<Forward>& f) { return f->engine_done(); }),
                  m_live.end());
-    m_in_flight.fetch_sub(before - m_live.size());
   }
   m_engine.cancel_all();
   for (int i = 0; i < 50 && !m_live.empty(); ++i) {

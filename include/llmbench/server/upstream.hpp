@@ -117,7 +117,6 @@ class Upstream {
   void cancel(std::shared_ptr<Forward> forward);
   std::int64_t now_ns() const;
   std::int64_t epoch_ns() const;  // steady-clock ns of the engine's epoch
-  std::size_t in_flight() const { return m_in_flight.load(); }
 
  private:
   void loop();
@@ -127,7 +126,6 @@ class Upstream {
   std::vector<std::shared_ptr<Forward>> m_submitted;
   std::vector<std::shared_ptr<Forward>> m_cancels;
   std::vector<std::shared_ptr<Forward>> m_live;  // started, until on_complete
-  std::atomic<std::size_t> m_in_flight{0};
   std::atomic<bool> m_stop{false};
   std::thread m_thread;
 };
