@@ -32,7 +32,6 @@ constexpr std::array<std::string_view, 8> k_proxy_keys = {
     "timeout", "store_content", "allow_anonymous"};
 constexpr std::array<std::string_view, 7> k_model_keys = {
     "alias", "provider", "base_url", "model", "api_key_env", "headers", "price"};
-constexpr std::array<std::string_view, 3> k_price_keys = {"input", "output", "cached_input"};
 constexpr std::array<std::string_view, 3> k_harness_keys = {"name", "kind", "env"};
 constexpr std::array<std::string_view, 5> k_variant_keys = {"name", "model", "harness", "env",
                                                             "settings"};
@@ -230,17 +229,7 @@ class Loader {
         }
       }
     }
-    if (const auto* price = r.table("price")) {
-      TableReader pr(*price, fmt::format("price of {}", r.what()), m_path, m_diags, k_price_keys);
-      pr.check_unknown_keys();
-      pr.require("input");
-      pr.require("output");
-      pricing::Price p;
-      p.input = pr.number("input", 0.0, 1e6).value_or(0.0);
-      p.output = pr.number("output", 0.0, 1e6).value_or(0.0);
-      p.cached_input = pr.number("cached_input", 0.0, 1e6).value_or(p.input);
-      m.price = p;
-    }
+    m.price = r.price("price");
     c.models.push_back(std::move(m));
   }
 

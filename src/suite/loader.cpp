@@ -58,7 +58,6 @@ constexpr std::array k_load_keys = {"mode"sv,          "concurrency"sv,     "max
                                     "retry"sv,         "max_retries"sv,     "abort_after_errors"sv,
                                     "engine_threads"sv};
 constexpr std::array k_message_keys = {"role"sv, "content"sv};
-constexpr std::array k_price_keys = {"input"sv, "cached_input"sv, "output"sv};
 constexpr std::array k_mock_keys = {"ttft"sv, "itl"sv,    "output_tokens"sv,
                                     "seed"sv, "faults"sv, "timings"sv};
 constexpr std::array k_providers = {"openai"sv, "anthropic"sv, "mock"sv};
@@ -547,17 +546,7 @@ class Loader {
         }
       }
     }
-    if (const auto* price = r.table("price")) {
-      TableReader pr(*price, fmt::format("price of {}", r.what()), m_path, m_diags, k_price_keys);
-      pr.check_unknown_keys();
-      pr.require("input");
-      pr.require("output");
-      pricing::Price p;
-      p.input = pr.number("input", 0.0, 1e6).value_or(0.0);
-      p.output = pr.number("output", 0.0, 1e6).value_or(0.0);
-      p.cached_input = pr.number("cached_input", 0.0, 1e6).value_or(p.input);
-      target.price = p;
-    }
+    target.price = r.price("price");
     if (auto region = r.string("region")) {
       target.region = detail::expand_env(*region, r.pos("region"), m_diags);
       if (target.region && target.region->size() > 32) {

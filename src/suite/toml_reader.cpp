@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <sstream>
 
@@ -289,6 +290,23 @@ std::optional<std::string> TableReader::choice(std::string_view key,
   error(key, fmt::format("unknown {} \"{}\" in {}{} (one of: {})", key, *value, m_what,
                          near ? fmt::format(" (did you mean \"{}\"?)", *near) : "", list));
   return std::nullopt;
+}
+
+std::optional<pricing::Price> TableReader::price(std::string_view key) {
+  static constexpr std::array<std::string_view, 3> k_keys = {"input", "cached_input", "output"};
+  const toml::table* t = table(key);
+  if (t == nullptr) {
+    return std::nullopt;
+  }
+  TableReader pr(*t, fmt::format("{} of {}", key, m_what), m_file, m_diags, k_keys);
+  pr.check_unknown_keys();
+  pr.require("input");
+  pr.require("output");
+  pricing::Price p;
+  p.input = pr.number("input", 0.0, 1e6).value_or(0.0);
+  p.output = pr.number("output", 0.0, 1e6).value_or(0.0);
+  p.cached_input = pr.number("cached_input", 0.0, 1e6).value_or(p.input);
+  return p;
 }
 
 void TableReader::require(std::string_view key) {

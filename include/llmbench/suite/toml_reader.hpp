@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "llmbench/pricing/pricing.hpp"
 #include "llmbench/suite/diagnostics.hpp"
 #include "llmbench/util/duration.hpp"
 
@@ -47,6 +48,9 @@ class TableReader {
   // A string that must be one of `choices`; a near miss gets a suggestion.
   std::optional<std::string> choice(std::string_view key,
                                     std::span<const std::string_view> choices);
+  // A price table (`price = { input, output, cached_input }`, USD per 1M tokens; cached_input
+  // defaults to input), its own keys checked.
+  std::optional<pricing::Price> price(std::string_view key);
   void require(std::string_view key);
   void error(std::string_view key, std::string message);
   void warning(std::string_view key, std::string message);
