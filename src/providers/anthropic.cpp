@@ -177,13 +177,8 @@ bool AnthropicParser::on_event(const net::SseEvent& event, std::int64_t t_ns) {
 
 void AnthropicParser::on_json_body(std::string_view body, std::int64_t t_ns) {
   simdjson::dom::element doc;
-  if (const auto err = detail::parse_json(body).get(doc); err != simdjson::SUCCESS) {
-    fail(net::ErrorClass::protocol,
-         fmt::format("malformed JSON response body ({})", simdjson::error_message(err)));
-    return;
-  }
-  if (!doc.is_object()) {
-    fail(net::ErrorClass::protocol, "the response body is not a JSON object");
+  if (const auto bad = detail::parse_object(body, "the response body", doc)) {
+    fail(net::ErrorClass::protocol, *bad);
     return;
   }
   if (detail::str(doc, "type") == std::optional<std::string_view>("error")) {

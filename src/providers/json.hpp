@@ -27,6 +27,20 @@ inline simdjson::simdjson_result<simdjson::dom::element> parse_json(std::string_
   return parser.parse(scratch.data(), scratch.size(), false);
 }
 
+// Parses `text` that must be a JSON object into `doc`; on failure, the message for a protocol
+// error ("malformed JSON in WHAT (...)", "WHAT is not a JSON object"). `what` names the text:
+// "a stream event", "the response body".
+inline std::optional<std::string> parse_object(std::string_view text, std::string_view what,
+                                               simdjson::dom::element& doc) {
+  if (const auto err = parse_json(text).get(doc); err != simdjson::SUCCESS) {
+    return fmt::format("malformed JSON in {} ({})", what, simdjson::error_message(err));
+  }
+  if (!doc.is_object()) {
+    return fmt::format("{} is not a JSON object", what);
+  }
+  return std::nullopt;
+}
+
 // Lenient readers: a missing, null or wrong-typed field is simply absent.
 inline std::optional<std::string_view> str(simdjson::dom::element e, std::string_view key) {
   std::string_view v;

@@ -97,13 +97,8 @@ bool ResponsesParser::on_event(const net::SseEvent& event, std::int64_t t_ns) {
     return true;
   }
   simdjson::dom::element doc;
-  if (const auto err = detail::parse_json(event.data).get(doc); err != simdjson::SUCCESS) {
-    fail(net::ErrorClass::protocol,
-         fmt::format("malformed JSON in a stream event ({})", simdjson::error_message(err)));
-    return false;
-  }
-  if (!doc.is_object()) {
-    fail(net::ErrorClass::protocol, "a stream event is not a JSON object");
+  if (const auto bad = detail::parse_object(event.data, "a stream event", doc)) {
+    fail(net::ErrorClass::protocol, *bad);
     return false;
   }
   detail::Fields f;
@@ -170,13 +165,8 @@ bool ResponsesParser::on_event(const net::SseEvent& event, std::int64_t t_ns) {
 
 void ResponsesParser::on_json_body(std::string_view body, std::int64_t t_ns) {
   simdjson::dom::element doc;
-  if (const auto err = detail::parse_json(body).get(doc); err != simdjson::SUCCESS) {
-    fail(net::ErrorClass::protocol,
-         fmt::format("malformed JSON response body ({})", simdjson::error_message(err)));
-    return;
-  }
-  if (!doc.is_object()) {
-    fail(net::ErrorClass::protocol, "the response body is not a JSON object");
+  if (const auto bad = detail::parse_object(body, "the response body", doc)) {
+    fail(net::ErrorClass::protocol, *bad);
     return;
   }
   if (const auto error = detail::member(doc, "error")) {
