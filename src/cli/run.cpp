@@ -23,7 +23,7 @@
 #include "llmbench/report/model.hpp"
 #include "llmbench/report/verdicts.hpp"
 #include "llmbench/report/writers.hpp"
-#include "llmbench/server/mock_server.hpp"
+#include "llmbench/server/run_job.hpp"
 #include "llmbench/store/batch_writer.hpp"
 #include "llmbench/store/runs.hpp"
 #include "llmbench/suite/loader.hpp"
@@ -96,11 +96,11 @@ suite::CacheConfig cache_config(const suite::Suite& s, const RunFlags& f) {
   return c;
 }
 
-std::atomic<load::Runner*> g_runner{nullptr};
+std::atomic<server::RunJob*> g_job{nullptr};
 
 extern "C" void on_stop_signal(int /*sig*/) {
-  if (load::Runner* runner = g_runner.load()) {
-    runner->request_stop();  // async-signal-safe: an atomic and an eventfd write
+  if (server::RunJob* job = g_job.load()) {
+    job->request_stop();  // async-signal-safe: atomics and an eventfd write
   }
 }
 
@@ -118,92 +118,6 @@ std::string tags_json(const std::vector<std::string>& tags) {
     out += ':';
     util::append_json_string(out, tag.substr(eq + 1));
   }
-  return out + "}";
-}
-
-// What the run sends, independent of load: every target's request body for every prompt. (A
-// mock's script is how the server behaves, not what was asked, so it is left out: an A/B of
-// two mock scripts compares like with like.) Two runs with the same hash sent the same
-// requests; `report diff` refuses to compare runs whose hashes differ unless told to.
-std::string requests_hash(const suite::Suite& s) {
-  std::vector<std::string> parts;
-  for (const auto& t : s.targets) {
-    parts.push_back(t.name + "\n" + std::string(suite::to_string(t.provider)) + "\n" + t.model());
-    for (const auto& p : s.prompts) {
-      providers::ChatRequest req;
-      req.messages = p.messages;
-      req.params = s.effective_params(t, p);
-      req.stream = req.params.stream.value_or(true);
-      parts.push_back(providers::codec_for(t.provider).body(req));
-    }
-  }
-  return util::sha256_hex(parts);
-}
-
-std::string load_json(const suite::Suite& s, const std::string& summary,
-                      const suite::LoadOverrides& overrides) {
-  const auto& l = s.load;
-  std::string out = "{\"mode\":";
-  util::append_json_string(out, suite::to_string(l.mode));
-  out += fmt::format(",\"concurrency\":{}", l.concurrency);
-  if (l.max_in_flight) {
-    out += fmt::format(",\"max_in_flight\":{}", *l.max_in_flight);
-  }
-  if (l.mode == suite::LoadMode::rate || l.mode == suite::LoadMode::poisson) {
-    out += ",\"rate\":";
-    util::append_json_number(out, l.rate);
-  }
-  if (l.mode == suite::LoadMode::sweep) {
-    out += ",\"rates\":[";
-    for (std::size_t i = 0; i < l.rates.size(); ++i) {
-      if (i > 0) {
-        out += ',';
-      }
-      util::append_json_number(out, l.rates[i]);
-    }
-    out += fmt::format("],\"steps\":{}", l.steps);
-  }
-  if (l.requests) {
-    out += fmt::format(",\"requests\":{}", *l.requests);
-  }
-  if (l.duration) {
-    out += fmt::format(",\"duration_ms\":{}", l.duration->count() / 1'000'000);
-  }
-  out += fmt::format(",\"warmup\":{},\"timeout_ms\":{},\"order\":\"{}\",\"seed\":{},\"retry\":{}",
-                     l.warmup, l.timeout.count() / 1'000'000,
-                     l.order == suite::TargetOrder::interleaved ? "interleaved" : "sequential",
-                     l.seed, l.retry ? "true" : "false");
-  out += fmt::format(",\"engine_threads\":{}",
-                     l.engine_threads > 0 ? l.engine_threads : net::default_engine_threads());
-  out += ",\"summary\":";
-  util::append_json_string(out, summary);
-  out += ",\"requests_hash\":";
-  util::append_json_string(out, requests_hash(s));
-  out += ",\"slo\":{\"latency\":[";
-  for (std::size_t i = 0; i < s.slo.latency.size(); ++i) {
-    const auto& t = s.slo.latency[i];
-    if (i > 0) {
-      out += ',';
-    }
-    out += "{\"key\":";
-    util::append_json_string(out, t.key);
-    out += ",\"metric\":";
-    util::append_json_string(out, t.metric);
-    out += ",\"percentile\":";
-    util::append_json_number(out, t.percentile);
-    out += ",\"limit_ms\":";
-    util::append_json_number(out, t.limit_ms);
-    out += '}';
-  }
-  out += "]";
-  if (s.slo.error_rate_max) {
-    out += ",\"error_rate_max\":";
-    util::append_json_number(out, *s.slo.error_rate_max);
-  }
-  out += fmt::format(",\"enforce\":{}}}", s.slo.enforce ? "true" : "false");
-  out += ",\"overrides\":" + overrides.to_json();
-  out += ",\"overrides_text\":";
-  util::append_json_string(out, overrides.describe());
   return out + "}";
 }
 
@@ -367,20 +281,22 @@ RunSetup prepare(const RunFlags& f) {
   return setup;
 }
 
-// One run, as the passes run_suite lists: each pass keeps what the next one needs.
+// One run, as the passes run_suite lists: the flags' side (beacons, the response cache,
+// progress, requests.csv, the terminal) around the RunJob the service's workers use too.
 class RunPipeline {
  public:
   RunPipeline(Globals& g, const RunFlags& f, RunSetup setup)
-      : m_g(g), m_f(f), m_setup(std::move(setup)), m_s(m_setup.suite) {}
+      : m_g(g), m_f(f), m_setup(std::move(setup)) {}
 
   // Everything that could lose results fails here, before a request is sent: beacons (only
   // when the user said yes, docs/privacy.md), the batch writer, the history, the baseline to
   // compare with, the report folder.
   void open_sinks() {
-    const auto attestation = beacon::attestation_from_string(m_s.beacon.attestation);
-    if (opted_in(m_f.beacon, &m_s)) {
+    const suite::Suite& s = m_setup.suite;
+    const auto attestation = beacon::attestation_from_string(s.beacon.attestation);
+    if (opted_in(m_f.beacon, &s)) {
       m_beacons =
-          std::make_shared<beacon::Builder>(m_s, m_setup.run_id, m_setup.started_at_ms,
+          std::make_shared<beacon::Builder>(s, m_setup.run_id, m_setup.started_at_ms,
                                             ensure_install(m_f.beacon, m_g.quiet), *attestation);
       if (!m_g.quiet) {
         for (const auto& [name, plan] : m_beacons->targets()) {
@@ -391,19 +307,12 @@ class RunPipeline {
         }
       }
     }
-    store::BatchWriterOptions writer_options;
-    if (m_beacons) {
-      writer_options.outbox = [beacons = m_beacons](const store::RequestRow& row) {
-        return beacons->outbox_entry(row);
-      };
-    }
-    m_writer.emplace(m_g.db_path, writer_options);
     m_db.emplace(open_history(m_g, History::create));
     if (m_beacons) {
       auto st = m_db->prepare(
           "INSERT INTO beacon_state (key, value) VALUES ('attestation', ?) "
           "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-      st.bind(1, m_s.beacon.attestation);
+      st.bind(1, s.beacon.attestation);
       st.step();
     }
     // Resolved now, so --save-baseline with the same name cannot make the run its own
@@ -414,28 +323,33 @@ class RunPipeline {
     }
   }
 
-  // The response cache, the in-process mock (for `provider = "mock"` targets) and the
-  // progress printer.
+  // The response cache, the progress printer, and the job with its batch writer.
   void start_services() {
+    server::RunJobOptions o;
+    o.db_path = m_g.db_path;
+    o.suite = m_setup.suite;
+    o.overrides = m_f.overrides;
+    o.run_id = m_setup.run_id;
+    o.started_at_ms = m_setup.started_at_ms;
+    o.epoch = m_setup.epoch;
+    o.tags_json = m_setup.tags;
+    o.grace = m_setup.grace;
+    o.save_baseline = m_f.save_baseline;
+    if (m_beacons) {
+      o.writer.outbox = [beacons = m_beacons](const store::RequestRow& row) {
+        return beacons->outbox_entry(row);
+      };
+    }
+    if (!m_g.quiet) {
+      o.note = [](const std::string& line) { std::cerr << line << "\n"; };
+    }
     const suite::CacheConfig& cache = m_setup.cache;
     if (cache.mode != suite::CacheMode::off) {
       m_cache.emplace(cache.path, cache.mode,
                       cache.full_key ? cache::KeyMode::full : cache::KeyMode::semantic);
-      m_options.cache = &*m_cache;
-      m_options.cache_mode = cache.mode;
-      m_options.replay_timing = cache.timing;
-    }
-    m_options.run_id = m_setup.run_id;
-    m_options.epoch = m_setup.epoch;
-    m_options.grace = m_setup.grace;
-    for (const auto& t : m_s.targets) {
-      if (t.provider == suite::Provider::mock && !m_mock) {
-        server::MockServerOptions mock_options;
-        mock_options.threads = 1;
-        m_mock.emplace(server::MockProfile{}, mock_options);
-        m_mock->start();
-        m_options.mock_base_url = m_mock->base_url();
-      }
+      o.cache = &*m_cache;
+      o.cache_mode = cache.mode;
+      o.replay_timing = cache.timing;
     }
     const auto progress_mode = progress_mode_from_string(m_f.progress);
     if (!progress_mode) {
@@ -444,60 +358,16 @@ class RunPipeline {
     }
     m_progress.emplace(*progress_mode, m_g.quiet);
     if (m_progress->mode() != ProgressMode::none) {
-      m_options.on_progress = [this](const load::Progress& p) { m_progress->print(p); };
-      m_options.progress_every = m_progress->interval();
+      o.on_progress = [this](const load::Progress& p) { m_progress->print(p); };
+      o.progress_every = m_progress->interval();
     }
+    m_job.emplace(std::move(o));
+    m_job->open();
   }
 
-  // The run's row and its targets, then requests.csv's follower.
+  // The run's row and its targets (the mock started first), then requests.csv's follower.
   void record_start() {
-    const auto plan = suite::make_plan(m_s, pricing::PriceBook::builtin());
-    store::RunRow run;
-    run.id = m_setup.run_id;
-    run.suite_name = m_s.name;
-    run.suite_path = m_s.path;
-    run.suite_hash = m_s.hash;
-    run.suite_text = m_s.text;
-    run.llmbench_version = build_info::k_version;
-    run.host = util::hostname();
-    const util::ProcessId self = util::this_process();
-    run.pid = self.pid;
-    run.process_start = self.start;
-    run.git_commit = util::git_commit_of(std::filesystem::current_path().string());
-    run.tags_json = m_setup.tags;
-    run.load_json = load_json(m_s, plan.load_summary, m_f.overrides);
-    run.started_at_ms = m_setup.started_at_ms;
-    m_db->transaction([&] {
-      store::insert_run(*m_db, run);
-      // What the run measures: the targets measured on their own, then the routes.
-      for (std::size_t i = 0; i < m_s.targets.size(); ++i) {
-        const suite::Target& t = m_s.targets[i];
-        if (!m_s.measured_alone(i)) {
-          continue;
-        }
-        store::RunTargetRow row;
-        row.run_id = m_setup.run_id;
-        row.target = t.name;
-        row.provider = std::string(suite::to_string(t.provider));
-        row.model = t.model();
-        row.base_url = t.provider == suite::Provider::mock ? m_options.mock_base_url : t.base_url;
-        row.region = t.region;
-        store::insert_run_target(*m_db, row);
-      }
-      for (const auto& r : m_s.routes) {
-        store::RunTargetRow row;
-        row.run_id = m_setup.run_id;
-        row.target = r.name;
-        row.provider = "route";
-        row.model = fmt::format("{}: {}", suite::to_string(r.policy), util::join(r.members, ", "));
-        store::insert_run_target(*m_db, row);
-      }
-    });
-    if (!m_g.quiet) {
-      std::cerr << fmt::format("run {}: suite \"{}\", {}{}\n", m_setup.run_id, m_s.name,
-                               plan.load_summary,
-                               m_f.overrides.empty() ? "" : " (" + m_f.overrides.describe() + ")");
-    }
+    m_job->record_start();
     // requests.csv follows the run on a thread of its own, so a big run's largest report is
     // written while it is measured rather than after.
     const auto& formats = m_setup.formats;
@@ -510,39 +380,31 @@ class RunPipeline {
   // The runner, with SIGINT and SIGTERM asking it to stop. A run that throws is marked
   // failed, with what it stored kept.
   void measure() {
-    load::Runner runner(m_s, m_options, *m_writer, m_aggregator);
-    g_runner.store(&runner);
+    g_job.store(&*m_job);
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
     try {
-      m_outcome = runner.run();
+      m_job->measure();
     } catch (...) {
-      g_runner.store(nullptr);
-      m_writer->close();
+      g_job.store(nullptr);
       if (m_cache) {
         m_cache->close();
       }
-      store::finish_run(*m_db, m_setup.run_id, "failed", util::unix_ms_now());
       throw;
     }
-    g_runner.store(nullptr);
-    m_stopped = runner.stopped_targets();
+    g_job.store(nullptr);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     m_progress->finish();
-    m_last_request = std::chrono::steady_clock::now();
   }
 
-  // Rows flushed, the cache closed, histograms stored, the report built, the run's status
-  // set (a target that measured nothing fails it), and a baseline saved.
+  // Rows flushed, histograms stored, the report built, the status set, a baseline saved (the
+  // job); the cache closed.
   void store_results() {
-    if (m_outcome == load::RunOutcome::interrupted) {
-      m_status = "interrupted";
-    }
-    m_writer->close();
+    m_job->store_results();
     if (m_cache) {
       std::int64_t recorded = 0;
       try {
@@ -557,36 +419,11 @@ class RunPipeline {
                                  m_cache->hits(), m_cache->misses(), recorded);
       }
     }
-    m_db->transaction([&] {
-      for (const auto& row : m_aggregator.rows(m_setup.run_id)) {
-        store::insert_histogram(*m_db, row);
-      }
-    });
-    m_report = report::build_report(*m_db, m_setup.run_id);
-    // A target that measured nothing makes the run fail, whatever the others measured: a CI
-    // job must never pass on a benchmark that did not happen.
-    if (m_outcome == load::RunOutcome::completed && !m_report.dead_targets.empty()) {
-      m_status = "failed";
-    }
-    const std::int64_t ended_at_ms = util::unix_ms_now();
-    store::finish_run(*m_db, m_setup.run_id, m_status, ended_at_ms);
-    m_report.run.status = m_status;
-    m_report.run.ended_at_ms = ended_at_ms;
-    if (!m_f.save_baseline.empty() && m_status == "completed") {
-      store::save_baseline(*m_db, m_f.save_baseline, m_setup.run_id, util::unix_ms_now());
-      if (!m_g.quiet) {
-        std::cerr << fmt::format("baseline \"{}\" now names run {}\n", m_f.save_baseline,
-                                 m_setup.run_id);
-      }
-    }
   }
 
-  // The mock stopped; beacons sent (a completed run) or left queued.
+  // Beacons sent (a completed run) or left queued.
   void after_run() {
-    if (m_mock) {
-      m_mock->stop();
-    }
-    if (m_beacons && m_status == "completed") {
+    if (m_beacons && m_job->status() == "completed") {
       try {
         send_beacons(m_g, m_f, *m_db);
       } catch (const Error& e) {
@@ -606,23 +443,26 @@ class RunPipeline {
 
   // The summary table and SLO verdicts, the step summary, the report files.
   void print_results() {
-    std::cout << fmt::format("run {} {} ({})\n", m_setup.run_id, m_status, m_s.name);
-    std::cout << report::render_summary_table(m_report);
-    if (const auto slo_cases = report::slo_verdicts(m_report); !slo_cases.empty()) {
+    const report::RunReport& r = m_job->report();
+    std::cout << fmt::format("run {} {} ({})\n", m_setup.run_id, m_job->status(),
+                             m_setup.suite.name);
+    std::cout << report::render_summary_table(r);
+    if (const auto slo_cases = report::slo_verdicts(r); !slo_cases.empty()) {
       std::cout << report::render_verdicts_text(slo_cases);
-      if (!m_report.slo_enforced && m_report.slo_failed()) {
+      if (!r.slo_enforced && r.slo_failed()) {
         std::cout << "(SLO misses are not enforced: [slo] enforce = true makes them exit 1)\n";
       }
     }
-    append_step_summary(m_report);
+    append_step_summary(r);
     if (!m_f.no_report && m_setup.to_stdout) {
       std::cout << "\n";
-      report::print_reports(m_report, m_f.formats, std::cout);
+      report::print_reports(r, m_f.formats, std::cout);
     } else if (!m_f.no_report) {
-      const auto files = report::write_reports(*m_db, m_report, m_setup.out_dir, m_setup.formats,
+      const auto files = report::write_reports(*m_db, r, m_setup.out_dir, m_setup.formats,
                                                m_csv ? &*m_csv : nullptr);
       const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - m_last_request).count();
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - m_job->last_request())
+              .count();
       std::cout << fmt::format("reports: {}/ ({} files, {:.2f} s after the last request)\n",
                                m_setup.out_dir, files.size(), seconds);
     }
@@ -631,17 +471,18 @@ class RunPipeline {
   // Interrupted (130), a target that measured nothing (3), an enforced SLO or a baseline
   // gate that failed (1), else 0; failures explained on stderr.
   int exit_code() {
-    if (m_outcome == load::RunOutcome::interrupted) {
+    const report::RunReport& r = m_job->report();
+    if (m_job->outcome() == load::RunOutcome::interrupted) {
       std::cerr << "llmbench: interrupted; what finished is stored and reported\n";
       return static_cast<int>(ExitCode::interrupted);
     }
-    explain_failures(m_s, m_report, m_stopped, m_g.quiet);
-    if (m_status == "failed") {
+    explain_failures(m_setup.suite, r, m_job->stopped_targets(), m_g.quiet);
+    if (m_job->status() == "failed") {
       return static_cast<int>(ExitCode::run_failed);
     }
     int code = 0;
-    const auto slo_cases = report::slo_verdicts(m_report);
-    if (m_report.slo_enforced && m_report.slo_failed()) {
+    const auto slo_cases = report::slo_verdicts(r);
+    if (r.slo_enforced && r.slo_failed()) {
       std::vector<std::string> missed;
       for (const auto& c : slo_cases) {
         if (c.failed) {
@@ -658,7 +499,7 @@ class RunPipeline {
                       run_diff(m_g, m_baseline_id, m_setup.run_id, m_setup.diff, "text", slo_cases,
                                m_f.no_report || m_setup.to_stdout ? "" : m_setup.out_dir));
     } else if (!m_f.diff.junit.empty()) {
-      write_junit(m_f.diff.junit, slo_cases, m_report.run);
+      write_junit(m_f.diff.junit, slo_cases, r.run);
     }
     return code;
   }
@@ -667,32 +508,23 @@ class RunPipeline {
   Globals& m_g;
   const RunFlags& m_f;
   RunSetup m_setup;
-  const suite::Suite& m_s;
   std::shared_ptr<beacon::Builder> m_beacons;
-  std::optional<store::BatchWriter> m_writer;
   std::optional<store::Database> m_db;
+  std::optional<server::RunJob> m_job;
   std::string m_baseline_id;
   std::optional<RunCache> m_cache;
-  load::RunnerOptions m_options;
-  std::optional<server::MockServer> m_mock;
   std::optional<ProgressPrinter> m_progress;
   std::optional<report::RequestsCsvWriter> m_csv;
-  load::Aggregator m_aggregator;
-  load::RunOutcome m_outcome = load::RunOutcome::completed;
-  std::string m_status = "completed";
-  std::vector<load::TargetStop> m_stopped;
-  std::chrono::steady_clock::time_point m_last_request;
-  report::RunReport m_report;
 };
 
 int run_suite(Globals& g, const RunFlags& f) {
   RunPipeline run(g, f, prepare(f));
   run.open_sinks();      // fail before sending if results could not be kept
-  run.start_services();  // response cache, in-process mock, progress
-  run.record_start();    // the run's row and targets; requests.csv follows from here
+  run.start_services();  // response cache, progress, the job and its batch writer
+  run.record_start();    // in-process mock, the run's row and targets; requests.csv follows
   run.measure();         // the load, until done or stopped
-  run.store_results();   // rows, histograms, report, status, baseline
-  run.after_run();       // mock stopped, beacons sent
+  run.store_results();   // rows, histograms, report, status, baseline, cache closed
+  run.after_run();       // beacons sent
   run.print_results();   // table, verdicts, report files
   return run.exit_code();
 }

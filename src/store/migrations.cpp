@@ -239,26 +239,73 @@ CREATE TABLE proxy_requests (
 );
 )sql";
 
+// v10: the service's run states (docs/serve.md): `queued` (submitted, waiting for a worker;
+// its suite is in suite_text, so it survives a restart) and `cancelled` (stopped on request,
+// what finished kept). SQLite cannot change a CHECK in place, so runs is rebuilt (the
+// documented 12-step way: migrate() turns foreign keys off around it, so the rows that
+// reference runs stay as they are).
+constexpr std::string_view k_v10 = R"sql(
+CREATE TABLE runs_v10 (
+  id               TEXT PRIMARY KEY,
+  suite_name       TEXT NOT NULL,
+  suite_path       TEXT NOT NULL DEFAULT '',
+  suite_hash       TEXT NOT NULL,
+  suite_text       TEXT NOT NULL,
+  llmbench_version TEXT NOT NULL,
+  host             TEXT NOT NULL DEFAULT '',
+  git_commit       TEXT,
+  tags_json        TEXT NOT NULL DEFAULT '{}',
+  load_json        TEXT NOT NULL DEFAULT '{}',
+  started_at_ms    INTEGER NOT NULL,
+  ended_at_ms      INTEGER,
+  status           TEXT NOT NULL CHECK (status IN ('queued','running','completed','failed',
+                                                   'interrupted','cancelled')),
+  pid              INTEGER,
+  process_start    TEXT
+);
+INSERT INTO runs_v10 (id, suite_name, suite_path, suite_hash, suite_text, llmbench_version, host,
+                      git_commit, tags_json, load_json, started_at_ms, ended_at_ms, status, pid,
+                      process_start)
+  SELECT id, suite_name, suite_path, suite_hash, suite_text, llmbench_version, host, git_commit,
+         tags_json, load_json, started_at_ms, ended_at_ms, status, pid, process_start FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v10 RENAME TO runs;
+CREATE INDEX runs_started ON runs (started_at_ms);
+CREATE INDEX runs_status ON runs (status);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& migrations() {
   static const std::vector<std::string_view> all = {k_v1, k_v2, k_v3, k_v4, k_v5,
-                                                    k_v6, k_v7, k_v8, k_v9};
+                                                    k_v6, k_v7, k_v8, k_v9, k_v10};
   return all;
 }
 
 void migrate(Database& db) {
   const auto& all = migrations();
-  while (db.user_version() < static_cast<int>(all.size())) {
-    db.transaction([&] {
-      const int version = db.user_version();  // again, now that we hold the write lock
-      if (version >= static_cast<int>(all.size())) {
-        return;
-      }
-      db.exec(all[static_cast<std::size_t>(version)]);
-      db.exec("PRAGMA user_version = " + std::to_string(version + 1));
-    });
+  if (db.user_version() >= static_cast<int>(all.size())) {
+    return;
   }
+  // Off while tables are rebuilt (v10), so dropping the old table cascades to nothing (the
+  // new one keeps every id). A no-op inside a transaction, hence here.
+  db.exec("PRAGMA foreign_keys = OFF");
+  try {
+    while (db.user_version() < static_cast<int>(all.size())) {
+      db.transaction([&] {
+        const int version = db.user_version();  // again, now that we hold the write lock
+        if (version >= static_cast<int>(all.size())) {
+          return;
+        }
+        db.exec(all[static_cast<std::size_t>(version)]);
+        db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+      });
+    }
+  } catch (...) {
+    db.exec("PRAGMA foreign_keys = ON");
+    throw;
+  }
+  db.exec("PRAGMA foreign_keys = ON");
 }
 
 }  // namespace llmbench::store

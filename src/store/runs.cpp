@@ -95,6 +95,47 @@ void finish_run(Database& db, const std::string& run_id, const std::string& stat
   st.step();
 }
 
+bool start_queued_run(Database& db, const RunRow& r) {
+  auto st = db.prepare(
+      "UPDATE runs SET status = 'running', suite_name = ?2, suite_path = ?3, suite_hash = ?4, "
+      "suite_text = ?5, llmbench_version = ?6, host = ?7, git_commit = ?8, tags_json = ?9, "
+      "load_json = ?10, started_at_ms = ?11, pid = ?12, process_start = ?13 "
+      "WHERE id = ?1 AND status = 'queued'");
+  st.bind(1, r.id).bind(2, r.suite_name).bind(3, r.suite_path).bind(4, r.suite_hash);
+  st.bind(5, r.suite_text).bind(6, r.llmbench_version).bind(7, r.host).bind(8, r.git_commit);
+  st.bind(9, r.tags_json).bind(10, r.load_json).bind(11, r.started_at_ms).bind(12, r.pid);
+  st.bind(13, r.process_start);
+  st.step();
+  return db.changes() == 1;
+}
+
+std::vector<RunRow> queued_runs(Database& db) {
+  auto st = db.prepare(
+      "SELECT id, suite_name, suite_text, tags_json, started_at_ms FROM runs "
+      "WHERE status = 'queued' ORDER BY started_at_ms, id");
+  std::vector<RunRow> out;
+  while (st.step()) {
+    RunRow r;
+    r.id = st.text(0);
+    r.suite_name = st.text(1);
+    r.suite_text = st.text(2);
+    r.tags_json = st.text(3);
+    r.started_at_ms = st.int64(4);
+    r.status = "queued";
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+bool cancel_queued_run(Database& db, const std::string& run_id, std::int64_t ended_at_ms) {
+  auto st = db.prepare(
+      "UPDATE runs SET status = 'cancelled', ended_at_ms = ?2 WHERE id = ?1 AND status = "
+      "'queued'");
+  st.bind(1, run_id).bind(2, ended_at_ms);
+  st.step();
+  return db.changes() == 1;
+}
+
 void insert_histogram(Database& db, const HistogramRow& h) {
   auto st = db.prepare(
       "INSERT OR REPLACE INTO histograms (run_id, target, metric, phase, unit, encoded, count, "

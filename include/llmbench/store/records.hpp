@@ -21,7 +21,7 @@ struct RunRow {
   std::string load_json = "{}";
   std::int64_t started_at_ms = 0;
   std::optional<std::int64_t> ended_at_ms;
-  std::string status = "running";  // running | completed | failed | interrupted
+  std::string status = "running";  // queued|running|completed|failed|interrupted|cancelled
   // The process that runs it on `host` (pid and its start time, see util/process.hpp).
   std::optional<std::int64_t> pid;
   std::optional<std::string> process_start;

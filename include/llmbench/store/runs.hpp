@@ -15,6 +15,14 @@ void insert_run_target(Database& db, const RunTargetRow& target);
 void finish_run(Database& db, const std::string& run_id, const std::string& status,
                 std::int64_t ended_at_ms);
 void insert_histogram(Database& db, const HistogramRow& row);
+// The service's queue (docs/serve.md): a submitted run is a row with status `queued` whose
+// suite_text is the suite to run. start_queued_run takes it over (status `running`, the
+// fields of `run`), false if it is no longer queued; cancel_queued_run marks it `cancelled`,
+// false if it was not queued. queued_runs: oldest first (id, suite_name, suite_text,
+// tags_json, started_at_ms = when it was submitted).
+bool start_queued_run(Database& db, const RunRow& run);
+bool cancel_queued_run(Database& db, const std::string& run_id, std::int64_t ended_at_ms);
+std::vector<RunRow> queued_runs(Database& db);
 // Runs still marked `running` (id, host, pid, process_start, started_at_ms only).
 std::vector<RunRow> running_runs(Database& db);
 // The last attempt of each request of a run, in order, with the columns the aggregator reads

@@ -134,3 +134,44 @@ TEST(Database, StatementBindsAndReadsOptionals) {
   EXPECT_FALSE(sel.step());
   EXPECT_THROW(db.prepare("SELEC nonsense"), llmbench::Error);
 }
+
+// v10 rebuilds the runs table (new statuses): a v9 history keeps every run and the rows that
+// reference them, and a run can then be queued and cancelled.
+TEST(Database, MigratingToV10KeepsRunsAndTheirRows) {
+  TempDir dir;
+  const std::string path = dir.file("v9.db");
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr), SQLITE_OK);
+  for (std::size_t v = 0; v < 9; ++v) {
+    const std::string sql(migrations()[v]);
+    ASSERT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << v;
+  }
+  const char* rows =
+      "PRAGMA user_version = 9;"
+      "INSERT INTO runs (id, suite_name, suite_hash, suite_text, llmbench_version, "
+      "started_at_ms, status) VALUES ('r1', 's', 'h', 't', 'v', 1, 'completed');"
+      "INSERT INTO run_targets (run_id, target, provider, model) VALUES ('r1', 'a', 'mock', "
+      "'m');"
+      "INSERT INTO requests (run_id, seq, target, prompt_id) VALUES ('r1', 0, 'a', 'p');";
+  ASSERT_EQ(sqlite3_exec(raw, rows, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+
+  auto db = Database::open(path);
+  EXPECT_EQ(db.user_version(), latest_schema_version());
+  auto count = [&](const char* sql) {
+    auto st = db.prepare(sql);
+    EXPECT_TRUE(st.step());
+    return st.int64(0);
+  };
+  EXPECT_EQ(count("SELECT COUNT(*) FROM runs WHERE id = 'r1' AND status = 'completed'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM requests WHERE run_id = 'r1'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM run_targets WHERE run_id = 'r1'"), 1);
+  EXPECT_EQ(count("PRAGMA foreign_keys"), 1);
+  db.exec("UPDATE runs SET status = 'queued' WHERE id = 'r1'");
+  db.exec("UPDATE runs SET status = 'cancelled' WHERE id = 'r1'");
+  EXPECT_THROW(db.exec("UPDATE runs SET status = 'paused' WHERE id = 'r1'"), llmbench::Error);
+  // Foreign keys still hold: removing the run takes its rows.
+  db.exec("DELETE FROM runs WHERE id = 'r1'");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM requests"), 0);
+}
