@@ -229,7 +229,7 @@ class Loader {
 
   void read_request_params(TableReader& r, RequestParams& p) {
     if (auto model = r.string("model")) {
-      p.model = detail::expand_env(*model, r.pos("model"), m_diags);
+      p.model = detail::expand_env(*model, r.pos("model"), m_diags, allowed_env());
     }
     p.max_tokens = r.integer("max_tokens", 1, k_max_tokens_limit);
     p.temperature = r.number("temperature", 0.0, 2.0);
@@ -514,6 +514,12 @@ class Loader {
     const auto provider = r.choice("provider", k_providers);
     if (provider) {
       target.provider = *provider_from_string(*provider);
+      if (m_options.untrusted && m_options.untrusted->mock_only &&
+          target.provider != Provider::mock) {
+        r.error("provider", fmt::format("this service runs mock targets only (--mock-only): "
+                                        "set provider = \"mock\" on {}",
+                                        r.what()));
+      }
     }
     read_request_params(r, target.params);
     if (!target.params.model && suite.defaults.model) {
@@ -548,7 +554,7 @@ class Loader {
     }
     target.price = r.price("price");
     if (auto region = r.string("region")) {
-      target.region = detail::expand_env(*region, r.pos("region"), m_diags);
+      target.region = detail::expand_env(*region, r.pos("region"), m_diags, allowed_env());
       if (target.region && target.region->size() > 32) {
         r.error("region", "region must be at most 32 characters (a code such as \"us-east-1\")");
       }
@@ -616,7 +622,7 @@ class Loader {
                 "loopback port)");
       return;
     }
-    const auto expanded = detail::expand_env(*url, r.pos("base_url"), m_diags);
+    const auto expanded = detail::expand_env(*url, r.pos("base_url"), m_diags, allowed_env());
     if (!expanded) {
       return;
     }
@@ -649,6 +655,15 @@ class Loader {
       return;
     }
     target.api_key_env = *name;
+    if (const auto* allowed = allowed_env();
+        allowed != nullptr &&
+        std::find(allowed->begin(), allowed->end(), *name) == allowed->end()) {
+      r.error("api_key_env",
+              fmt::format("api_key_env {} is not a variable this service lets suites use "
+                          "(allowed: {}; the service's --allow-key-env lists them)",
+                          *name, allowed->empty() ? "none" : util::join(*allowed, ", ")));
+      return;
+    }
     if (target.provider == Provider::mock || util::getenv_str(name->c_str())) {
       return;
     }
@@ -699,6 +714,49 @@ class Loader {
     }
   }
 
+  const std::vector<std::string>* allowed_env() const {
+    return m_options.untrusted ? &m_options.untrusted->allowed_env : nullptr;
+  }
+
+  // Where a prompt file is: beside the suite, or for an untrusted suite inside the data
+  // folder only (nullopt, with an error, when it may not be read).
+  std::optional<std::string> prompt_file_path(TableReader& r, const std::string& file) {
+    if (!m_options.untrusted) {
+      const std::filesystem::path base = std::filesystem::path(m_path).parent_path();
+      return (base / file).lexically_normal().string();
+    }
+    const std::string& root = m_options.untrusted->data_dir;
+    if (root.empty()) {
+      r.error("file",
+              "this service reads no prompt files (start it with --data-dir DIR to "
+              "allow files under DIR), or write the prompts into the suite");
+      return std::nullopt;
+    }
+    const std::filesystem::path rel = std::filesystem::path(file).lexically_normal();
+    std::error_code ec;
+    const auto canonical_root = std::filesystem::weakly_canonical(root, ec);
+    const auto full = std::filesystem::weakly_canonical(std::filesystem::path(root) / rel, ec);
+    const auto inside = [&] {
+      auto f = full.begin();
+      for (auto it = canonical_root.begin(); it != canonical_root.end(); ++it, ++f) {
+        if (it->empty()) {
+          continue;  // a trailing separator
+        }
+        if (f == full.end() || *f != *it) {
+          return false;
+        }
+      }
+      return true;
+    };
+    if (rel.is_absolute() || rel.empty() || *rel.begin() == ".." || ec || !inside()) {
+      r.error("file", fmt::format("file \"{}\" is outside the service's data folder: give a "
+                                  "path relative to --data-dir that stays inside it",
+                                  file));
+      return std::nullopt;
+    }
+    return full.string();
+  }
+
   template <typename Add>
   void read_prompt_entry(const toml::table& t, int index, const Add& add) {
     TableReader r(t, fmt::format("[[prompts]] #{}", index), m_path, m_diags, k_prompt_keys);
@@ -720,8 +778,11 @@ class Loader {
       if (!file || m_diags.error_count() != errors_before) {
         return;
       }
-      const std::filesystem::path base = std::filesystem::path(m_path).parent_path();
-      const std::string full = (base / *file).lexically_normal().string();
+      const auto full_path = prompt_file_path(r, *file);
+      if (!full_path) {
+        return;
+      }
+      const std::string& full = *full_path;
       std::string content;
       auto prompts = read_prompt_file(full, r.pos("file"), m_diags, content);
       m_hash_parts.push_back(content);
@@ -802,12 +863,17 @@ class Loader {
     r.check_unknown_keys();
     if (const auto mode = r.choice("mode", k_cache_modes)) {
       cache.mode = cache_mode_from_string(*mode).value_or(CacheMode::off);
+      if (m_options.untrusted && cache.mode != CacheMode::off) {
+        r.error("mode",
+                "this service does not use the response cache: remove [cache] or set "
+                "mode = \"off\"");
+      }
     }
     if (auto path = r.string("path")) {
       if (path->empty()) {
         r.error("path", "path in [cache] must not be empty (default: .llmbench/cache.db)");
       } else {
-        if (auto expanded = detail::expand_env(*path, r.pos("path"), m_diags)) {
+        if (auto expanded = detail::expand_env(*path, r.pos("path"), m_diags, allowed_env())) {
           cache.path = *expanded;
         }
       }

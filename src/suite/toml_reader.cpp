@@ -89,7 +89,7 @@ std::string toml_to_json(const toml::node& node) {
 }
 
 std::optional<std::string> expand_env(std::string_view text, const SourcePos& pos,
-                                      Diagnostics& diags) {
+                                      Diagnostics& diags, const std::vector<std::string>* allowed) {
   std::string out;
   bool ok = true;
   std::size_t i = 0;
@@ -101,7 +101,13 @@ std::optional<std::string> expand_env(std::string_view text, const SourcePos& po
         return std::nullopt;
       }
       const std::string name(text.substr(i + 2, close - i - 2));
-      if (const auto value = util::getenv_str(name.c_str())) {
+      if (allowed != nullptr &&
+          std::find(allowed->begin(), allowed->end(), name) == allowed->end()) {
+        diags.error(pos, fmt::format("${{{}}} is not a variable this service lets suites read "
+                                     "(allowed: {}; the service's --allow-key-env lists them)",
+                                     name, allowed->empty() ? "none" : util::join(*allowed, ", ")));
+        ok = false;
+      } else if (const auto value = util::getenv_str(name.c_str())) {
         out += *value;
       } else {
         diags.error(pos,

@@ -22,9 +22,11 @@ SourcePos pos_of(const std::string& file, const toml::source_region& region);
 // A TOML value as JSON text (tables -> objects, dates -> strings), for pass-through fields.
 std::string toml_to_json(const toml::node& node);
 
-// Expands ${NAME} from the environment; nullopt (and an error) when a variable is unset.
+// Expands ${NAME} from the environment; nullopt (and an error) when a variable is unset, or
+// when `allowed` is given and does not list it (an untrusted suite, see LoadOptions).
 std::optional<std::string> expand_env(std::string_view text, const SourcePos& pos,
-                                      Diagnostics& diags);
+                                      Diagnostics& diags,
+                                      const std::vector<std::string>* allowed = nullptr);
 
 class TableReader {
  public:

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "llmbench/providers/mock.hpp"
 #include "support/temp_dir.hpp"
@@ -282,9 +283,9 @@ TEST(SuiteLoader, ApiKeyEnvUnsetWarnsInValidateAndFailsAtRunTime) {
   expect_one_error(text,
                    "s.toml:13:15: api_key_env: environment variable LLMBENCH_TEST_UNSET_KEY is not "
                    "set (export it before `llmbench run`)",
-                   LoadOptions{.require_api_keys = true});
+                   LoadOptions{.require_api_keys = true, .untrusted = {}});
   ::setenv("LLMBENCH_TEST_UNSET_KEY", "sk-test", 1);
-  EXPECT_TRUE(load_suite_text(text, "s.toml", {.require_api_keys = true}).suite);
+  EXPECT_TRUE(load_suite_text(text, "s.toml", {.require_api_keys = true, .untrusted = {}}).suite);
   ::unsetenv("LLMBENCH_TEST_UNSET_KEY");
 }
 
@@ -293,7 +294,7 @@ TEST(SuiteLoader, MockTargetsNeedNoKey) {
   text.replace(text.find("provider = \"mock\""), 17,
                "provider = \"mock\"\napi_key_env = \"LLMBENCH_TEST_UNSET_KEY\"");
   ::unsetenv("LLMBENCH_TEST_UNSET_KEY");
-  const auto r = load_suite_text(text, "s.toml", {.require_api_keys = true});
+  const auto r = load_suite_text(text, "s.toml", {.require_api_keys = true, .untrusted = {}});
   EXPECT_TRUE(r.suite);
   EXPECT_TRUE(r.diagnostics.items().empty());
 }
@@ -593,4 +594,86 @@ TEST(SuiteLoader, MockScriptsTakeDistributionSpecs) {
   EXPECT_EQ(lines_of(e)[0].rfind("s.toml:12:17: ttft \"spike:20ms,2%\": a spike needs P%,SPIKE", 0),
             0U)
       << lines_of(e)[0];
+}
+
+// A suite POSTed to the service may name only the variables the service allows, read prompt
+// files only under its data folder, and use no response cache.
+TEST(SuiteLoader, UntrustedSuitesReachOnlyWhatTheServiceAllows) {
+  ::setenv("LLMBENCH_TEST_ALLOWED_KEY", "sk-allowed", 1);
+  ::setenv("LLMBENCH_TEST_SECRET", "planted-secret", 1);
+  LoadOptions options{
+      .require_api_keys = true,
+      .untrusted = UntrustedRules{
+          .allowed_env = {"LLMBENCH_TEST_ALLOWED_KEY"}, .data_dir = "", .mock_only = false}};
+  std::string text = k_valid;
+  text.replace(text.find("provider = \"mock\""), 17,
+               "provider = \"openai\"\nmodel = \"x\"\napi_key_env = \"LLMBENCH_TEST_SECRET\"");
+  expect_one_error(text,
+                   "s.toml:13:15: api_key_env LLMBENCH_TEST_SECRET is not a variable this "
+                   "service lets suites use (allowed: LLMBENCH_TEST_ALLOWED_KEY; the service's "
+                   "--allow-key-env lists them)",
+                   options);
+  std::string allowed = k_valid;
+  allowed.replace(allowed.find("provider = \"mock\""), 17,
+                  "provider = \"openai\"\nmodel = \"x\"\napi_key_env = "
+                  "\"LLMBENCH_TEST_ALLOWED_KEY\"");
+  EXPECT_TRUE(load_suite_text(allowed, "s.toml", options).suite);
+  // ${NAME} in a URL is a way out too.
+  std::string url = k_valid;
+  url.replace(url.find("provider = \"mock\""), 17,
+              "provider = \"openai\"\nmodel = \"x\"\nbase_url = "
+              "\"http://127.0.0.1:9/${LLMBENCH_TEST_SECRET}\"");
+  const auto r = load_suite_text(url, "s.toml", options);
+  EXPECT_FALSE(r.suite);
+  ASSERT_EQ(r.diagnostics.error_count(), 1U);
+  EXPECT_NE(r.diagnostics.items()[0].to_string().find("${LLMBENCH_TEST_SECRET} is not a variable"),
+            std::string::npos);
+  // mock-only
+  options.untrusted->mock_only = true;
+  expect_one_error(allowed,
+                   "s.toml:11:12: this service runs mock targets only (--mock-only): set provider "
+                   "= \"mock\" on [[targets]] #1",
+                   options);
+  // The cache.
+  expect_one_error(k_valid + "[cache]\nmode = \"record\"\npath = \"/tmp/x.db\"\n",
+                   "s.toml:17:8: this service does not use the response cache: remove [cache] or "
+                   "set mode = \"off\"",
+                   options);
+  ::unsetenv("LLMBENCH_TEST_SECRET");
+  ::unsetenv("LLMBENCH_TEST_ALLOWED_KEY");
+}
+
+TEST(SuiteLoader, UntrustedPromptFilesStayInsideTheDataFolder) {
+  llmbench::testing::TempDir dir;
+  const std::string data = dir.file("data");
+  std::filesystem::create_directories(data + "/sub");
+  dir.write("data/sub/prompts.jsonl", "{\"id\": \"a\", \"prompt\": \"hi\"}\n");
+  dir.write("outside.jsonl", "{\"id\": \"b\", \"prompt\": \"secret\"}\n");
+  std::filesystem::create_symlink(dir.file("outside.jsonl"), data + "/link.jsonl");
+  const auto with_file = [](const std::string& file) {
+    return "[suite]\nname = \"t\"\n[load]\nmode = \"concurrency\"\nrequests = 1\n[[targets]]\nname "
+           "= \"m\"\n"
+           "provider = \"mock\"\n[[prompts]]\nfile = \"" +
+           file + "\"\n";
+  };
+  LoadOptions options{
+      .require_api_keys = true,
+      .untrusted = UntrustedRules{.allowed_env = {}, .data_dir = data, .mock_only = true}};
+  const auto ok = load_suite_text(with_file("sub/prompts.jsonl"), "s.toml", options);
+  ASSERT_TRUE(ok.suite) << ::testing::PrintToString(lines_of(ok));
+  EXPECT_EQ(ok.suite->prompts.at(0).id, "a");
+  for (const std::string& bad :
+       std::vector<std::string>{"../outside.jsonl", dir.file("outside.jsonl"),
+                                "sub/../../outside.jsonl", "link.jsonl"}) {
+    expect_one_error(with_file(bad),
+                     "s.toml:10:8: file \"" + bad +
+                         "\" is outside the service's data folder: give a path relative to "
+                         "--data-dir that stays inside it",
+                     options);
+  }
+  options.untrusted->data_dir.clear();
+  expect_one_error(with_file("sub/prompts.jsonl"),
+                   "s.toml:10:8: this service reads no prompt files (start it with --data-dir DIR "
+                   "to allow files under DIR), or write the prompts into the suite",
+                   options);
 }
