@@ -8,150 +8,89 @@
 #include <openssl/crypto.h>
 
 #include <boost/beast/http.hpp>
-#include <charconv>
-#include <map>
 #include <mutex>
 
 #include "http_writes.hpp"
 #include "llmbench/metrics/prometheus.hpp"
 #include "llmbench/net/listener.hpp"
 #include "llmbench/report/diff.hpp"
-#include "llmbench/report/model.hpp"
-#include "llmbench/report/writers.hpp"
+#include "llmbench/server/run_queue.hpp"
 #include "llmbench/store/database.hpp"
 #include "llmbench/store/runs.hpp"
 #include "llmbench/util/build_info.hpp"
 #include "llmbench/util/error.hpp"
 #include "llmbench/util/json_writer.hpp"
-#include "llmbench/util/time.hpp"
+#include "serve_api.hpp"
+#include "serve_ui.hpp"
 
 namespace llmbench::server {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
+using serve::ok;
+using serve::one;
+using serve::Problem;
+using serve::problem;
+using serve::Query;
+using serve::Reply;
 
 namespace {
 
-using Query = std::multimap<std::string, std::string>;
+using Request = http::request<http::string_body>;
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
+constexpr std::string_view k_cookie = "llmbench_token";
+// The UI's pages: this origin's script and styles only, framed only by this origin.
+constexpr std::string_view k_ui_csp =
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "frame-ancestors 'self'; form-action 'self'; base-uri 'none'";
+
+std::string_view header(const Request& req, http::field f) {
+  const auto it = req.find(f);
+  return it == req.end() ? std::string_view()
+                         : std::string_view(it->value().data(), it->value().size());
 }
 
-// application/x-www-form-urlencoded: '+' is a space, %XX a byte (a malformed escape is kept).
-std::string url_decode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-               hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
+// The value of cookie `name` in a Cookie header ("a=1; b=2"), empty if absent.
+std::string_view cookie_value(std::string_view cookies, std::string_view name) {
+  while (!cookies.empty()) {
+    const auto semi = cookies.find(';');
+    std::string_view part = cookies.substr(0, semi);
+    while (!part.empty() && part.front() == ' ') {
+      part.remove_prefix(1);
     }
-  }
-  return out;
-}
-
-Query parse_query(std::string_view q) {
-  Query out;
-  while (!q.empty()) {
-    const auto amp = q.find('&');
-    const std::string_view part = q.substr(0, amp);
-    if (!part.empty()) {
-      const auto eq = part.find('=');
-      out.emplace(url_decode(part.substr(0, eq)),
-                  eq == std::string_view::npos ? "" : url_decode(part.substr(eq + 1)));
+    if (part.size() > name.size() && part.substr(0, name.size()) == name &&
+        part[name.size()] == '=') {
+      return part.substr(name.size() + 1);
     }
-    if (amp == std::string_view::npos) {
+    if (semi == std::string_view::npos) {
       break;
     }
-    q.remove_prefix(amp + 1);
+    cookies.remove_prefix(semi + 1);
   }
-  return out;
+  return {};
 }
 
-std::string one(const Query& q, const std::string& key) {
-  const auto it = q.find(key);
-  return it == q.end() ? "" : it->second;
+Reply html(std::string body, http::status status = http::status::ok) {
+  Reply r = ok(std::move(body), "text/html; charset=utf-8");
+  r.status = status;
+  r.headers.set("Content-Security-Policy", std::string(k_ui_csp));
+  return r;
 }
 
-// A client mistake, answered as a problem document with `status`.
-struct Problem {
-  http::status status;
-  std::string detail;
-};
-
-std::size_t parse_limit(const Query& q, std::size_t fallback, std::size_t max) {
-  const std::string text = one(q, "limit");
-  if (text.empty()) {
-    return fallback;
-  }
-  std::size_t n = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || ptr != text.data() + text.size() || n < 1 || n > max) {
-    throw Problem{http::status::bad_request,
-                  fmt::format("limit must be an integer from 1 to {}, not \"{}\"", max, text)};
-  }
-  return n;
+Reply redirect(const std::string& to) {
+  Reply r;
+  r.status = http::status::see_other;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = "see " + to + "\n";
+  r.headers.set(http::field::location, to);
+  return r;
 }
 
-std::optional<std::string> iso(const std::optional<std::int64_t>& unix_ms) {
-  return unix_ms ? std::optional<std::string>(util::iso8601_utc_ms(*unix_ms)) : std::nullopt;
-}
-
-// A run's own fields, into an object the caller goes on with and closes.
-void run_fields(util::JsonObject& o, const store::RunRow& r) {
-  o.str("id", r.id);
-  o.str("suite", r.suite_name);
-  o.str("status", r.status);
-  o.str("started_at", util::iso8601_utc_ms(r.started_at_ms));
-  o.opt_str("ended_at", iso(r.ended_at_ms));
-  o.str("host", r.host);
-  o.str("llmbench_version", r.llmbench_version);
-  o.opt_str("git_commit", r.git_commit);
-  o.raw("tags", r.tags_json.empty() ? "{}" : r.tags_json);
-}
-
-void request_json(std::string& out, const store::RequestRow& r) {
-  const auto since_send = [&](const std::optional<std::int64_t>& t) -> std::optional<std::int64_t> {
-    if (!t || !r.t_send_ns) {
-      return std::nullopt;
-    }
-    return *t - *r.t_send_ns;
-  };
-  util::JsonObject o(out);
-  o.integer("seq", r.seq);
-  o.integer("attempt", std::int64_t{r.attempt});
-  o.str("target", r.target);
-  o.str("prompt_id", r.prompt_id);
-  o.str("phase", r.phase);
-  o.boolean("warmup", r.warmup);
-  o.opt_integer("t_send_ns", r.t_send_ns);
-  o.opt_integer("ttfb_ns", since_send(r.t_first_byte_ns));
-  o.opt_integer("ttft_ns", r.streamed ? since_send(r.t_first_token_ns) : std::nullopt);
-  o.opt_integer("e2e_ns", since_send(r.t_done_ns));
-  o.opt_integer("status_code", r.status_code);
-  o.opt_integer("input_tokens", r.input_tokens);
-  o.opt_integer("cached_input_tokens", r.cached_input_tokens);
-  o.opt_integer("output_tokens", r.output_tokens);
-  o.opt_integer("reasoning_tokens", r.reasoning_tokens);
-  o.opt_str("error_class", r.error_class);
-  o.opt_str("error_message", r.error_message);
-  o.opt_str("token_source", r.token_source);
-  o.opt_str("finish_reason", r.finish_reason);
-  o.opt_num("cost_usd", r.cost_usd);
-  o.boolean("streamed", r.streamed);
-  o.boolean("replayed", r.replayed);
-  o.close();
+Reply not_allowed(std::string_view allow) {
+  Reply r = problem(http::status::method_not_allowed,
+                    fmt::format("this endpoint answers {} only", allow));
+  r.headers.set(http::field::allow, std::string(allow));
+  return r;
 }
 
 }  // namespace
@@ -161,61 +100,56 @@ struct ServeServer::Impl {
   std::mutex db_mu;
   store::Database db;
   metrics::Prometheus prom;
+  RunQueue queue;
+  serve::Api api;
   net::Listener listener;
+  std::once_flag drained;
 
   explicit Impl(ServeOptions o)
       : options(std::move(o)),
         db(store::Database::open(options.db_path)),
+        queue([&] {
+          RunQueueOptions q;
+          q.db_path = options.db_path;
+          q.workers = options.max_concurrent_runs;
+          q.rules = options.rules;
+          q.grace = options.run_grace;
+          q.log = options.log;
+          return q;
+        }()),
+        api(db, db_mu, queue, options.rules),
         listener("serve", options.host, options.port, options.threads, options.limits,
                  options.log) {
     using T = metrics::Prometheus::Type;
     prom.declare("llmbench_serve_http_requests", T::counter, "HTTP requests answered",
                  {"route", "status"});
     prom.declare("llmbench_serve_runs", T::gauge, "Runs in the history, by status", {"status"});
+    prom.declare("llmbench_serve_queue_depth", T::gauge, "Runs queued, waiting for a worker", {});
+    prom.declare("llmbench_serve_runs_in_progress", T::gauge, "Runs the workers are running", {});
   }
 
-  struct Reply {
-    http::status status = http::status::ok;
-    std::string body;
-    std::string content_type = "application/json";
-    std::string allow;  // for a 405
-  };
-
-  static Reply ok(std::string body, std::string content_type = "application/json") {
-    Reply r;
-    r.body = std::move(body);
-    r.content_type = std::move(content_type);
-    return r;
-  }
-
-  static Reply problem(http::status status, const std::string& detail) {
-    Reply r;
-    r.status = status;
-    r.content_type = "application/problem+json";
-    const auto reason = http::obsolete_reason(status);
-    util::JsonObject o(r.body);
-    o.str("type", "about:blank");
-    o.str("title", std::string_view(reason.data(), reason.size()));
-    o.integer("status", static_cast<std::int64_t>(status));
-    o.str("detail", detail);
-    o.close();
-    return r;
-  }
-
-  bool authorized(const http::request<http::string_body>& req) const {
+  // Bearer token from the header; for GET (the UI), the /login cookie too.
+  bool authorized(const Request& req) const {
     if (options.token.empty()) {
       return true;
     }
-    const auto it = req.find(http::field::authorization);
-    const std::string_view value = it == req.end()
-                                       ? std::string_view()
-                                       : std::string_view(it->value().data(), it->value().size());
-    const std::string expected = "Bearer " + options.token;
-    // Constant time over the expected length, whatever the client sent.
-    std::string given(value.substr(0, expected.size()));
-    given.resize(expected.size(), '\0');
-    const bool same = CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
-    return same && value.size() == expected.size();
+    const auto same = [&](std::string_view given) {
+      // Constant time over the token's length, whatever the client sent.
+      std::string padded(given.substr(0, options.token.size()));
+      padded.resize(options.token.size(), '\0');
+      const bool equal =
+          CRYPTO_memcmp(padded.data(), options.token.data(), options.token.size()) == 0;
+      return equal && given.size() == options.token.size();
+    };
+    const std::string_view auth = header(req, http::field::authorization);
+    if (auth.size() > 7 && auth.substr(0, 7) == "Bearer " && same(auth.substr(7))) {
+      return true;
+    }
+    if (req.method() == http::verb::get || req.method() == http::verb::head) {
+      const std::string_view c = cookie_value(header(req, http::field::cookie), k_cookie);
+      return !c.empty() && same(c);
+    }
+    return false;
   }
 
   asio::awaitable<void> session(net::Connection& conn) {
@@ -228,89 +162,151 @@ struct ServeServer::Impl {
       Reply reply = answer(*req, route);
       prom.add("llmbench_serve_http_requests",
                {route, std::to_string(static_cast<int>(reply.status))});
-      http::fields extra;
-      if (!reply.allow.empty()) {
-        extra.set(http::field::allow, reply.allow);
-      }
       if (reply.status == http::status::unauthorized) {
-        extra.set(http::field::www_authenticate, "Bearer");
+        reply.headers.set(http::field::www_authenticate, "Bearer");
       }
-      const bool sent = co_await http_writes::send(conn, req->version(), req->keep_alive(),
-                                                   reply.status, std::move(reply.body),
-                                                   reply.content_type, "llmbench-serve", extra);
+      add_cors(*req, reply);
+      reply.headers.set("X-Content-Type-Options", "nosniff");
+      reply.headers.set("Referrer-Policy", "no-referrer");
+      const bool sent = co_await http_writes::send(
+          conn, req->version(), req->keep_alive(), reply.status, std::move(reply.body),
+          reply.content_type, "llmbench-serve", reply.headers);
       if (!sent || !req->keep_alive()) {
         break;
       }
     }
   }
 
-  Reply answer(const http::request<http::string_body>& req, std::string& route) {
+  // With --cors-origin, that origin (only) may call the API from a browser.
+  void add_cors(const Request& req, Reply& reply) const {
+    if (options.cors_origin.empty()) {
+      return;
+    }
+    const std::string_view origin = header(req, http::field::origin);
+    if (options.cors_origin == "*" || origin == options.cors_origin) {
+      reply.headers.set(http::field::access_control_allow_origin,
+                        options.cors_origin == "*" ? "*" : std::string(origin));
+      reply.headers.set(http::field::vary, "Origin");
+      reply.headers.set(http::field::access_control_expose_headers, "Location");
+    }
+  }
+
+  Reply preflight(const Request& req) const {
+    const std::string_view origin = header(req, http::field::origin);
+    if (options.cors_origin.empty() ||
+        (options.cors_origin != "*" && origin != options.cors_origin)) {
+      return not_allowed("GET, POST, DELETE");
+    }
+    Reply r;
+    r.status = http::status::no_content;
+    r.content_type.clear();
+    r.headers.set(http::field::access_control_allow_methods, "GET, POST, DELETE");
+    r.headers.set(http::field::access_control_allow_headers, "Authorization, Content-Type");
+    r.headers.set(http::field::access_control_max_age, "600");
+    return r;
+  }
+
+  Reply answer(const Request& req, std::string& route) {
     std::string_view target(req.target().data(), req.target().size());
     const auto qmark = target.find('?');
     const std::string_view path = target.substr(0, qmark);
-    const Query query = parse_query(qmark == std::string_view::npos ? std::string_view()
-                                                                    : target.substr(qmark + 1));
+    const Query query = serve::parse_query(
+        qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1));
+    const http::verb method = req.method();
+    const bool get = method == http::verb::get;
     route = "other";
+    const bool ui_page = path == "/" || path == "/compare" || path == "/compare/diff.html" ||
+                         path.substr(0, 6) == "/runs/";
     try {
+      if (method == http::verb::options) {
+        route = "preflight";
+        return preflight(req);
+      }
       if (path == "/health") {
         route = "/health";
-        return method_get(req) ? health() : not_allowed();
+        return get ? health() : not_allowed("GET");
+      }
+      if (path == "/ui.js") {
+        route = "/ui.js";
+        return get ? ok(ui::script(), "text/javascript; charset=utf-8") : not_allowed("GET");
+      }
+      if (path == "/login") {
+        route = "/login";
+        return login(req);
       }
       if (!authorized(req)) {
+        if (ui_page && get) {
+          route = "unauthorized";
+          return redirect("/login");
+        }
         route = "unauthorized";
         return problem(http::status::unauthorized,
                        "this service wants `Authorization: Bearer TOKEN` (the token of "
                        "--token-env)");
       }
-      if (!method_get(req)) {
-        return not_allowed();
+      if (ui_page) {
+        route = path.substr(0, 6) == "/runs/" ? "/runs/{id}" : std::string(path);
+        return get ? ui(path, query) : not_allowed("GET");
       }
-      std::lock_guard lock(db_mu);
+      if (path == "/api/v1/runs") {
+        route = "/api/v1/runs";
+        if (method == http::verb::post) {
+          return api.submit(std::string_view(req.body()), header(req, http::field::content_type),
+                            query);
+        }
+        return get ? api.runs(query) : not_allowed("GET, POST");
+      }
+      if (!get) {
+        return api_other_method(path, method);
+      }
       if (path == "/metrics") {
         route = "/metrics";
-        return metrics_text();
+        return api.metrics_text(prom);
       }
       if (path == "/openapi.json") {
         route = "/openapi.json";
         return ok(serve_openapi_json());
       }
-      if (path == "/api/v1/runs") {
-        route = "/api/v1/runs";
-        return runs(query);
-      }
       if (path == "/api/v1/baselines") {
         route = "/api/v1/baselines";
-        return baselines();
+        return api.baselines();
       }
       if (path == "/api/v1/diff") {
         route = "/api/v1/diff";
-        return diff(query);
+        return api.diff(query);
       }
       constexpr std::string_view k_runs = "/api/v1/runs/";
       if (path.substr(0, k_runs.size()) == k_runs) {
         std::string_view rest = path.substr(k_runs.size());
         const auto slash = rest.find('/');
-        const std::string ref = url_decode(rest.substr(0, slash));
+        const std::string ref = serve::url_decode(rest.substr(0, slash));
         const std::string_view sub =
             slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-        const std::string id = resolve(ref);
+        const std::string id = api.resolve(ref);
         if (sub.empty()) {
           route = "/api/v1/runs/{id}";
-          return run(id);
+          return api.run(id);
+        }
+        if (sub == "progress") {
+          route = "/api/v1/runs/{id}/progress";
+          return api.progress(id);
         }
         if (sub == "requests") {
           route = "/api/v1/runs/{id}/requests";
-          return requests(id, query);
+          return api.requests(id, query);
         }
         if (sub.substr(0, 7) == "report.") {
           route = "/api/v1/runs/{id}/report";
-          return report(id, sub.substr(7));
+          return api.report(id, sub.substr(7));
         }
       }
       return problem(http::status::not_found,
                      fmt::format("no such endpoint: {} (GET /openapi.json lists them)", path));
     } catch (const Problem& p) {
-      return problem(p.status, p.detail);
+      if (ui_page && get && p.status == http::status::not_found) {
+        return html(ui::not_found_page(p.detail), http::status::not_found);
+      }
+      return problem(p.status, p.detail, p.members);
     } catch (const InputError& e) {
       return problem(http::status::bad_request, e.what());
     } catch (const std::exception& e) {
@@ -318,23 +314,17 @@ struct ServeServer::Impl {
     }
   }
 
-  static bool method_get(const http::request<http::string_body>& req) {
-    return req.method() == http::verb::get;
-  }
-
-  static Reply not_allowed() {
-    Reply r = problem(http::status::method_not_allowed,
-                      "this endpoint answers GET only (submitting runs is not built yet)");
-    r.allow = "GET";
-    return r;
-  }
-
-  std::string resolve(const std::string& ref) {
-    try {
-      return store::resolve_run(db, ref);
-    } catch (const InputError& e) {
-      throw Problem{http::status::not_found, e.what()};
+  // A method other than GET on an API path: DELETE on a run, else 405 naming what is allowed.
+  Reply api_other_method(std::string_view path, http::verb method) {
+    constexpr std::string_view k_runs = "/api/v1/runs/";
+    if (path.substr(0, k_runs.size()) == k_runs &&
+        path.find('/', k_runs.size()) == std::string_view::npos) {
+      if (method != http::verb::delete_) {
+        return not_allowed("GET, DELETE");
+      }
+      return api.remove(api.resolve(serve::url_decode(path.substr(k_runs.size()))));
     }
+    return not_allowed("GET");
   }
 
   Reply health() {
@@ -357,166 +347,103 @@ struct ServeServer::Impl {
     return r;
   }
 
-  Reply metrics_text() {
-    auto st = db.prepare("SELECT status, COUNT(*) FROM runs GROUP BY status");
-    for (const char* s : {"running", "completed", "failed", "interrupted"}) {
-      prom.set("llmbench_serve_runs", {s}, 0);
+  Reply login(const Request& req) {
+    if (req.method() == http::verb::get) {
+      return html(ui::login_page(""));
     }
-    while (st.step()) {
-      prom.set("llmbench_serve_runs", {st.text(0)}, static_cast<double>(st.int64(1)));
+    if (req.method() != http::verb::post) {
+      return not_allowed("GET, POST");
     }
-    return ok(prom.render(), "text/plain; version=0.0.4; charset=utf-8");
+    const Query form = serve::parse_query(req.body());
+    const std::string given = one(form, "token");
+    Request probe;
+    probe.method(http::verb::post);
+    probe.set(http::field::authorization, "Bearer " + given);
+    if (options.token.empty() || !authorized(probe)) {
+      return html(ui::login_page(options.token.empty() ? "This service asks for no token."
+                                                       : "That is not the token of this service."),
+                  options.token.empty() ? http::status::ok : http::status::unauthorized);
+    }
+    Reply r = redirect("/");
+    r.headers.set(http::field::set_cookie,
+                  fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", k_cookie, given));
+    return r;
   }
 
-  Reply runs(const Query& q) {
-    store::RunQuery rq;
-    const std::size_t limit = parse_limit(q, 50, 500);
-    rq.limit = limit + 1;  // one more: is there a next page?
-    rq.after = one(q, "cursor");
-    rq.status = one(q, "status");
-    rq.suite = one(q, "suite");
-    if (const std::string tag = one(q, "tag"); !tag.empty()) {
-      const auto eq = tag.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        throw Problem{http::status::bad_request, "tag must be KEY=VALUE"};
+  Reply ui(std::string_view path, const Query& q) {
+    if (path == "/") {
+      ui::RunsView v;
+      v.status = one(q, "status");
+      v.suite = one(q, "suite");
+      v.tag = one(q, "tag");
+      v.cursor = one(q, "cursor");
+      store::RunQuery rq;
+      rq.limit = 51;
+      rq.after = v.cursor;
+      rq.status = v.status;
+      rq.suite = v.suite;
+      if (const auto eq = v.tag.find('='); eq != std::string::npos && eq > 0) {
+        rq.tag_key = v.tag.substr(0, eq);
+        rq.tag_value = v.tag.substr(eq + 1);
       }
-      rq.tag_key = tag.substr(0, eq);
-      rq.tag_value = tag.substr(eq + 1);
+      {
+        std::lock_guard lock(db_mu);
+        if (!rq.after.empty() && !store::get_run(db, rq.after)) {
+          rq.after.clear();  // a stale link: start from the newest
+        }
+        v.runs = store::list_runs(db, rq);
+      }
+      if (v.runs.size() > 50) {
+        v.runs.resize(50);
+        v.next_cursor = v.runs.back().run.id;
+      }
+      return html(ui::runs_page(v));
     }
-    if (!rq.after.empty() && !store::get_run(db, rq.after)) {
-      throw Problem{http::status::bad_request,
-                    fmt::format("cursor \"{}\" is not a run of this history (use next_cursor of "
-                                "the previous page)",
-                                rq.after)};
+    if (path.substr(0, 6) == "/runs/") {
+      const std::string id = api.resolve(serve::url_decode(path.substr(6)));
+      ui::RunView v;
+      {
+        std::lock_guard lock(db_mu);
+        v.run = *store::get_run(db, id);
+        v.short_id = store::short_id(db, id);
+        for (const auto& t : store::target_summaries(db, id)) {
+          v.requests += t.requests;
+          v.errors += t.errors;
+        }
+      }
+      v.progress = queue.progress(id);
+      return html(ui::run_page(v));
     }
-    auto page = store::list_runs(db, rq);
-    const bool more = page.size() > limit;
-    page.resize(std::min(page.size(), limit));
-    std::string body;
-    util::JsonObject o(body);
-    o.key("runs");
-    body += '[';
-    for (std::size_t i = 0; i < page.size(); ++i) {
-      body += i > 0 ? "," : "";
-      util::JsonObject run(body);
-      run_fields(run, page[i].run);
-      run.integer("requests", page[i].requests);
-      run.integer("errors", page[i].errors);
-      run.integer("warmup", page[i].warmup);
-      run.close();
+    if (path == "/compare/diff.html") {
+      Query diff_query = q;
+      diff_query.emplace("format", "html");
+      Reply r = api.diff(diff_query);
+      r.headers.set("Content-Security-Policy", std::string(k_ui_csp));
+      return r;
     }
-    body += ']';
-    o.opt_str("next_cursor", more ? std::optional<std::string>(page.back().run.id) : std::nullopt);
-    o.close();
-    return ok(body);
-  }
-
-  Reply run(const std::string& id) {
-    const auto row = store::get_run(db, id);
-    std::string body;
-    util::JsonObject o(body);
-    run_fields(o, *row);
-    o.raw("report", report::render_json(report::build_report(db, id)));
-    o.close();
-    return ok(body);
-  }
-
-  Reply requests(const std::string& id, const Query& q) {
-    const std::size_t limit = parse_limit(q, 100, 1000);
-    std::int64_t seq = 0;
-    int attempt = 0;
-    if (const std::string cursor = one(q, "cursor"); !cursor.empty()) {
-      const auto whole = [](std::string_view text, auto& value) {
-        const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-        return ec == std::errc() && ptr == text.data() + text.size();
-      };
-      const auto dot = cursor.find('.');
-      const std::string_view text(cursor);
-      if (dot == std::string::npos || !whole(text.substr(0, dot), seq) ||
-          !whole(text.substr(dot + 1), attempt)) {
-        throw Problem{http::status::bad_request,
-                      "cursor must be SEQ.ATTEMPT (next_cursor of the previous page)"};
+    ui::CompareView v;
+    v.base = one(q, "base");
+    v.cand = one(q, "cand");
+    {
+      std::lock_guard lock(db_mu);
+      store::RunQuery rq;
+      rq.limit = 200;
+      v.choices = store::list_runs(db, rq);
+    }
+    if (!v.base.empty() && !v.cand.empty()) {
+      try {
+        v.base_id = api.resolve(v.base);
+        v.cand_id = api.resolve(v.cand);
+        const Reply d = api.diff(q);
+        v.gates_failed = d.body.find("\"gates_failed\":true") != std::string::npos;
+        v.regressed = d.body.find("\"regressed\":true") != std::string::npos;
+      } catch (const Problem& p) {
+        v.error = p.detail;
+      } catch (const Error& e) {
+        v.error = e.what();
       }
     }
-    auto page = store::request_page(db, id, seq, attempt, limit + 1);
-    const bool more = page.size() > limit;
-    page.resize(std::min(page.size(), limit));
-    std::string body;
-    util::JsonObject o(body);
-    o.key("requests");
-    body += '[';
-    for (std::size_t i = 0; i < page.size(); ++i) {
-      body += i > 0 ? "," : "";
-      request_json(body, page[i]);
-    }
-    body += ']';
-    o.opt_str("next_cursor", more ? std::optional<std::string>(
-                                        fmt::format("{}.{}", page.back().seq, page.back().attempt))
-                                  : std::nullopt);
-    o.close();
-    return ok(body);
-  }
-
-  Reply report(const std::string& id, std::string_view format) {
-    const auto r = report::build_report(db, id);
-    if (format == "md") {
-      return ok(report::render_markdown(r), "text/markdown; charset=utf-8");
-    }
-    if (format == "html") {
-      return ok(report::render_html(r), "text/html; charset=utf-8");
-    }
-    if (format == "csv") {
-      return ok(report::render_summary_csv(r), "text/csv; charset=utf-8");
-    }
-    if (format == "json") {
-      return ok(report::render_json(r));
-    }
-    throw Problem{http::status::not_found,
-                  fmt::format("report.{} is not a report format (md, html, csv, json)", format)};
-  }
-
-  Reply diff(const Query& q) {
-    const std::string base = one(q, "base");
-    const std::string cand = one(q, "cand");
-    if (base.empty() || cand.empty()) {
-      throw Problem{http::status::bad_request, "diff wants base=RUN and cand=RUN"};
-    }
-    std::vector<report::Gate> gates;
-    for (auto [it, end] = q.equal_range("fail_on"); it != end; ++it) {
-      gates.push_back(report::parse_gate(it->second));
-    }
-    const auto b = report::load_samples(db, resolve(base));
-    const auto c = report::load_samples(db, resolve(cand));
-    auto d = report::diff_runs(b, c, {}, std::move(gates), false);
-    d.base_short = store::short_id(db, d.base.id);
-    d.cand_short = store::short_id(db, d.cand.id);
-    std::string body;
-    util::JsonObject o(body);
-    o.boolean("gates_failed", d.any_gate_failed());
-    o.boolean("regressed", d.any_regression());
-    o.raw("diff", report::render_diff_json(d));
-    o.close();
-    return ok(body);
-  }
-
-  Reply baselines() {
-    std::string body;
-    util::JsonObject o(body);
-    o.key("baselines");
-    body += '[';
-    bool first = true;
-    for (const auto& b : store::list_baselines(db)) {
-      body += first ? "" : ",";
-      first = false;
-      util::JsonObject item(body);
-      item.str("name", b.name);
-      item.str("run_id", b.run_id);
-      item.str("saved_at", util::iso8601_utc_ms(b.saved_at_ms));
-      item.close();
-    }
-    body += ']';
-    o.close();
-    return ok(body);
+    return html(ui::compare_page(v));
   }
 };
 
@@ -528,12 +455,20 @@ ServeServer::~ServeServer() {
 }
 
 void ServeServer::start() {
+  m_impl->queue.start();
   m_impl->listener.start(
       [impl = m_impl.get()](net::Connection& conn) { return impl->session(conn); });
 }
 
+void ServeServer::drain(std::chrono::nanoseconds grace) {
+  std::call_once(m_impl->drained, [&] {
+    m_impl->listener.stop();
+    m_impl->queue.drain(grace);
+  });
+}
+
 void ServeServer::stop() {
-  m_impl->listener.stop();
+  drain(std::chrono::nanoseconds(0));
 }
 
 std::uint16_t ServeServer::port() const {

@@ -185,34 +185,8 @@ TEST_F(ServeTest, EveryOperationOfTheOpenApiDocumentAnswersAsItSays) {
   simdjson::dom::parser spec_parser;
   const simdjson::dom::element spec = spec_parser.parse(spec_text.body);
   EXPECT_EQ(std::string_view(spec["openapi"].get_string().value()), "3.1.0");
-  std::set<std::string> ids;
-  std::size_t called = 0;
-  for (auto [path_key, item] : spec["paths"].get_object()) {
-    std::string path(path_key);
-    if (const auto at = path.find("{id}"); at != std::string::npos) {
-      path.replace(at, 4, s_runs.back().substr(0, 12));  // a unique prefix works too
-    }
-    simdjson::dom::element op;
-    ASSERT_EQ(item["get"].get(op), simdjson::SUCCESS) << path;
-    const std::string id(op["operationId"].get_string().value());
-    EXPECT_TRUE(ids.insert(id).second) << "duplicate operationId " << id;
-    std::string query;
-    simdjson::dom::array params;
-    if (op["parameters"].get_array().get(params) == simdjson::SUCCESS) {
-      for (simdjson::dom::element p : params) {
-        bool required = false;
-        std::string_view name;
-        if (p["required"].get_bool().get(required) == simdjson::SUCCESS && required &&
-            p["in"].get_string().value() == "query" &&
-            p["name"].get_string().get(name) == simdjson::SUCCESS) {
-          query += (query.empty() ? "?" : "&") + std::string(name) + "=" +
-                   (name == "base" ? s_runs[0] : s_runs[1]);
-        }
-      }
-    }
-    const auto r = get(path + query);
-    ++called;
-    SCOPED_TRACE(path + query);
+  // The answer `r` to `op` must be documented: its status, its content type, its body's schema.
+  const auto check = [&](simdjson::dom::element op, const lt::RawResponse& r) {
     simdjson::dom::element response;
     ASSERT_EQ(op["responses"][std::to_string(r.status)].get(response), simdjson::SUCCESS)
         << "status " << r.status << " is not documented: " << r.body.substr(0, 300);
@@ -220,9 +194,14 @@ TEST_F(ServeTest, EveryOperationOfTheOpenApiDocumentAnswersAsItSays) {
     if (response["$ref"].get_string().get(ref) == simdjson::SUCCESS) {
       response = spec.at_pointer(std::string(ref.substr(1))).value();
     }
+    simdjson::dom::element content;
+    if (r.status == 204) {
+      EXPECT_NE(response["content"].get(content), simdjson::SUCCESS);
+      EXPECT_TRUE(r.body.empty());
+      return;
+    }
     const std::string type = header(r, "content-type");
     const std::string media = type.substr(0, type.find(';'));
-    simdjson::dom::element content;
     ASSERT_EQ(response["content"][media].get(content), simdjson::SUCCESS)
         << "content type " << type << " is not documented";
     if (media.find("json") != std::string::npos) {
@@ -231,8 +210,77 @@ TEST_F(ServeTest, EveryOperationOfTheOpenApiDocumentAnswersAsItSays) {
       ASSERT_EQ(body_parser.parse(r.body).get(body), simdjson::SUCCESS) << r.body.substr(0, 300);
       check_schema(spec, content["schema"].value(), body, "$");
     }
+  };
+  std::set<std::string> ids;
+  std::size_t called = 0;
+  std::string submitted;  // the run the POST queued; the DELETE cancels, then deletes it
+  for (auto [path_key, item] : spec["paths"].get_object()) {
+    for (const char* method : {"get", "post", "delete"}) {
+      simdjson::dom::element op;
+      if (item[method].get(op) != simdjson::SUCCESS) {
+        continue;
+      }
+      const std::string verb = method == std::string("get")    ? "GET"
+                               : method == std::string("post") ? "POST"
+                                                               : "DELETE";
+      std::string path(path_key);
+      if (const auto at = path.find("{id}"); at != std::string::npos) {
+        // A unique prefix works too.
+        path.replace(at, 4, verb == "DELETE" ? submitted : s_runs.back().substr(0, 12));
+      }
+      const std::string id(op["operationId"].get_string().value());
+      EXPECT_TRUE(ids.insert(id).second) << "duplicate operationId " << id;
+      std::string query;
+      simdjson::dom::array params;
+      if (op["parameters"].get_array().get(params) == simdjson::SUCCESS) {
+        for (simdjson::dom::element p : params) {
+          bool required = false;
+          std::string_view name;
+          if (p["required"].get_bool().get(required) == simdjson::SUCCESS && required &&
+              p["in"].get_string().value() == "query" &&
+              p["name"].get_string().get(name) == simdjson::SUCCESS) {
+            query += (query.empty() ? "?" : "&") + std::string(name) + "=" +
+                     (name == "base" ? s_runs[0] : s_runs[1]);
+          }
+        }
+      }
+      SCOPED_TRACE(verb + " " + path + query);
+      std::string body;
+      std::vector<std::string> headers;
+      if (verb == "POST") {
+        simdjson::dom::element example;
+        ASSERT_EQ(op["requestBody"]["content"]["application/json"]["example"].get(example),
+                  simdjson::SUCCESS);
+        body = simdjson::to_string(example);
+        headers.push_back("Content-Type: application/json");
+      }
+      const auto r = lt::http_exchange(verb, m_serve->base_url() + path + query, body, headers);
+      ++called;
+      check(op, r);
+      if (verb == "POST") {
+        ASSERT_EQ(r.status, 202) << r.body;
+        simdjson::dom::parser p;
+        submitted = std::string(p.parse(r.body)["id"].get_string().value());
+        EXPECT_EQ(header(r, "location"), "/api/v1/runs/" + submitted);
+      }
+      if (verb == "DELETE") {
+        EXPECT_TRUE(r.status == 200 || r.status == 202) << r.status;
+        // Once it has stopped, a second DELETE removes it (and the history is as it was).
+        for (int i = 0;
+             i < 200 &&
+             get("/api/v1/runs/" + submitted + "/progress").body.find("\"status\":\"cancelled\"") ==
+                 std::string::npos;
+             ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+        const auto gone = lt::http_exchange(verb, m_serve->base_url() + path);
+        EXPECT_EQ(gone.status, 204) << gone.body;
+        check(op, gone);
+        EXPECT_EQ(get("/api/v1/runs/" + submitted).status, 404);
+      }
+    }
   }
-  EXPECT_EQ(called, 12u);  // every path of the document
+  EXPECT_EQ(called, 15u);  // every operation of the document
 }
 
 TEST_F(ServeTest, RunsPageNewestFirstWithCursorsAndFilters) {
@@ -309,7 +357,10 @@ TEST_F(ServeTest, UnknownThingsAndOtherMethodsGetProblemDocuments) {
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(r.body.find(R"("status":404)"), std::string::npos) << r.body;
   EXPECT_EQ(get("/api/v2/nothing").status, 404);
-  r = lt::http_exchange("DELETE", m_serve->base_url() + "/api/v1/runs/latest");
+  r = lt::http_exchange("PUT", m_serve->base_url() + "/api/v1/runs/latest");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(header(r, "allow"), "GET, DELETE");
+  r = lt::http_exchange("DELETE", m_serve->base_url() + "/api/v1/baselines");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(header(r, "allow"), "GET");
   // Garbage on the socket is answered and the service goes on.
