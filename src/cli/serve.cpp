@@ -28,6 +28,7 @@ struct ServeFlags {
   bool mock_only = false;
   std::string cors_origin;
   std::string grace = "30s";
+  std::uint64_t max_body = 1u << 20;
   ServerLimitFlags limits;
 };
 
@@ -67,6 +68,10 @@ void register_serve(CLI::App& app, Globals& globals) {
   cmd->add_option("--grace", f.grace,
                   "On SIGTERM or Ctrl-C: how long running runs may go on before they are stopped")
       ->capture_default_str();
+  cmd->add_option("--max-body", f.max_body,
+                  "Largest request body (a submitted suite) in bytes; larger ones get 413")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1024}, std::uint64_t{64} << 20));
   add_server_limit_flags(*cmd, f.limits);
   cmd->callback([&globals] {
     server::ServeOptions options;
@@ -75,6 +80,7 @@ void register_serve(CLI::App& app, Globals& globals) {
     options.threads = f.threads;
     options.db_path = globals.db_path;
     options.limits = server_limits(f.limits, options.limits);
+    options.limits.body_limit = f.max_body;
     options.log = log_to_stderr;
     options.max_concurrent_runs = f.max_concurrent_runs;
     options.rules.allowed_env = f.allow_key_env;

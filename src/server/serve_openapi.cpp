@@ -229,7 +229,7 @@ constexpr const char* k_openapi = R"json({
         "responses": {
           "202": {"description": "Queued; Location names the run", "headers": {"Location": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}}},
           "400": {"$ref": "#/components/responses/problem"}, "401": {"$ref": "#/components/responses/problem"},
-          "413": {"description": "The body is larger than the service takes", "content": {"text/plain": {"schema": {"type": "string"}}}},
+          "413": {"description": "The body is larger than the service takes (--max-body)", "content": {"application/json": {"schema": {"type": "object"}}}},
           "415": {"$ref": "#/components/responses/problem"},
           "422": {"description": "The suite has errors (with their places); nothing was queued", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Invalid"}}}}
         }

@@ -61,6 +61,16 @@ class BackgroundProcess {
     return m_seen.substr(0, m_seen.find('\n') + 1);
   }
 
+  // Everything printed so far, once it contains `needle` (or the deadline passed).
+  std::string output_until(const std::string& needle,
+                           std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (m_seen.find(needle) == std::string::npos && std::chrono::steady_clock::now() < until) {
+      read_some(50);
+    }
+    return m_seen;
+  }
+
   pid_t pid() const { return m_pid; }
 
   // Sends `sig`, waits for the exit, returns (exit code, everything printed).
