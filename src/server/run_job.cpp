@@ -153,7 +153,9 @@ void RunJob::record_start() {
   const util::ProcessId self = util::this_process();
   run.pid = self.pid;
   run.process_start = self.start;
-  run.git_commit = util::git_commit_of(std::filesystem::current_path().string());
+  if (m_o.record_git_commit) {
+    run.git_commit = util::git_commit_of(std::filesystem::current_path().string());
+  }
   run.tags_json = m_o.tags_json;
   run.load_json = load_json(s, plan.load_summary, m_o.overrides);
   run.started_at_ms = m_o.started_at_ms;

@@ -102,6 +102,7 @@ struct RunQueue::Impl {
     jo.tags_json = row->tags_json;
     jo.grace = o.grace;
     jo.queued = true;
+    jo.record_git_commit = false;
     jo.progress_every = std::chrono::milliseconds(500);
     jo.on_progress = [this, id](const load::Progress& p) {
       std::lock_guard lock(mu);

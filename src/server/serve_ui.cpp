@@ -50,6 +50,7 @@ progress { width: 20rem; }
 std::string layout(const std::string& title, const std::string& body, bool refresh = false) {
   std::string out = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out += "<link rel=\"icon\" href=\"data:,\">\n";  // no favicon request
   out += fmt::format("<title>{} · llmbench</title>\n", esc(title));
   if (refresh) {
     // Without JavaScript the page reloads itself; with it, ui.js updates it in place.
@@ -176,11 +177,14 @@ std::string run_page(const RunView& v) {
     b += fmt::format(
         "<section id=\"progress\" data-run=\"{}\">\n<h2>Progress</h2>\n"
         "<p><progress id=\"bar\" value=\"{}\" max=\"{}\"></progress></p>\n"
-        "<p id=\"progress-text\">{} of {} requests done, {} errors, {} in flight{}</p>\n"
-        "</section>\n",
+        "<p id=\"progress-text\">{} of {} requests done, {} errors, {} in flight{}{}</p>\n"
+        "<p class=\"muted\">The report appears here when the run has ended.</p>\n</section>\n",
         esc(r.id), p.done, std::max<std::int64_t>(p.total, 1), p.done,
         p.total > 0 ? std::to_string(p.total) : "?", p.errors, p.in_flight,
-        p.eta_s >= 0 ? fmt::format(", about {:.0f} s to go", p.eta_s) : "");
+        p.eta_s >= 0 ? fmt::format(", about {:.0f} s to go", p.eta_s) : "",
+        p.ttft_p50_ms > 0 ? fmt::format("; TTFT p50 {:.1f} ms, p95 {:.1f} ms ({})", p.ttft_p50_ms,
+                                        p.ttft_p95_ms, esc(p.stage))
+                          : "");
   }
   const std::string base = "/api/v1/runs/" + url_encode(r.id);
   b += fmt::format(
@@ -279,7 +283,9 @@ const std::string& script() {
           bar.value = g.done;
           text.textContent = g.done + " of " + (g.total > 0 ? g.total : "?") +
               " requests done, " + g.errors + " errors, " + g.in_flight + " in flight" +
-              (g.eta_s >= 0 ? ", about " + Math.round(g.eta_s) + " s to go" : "");
+              (g.eta_s >= 0 ? ", about " + Math.round(g.eta_s) + " s to go" : "") +
+              (g.ttft_p50_ms > 0 ? "; TTFT p50 " + g.ttft_p50_ms.toFixed(1) + " ms, p95 " +
+                                   g.ttft_p95_ms.toFixed(1) + " ms (" + g.stage + ")" : "");
         }
       }
     } catch (e) {

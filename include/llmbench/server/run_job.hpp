@@ -51,6 +51,9 @@ struct RunJobOptions {
   // submitted): record_start() takes it over instead of inserting one.
   bool queued = false;
   std::string save_baseline;  // named after a completed run
+  // Record the git commit of the working folder (the CLI's; a service's folder says nothing
+  // about what it runs).
+  bool record_git_commit = true;
   // Passed through to the runner.
   load::ResponseCache* cache = nullptr;
   suite::CacheMode cache_mode = suite::CacheMode::off;
