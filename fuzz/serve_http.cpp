@@ -1,7 +1,8 @@
 // `llmbench serve`'s HTTP handling: arbitrary bytes sent over loopback to a running service
 // (one per fuzzing process) over a history with one run, so run ids, query strings, cursors,
-// report formats and gates all reach their readers. It must not crash, and keeps answering a
-// real client (checked every 64 inputs).
+// report formats, gates, submitted suites, deletes and the UI's pages all reach their readers
+// (submissions are mock-only, so what gets queued runs against the in-process mock). It must not
+// crash, and keeps answering a real client (checked every 64 inputs).
 
 #include <unistd.h>
 
@@ -34,6 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     o.db_path = db;
     o.port = 0;
     o.threads = 2;
+    o.max_concurrent_runs = 1;
+    o.rules.mock_only = true;
+    o.run_grace = 0ms;
     o.limits.request_timeout = 200ms;
     o.limits.idle_timeout = 200ms;
     o.limits.write_timeout = 200ms;

@@ -241,9 +241,11 @@ CREATE TABLE proxy_requests (
 
 // v10: the service's run states (docs/serve.md): `queued` (submitted, waiting for a worker;
 // its suite is in suite_text, so it survives a restart) and `cancelled` (stopped on request,
-// what finished kept). SQLite cannot change a CHECK in place, so runs is rebuilt (the
-// documented 12-step way: migrate() turns foreign keys off around it, so the rows that
-// reference runs stay as they are).
+// what finished kept). And a run's request counts (final attempts: measured, measured that
+// failed, warmup), kept when it ends so a page of runs need not count rows; a row stored after
+// that clears them (the trigger), and listings count again. SQLite cannot change a CHECK in place,
+// so runs is rebuilt (the documented 12-step way: migrate() turns foreign keys off around it, so
+// the rows that reference runs stay as they are).
 constexpr std::string_view k_v10 = R"sql(
 CREATE TABLE runs_v10 (
   id               TEXT PRIMARY KEY,
@@ -261,7 +263,10 @@ CREATE TABLE runs_v10 (
   status           TEXT NOT NULL CHECK (status IN ('queued','running','completed','failed',
                                                    'interrupted','cancelled')),
   pid              INTEGER,
-  process_start    TEXT
+  process_start    TEXT,
+  n_requests       INTEGER,
+  n_errors         INTEGER,
+  n_warmup         INTEGER
 );
 INSERT INTO runs_v10 (id, suite_name, suite_path, suite_hash, suite_text, llmbench_version, host,
                       git_commit, tags_json, load_json, started_at_ms, ended_at_ms, status, pid,
@@ -272,6 +277,20 @@ DROP TABLE runs;
 ALTER TABLE runs_v10 RENAME TO runs;
 CREATE INDEX runs_started ON runs (started_at_ms);
 CREATE INDEX runs_status ON runs (status);
+UPDATE runs SET
+  n_requests = (SELECT COUNT(*) FROM requests q WHERE q.run_id = runs.id AND q.warmup = 0 AND
+    q.attempt = (SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND q2.seq = q.seq)),
+  n_errors = (SELECT COUNT(*) FROM requests q WHERE q.run_id = runs.id AND q.warmup = 0 AND
+    q.error_class IS NOT NULL AND
+    q.attempt = (SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND q2.seq = q.seq)),
+  n_warmup = (SELECT COUNT(*) FROM requests q WHERE q.run_id = runs.id AND q.warmup <> 0 AND
+    q.attempt = (SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND q2.seq = q.seq))
+  WHERE status NOT IN ('queued', 'running');
+CREATE TRIGGER requests_after_counts AFTER INSERT ON requests
+  WHEN (SELECT n_requests FROM runs WHERE id = NEW.run_id) IS NOT NULL
+  BEGIN
+    UPDATE runs SET n_requests = NULL, n_errors = NULL, n_warmup = NULL WHERE id = NEW.run_id;
+  END;
 )sql";
 
 }  // namespace

@@ -8,6 +8,18 @@
 
 namespace llmbench::store {
 
+namespace {
+
+// How many final attempts (a retried request is one request) of run `run` match `where`.
+std::string count_sql(std::string_view run, std::string_view where) {
+  return fmt::format(
+      "(SELECT COUNT(*) FROM requests q WHERE q.run_id = {} AND {} AND q.attempt = "
+      "(SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND q2.seq = q.seq))",
+      run, where);
+}
+
+}  // namespace
+
 void insert_run(Database& db, const RunRow& r) {
   auto st = db.prepare(
       "INSERT INTO runs (id, suite_name, suite_path, suite_hash, suite_text, llmbench_version, "
@@ -90,7 +102,14 @@ void insert_run_target(Database& db, const RunTargetRow& t) {
 
 void finish_run(Database& db, const std::string& run_id, const std::string& status,
                 std::int64_t ended_at_ms) {
-  auto st = db.prepare("UPDATE runs SET status = ?2, ended_at_ms = ?3 WHERE id = ?1");
+  // The counts listings show, kept now that no more rows come (the requests_after_counts
+  // trigger clears them if one does).
+  auto st = db.prepare(
+      fmt::format("UPDATE runs SET status = ?2, ended_at_ms = ?3, n_requests = {}, n_errors = {}, "
+                  "n_warmup = {} WHERE id = ?1",
+                  count_sql("runs.id", "q.warmup = 0"),
+                  count_sql("runs.id", "q.warmup = 0 AND q.error_class IS NOT NULL"),
+                  count_sql("runs.id", "q.warmup <> 0")));
   st.bind(1, run_id).bind(2, status).bind(3, ended_at_ms);
   st.step();
 }
@@ -180,23 +199,18 @@ std::vector<RunSummary> list_runs(Database& db, std::size_t limit) {
 
 std::vector<RunSummary> list_runs(Database& db, const RunQuery& q) {
   // Counts are of final attempts only (a retried request is one request), measured and
-  // warmup apart, as reports count them.
+  // warmup apart, as reports count them: kept on the row when the run ended, else counted.
   auto st = db.prepare(fmt::format(
-      "SELECT {}, "
-      "(SELECT COUNT(*) FROM requests q WHERE q.run_id = r.id AND q.warmup = 0 AND q.attempt = "
-      " (SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND q2.seq = q.seq)), "
-      "(SELECT COUNT(*) FROM requests q WHERE q.run_id = r.id AND q.warmup = 0 AND "
-      " q.error_class IS NOT NULL AND "
-      " q.attempt = (SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND "
-      " q2.seq = q.seq)), "
-      "(SELECT COUNT(*) FROM requests q WHERE q.run_id = r.id AND q.warmup <> 0 AND q.attempt = "
-      " (SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND q2.seq = q.seq)) "
+      "SELECT {}, COALESCE(r.n_requests, {}), COALESCE(r.n_errors, {}), "
+      "COALESCE(r.n_warmup, {}) "
       "FROM runs r WHERE (?1 = '' OR (r.started_at_ms, r.id) < "
       " (SELECT c.started_at_ms, c.id FROM runs c WHERE c.id = ?1)) "
       "AND (?2 = '' OR r.status = ?2) AND (?3 = '' OR r.suite_name = ?3) "
       "AND (?4 = '' OR json_extract(r.tags_json, '$.' || json_quote(?4)) = ?5) "
       "ORDER BY r.started_at_ms DESC, r.id DESC{}",
-      k_run_columns, q.limit > 0 ? fmt::format(" LIMIT {}", q.limit) : ""));
+      k_run_columns, count_sql("r.id", "q.warmup = 0"),
+      count_sql("r.id", "q.warmup = 0 AND q.error_class IS NOT NULL"),
+      count_sql("r.id", "q.warmup <> 0"), q.limit > 0 ? fmt::format(" LIMIT {}", q.limit) : ""));
   st.bind(1, q.after).bind(2, q.status).bind(3, q.suite).bind(4, q.tag_key).bind(5, q.tag_value);
   std::vector<RunSummary> out;
   while (st.step()) {

@@ -64,6 +64,28 @@ TEST(Runs, ListsNewestFirstWithCounts) {
   EXPECT_EQ(targets[0].errors, 1);
   ASSERT_EQ(targets[0].errors_by_class.size(), 1U);
   EXPECT_EQ(targets[0].errors_by_class[0].first, "rate_limited");
+
+  // Finished, the counts are kept on the run's row, and listings read them.
+  finish_run(db, new_run.id, "completed", 3000);
+  const auto kept = [&] {
+    auto st = db.prepare("SELECT n_requests, n_errors, n_warmup FROM runs WHERE id = ?1");
+    st.bind(1, new_run.id);
+    EXPECT_TRUE(st.step());
+    return std::vector<std::optional<std::int64_t>>{st.opt_int64(0), st.opt_int64(1),
+                                                    st.opt_int64(2)};
+  };
+  EXPECT_EQ(kept(), (std::vector<std::optional<std::int64_t>>{7, 1, 1}));
+  EXPECT_EQ(list_runs(db)[0].requests, 7);
+  // A row stored after the end clears them, and the listing counts it.
+  auto late = make_request(new_run.id, 8);
+  late.error_class = "timeout";
+  insert_request(db, late);
+  EXPECT_EQ(kept(),
+            (std::vector<std::optional<std::int64_t>>{std::nullopt, std::nullopt, std::nullopt}));
+  const auto after = list_runs(db)[0];
+  EXPECT_EQ(after.requests, 8);
+  EXPECT_EQ(after.errors, 2);
+  EXPECT_EQ(after.warmup, 1);
 }
 
 TEST(Runs, FinishesAndReadsBack) {
