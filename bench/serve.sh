@@ -46,6 +46,9 @@ INSERT INTO requests SELECT * FROM requests WHERE 0;
 SQL
 cols="$(sqlite3 "$db" "SELECT group_concat(name, ', ') FROM pragma_table_info('requests') WHERE name <> 'run_id'")"
 sqlite3 "$db" "INSERT INTO requests (run_id, $cols) SELECT r.id, $cols FROM runs r, requests q WHERE q.run_id = '$seed' AND r.id <> '$seed'"
+# Each copy ended as the seed did, so it keeps the seed's request counts (the store keeps them
+# on the row when a run ends; rows stored after that, as above, clear them).
+sqlite3 "$db" "UPDATE runs SET (n_requests, n_errors, n_warmup) = (SELECT n_requests, n_errors, n_warmup FROM runs WHERE id = '$seed') WHERE id <> '$seed'"
 echo "history: $(sqlite3 "$db" "SELECT COUNT(*) FROM runs") runs, $(sqlite3 "$db" "SELECT COUNT(*) FROM requests") request rows ($(du -h "$db" | cut -f1))"
 "$build/llmbench" --db "$db" serve --port 0 >"$work/serve.out" 2>&1 &
 pids+=($!)
