@@ -40,6 +40,21 @@ std::string requests_hash(const suite::Suite& s) {
   return util::sha256_hex(parts);
 }
 
+store::RunRow run_row_of(const suite::Suite& s, const std::string& run_id) {
+  store::RunRow run;
+  run.id = run_id;
+  run.suite_name = s.name;
+  run.suite_path = s.path;
+  run.suite_hash = s.hash;
+  run.suite_text = s.text;
+  run.llmbench_version = build_info::k_version;
+  run.host = util::hostname();
+  const util::ProcessId self = util::this_process();
+  run.pid = self.pid;
+  run.process_start = self.start;
+  return run;
+}
+
 namespace {
 
 std::string load_json(const suite::Suite& s, const std::string& summary,
@@ -142,17 +157,7 @@ void RunJob::record_start() {
   }
   const suite::Suite& s = m_o.suite;
   const auto plan = suite::make_plan(s, pricing::PriceBook::builtin());
-  store::RunRow run;
-  run.id = m_o.run_id;
-  run.suite_name = s.name;
-  run.suite_path = s.path;
-  run.suite_hash = s.hash;
-  run.suite_text = s.text;
-  run.llmbench_version = build_info::k_version;
-  run.host = util::hostname();
-  const util::ProcessId self = util::this_process();
-  run.pid = self.pid;
-  run.process_start = self.start;
+  store::RunRow run = run_row_of(s, m_o.run_id);
   if (m_o.record_git_commit) {
     run.git_commit = util::git_commit_of(std::filesystem::current_path().string());
   }

@@ -13,10 +13,7 @@
 #include "llmbench/server/run_job.hpp"
 #include "llmbench/store/database.hpp"
 #include "llmbench/store/runs.hpp"
-#include "llmbench/util/build_info.hpp"
-#include "llmbench/util/env.hpp"
 #include "llmbench/util/error.hpp"
-#include "llmbench/util/process.hpp"
 #include "llmbench/util/time.hpp"
 #include "llmbench/util/uuid.hpp"
 
@@ -161,20 +158,10 @@ void RunQueue::start() {
 }
 
 std::string RunQueue::submit(const suite::Suite& s, const std::string& tags_json) {
-  store::RunRow run;
-  run.id = util::uuid_v7();
-  run.suite_name = s.name;
-  run.suite_path = s.path;
-  run.suite_hash = s.hash;
-  run.suite_text = s.text;
-  run.llmbench_version = build_info::k_version;
-  run.host = util::hostname();
+  store::RunRow run = run_row_of(s, util::uuid_v7());
   run.tags_json = tags_json;
   run.started_at_ms = util::unix_ms_now();  // when it was submitted, until it starts
   run.status = "queued";
-  const util::ProcessId self = util::this_process();
-  run.pid = self.pid;
-  run.process_start = self.start;
   {
     std::lock_guard lock(m_impl->db_mu);
     store::insert_run(m_impl->db, run);

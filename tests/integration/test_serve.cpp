@@ -74,14 +74,7 @@ class ServeTest : public ::testing::Test {
   }
 
   static std::string header(const lt::RawResponse& r, const std::string& name) {
-    std::string lower = r.headers;
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-    const auto at = lower.find("\n" + name + ": ");
-    if (at == std::string::npos) {
-      return "";
-    }
-    const auto start = at + name.size() + 3;
-    return r.headers.substr(start, r.headers.find('\r', start) - start);
+    return lt::header_value(r, name);
   }
 
   static lt::TempDir* s_dir;

@@ -41,17 +41,6 @@ std::string mock_suite(const std::string& name, int requests, const std::string&
          "[[prompts]]\nid = \"a\"\nmessages = [{ role = \"user\", content = \"hi\" }]\n";
 }
 
-std::string header_of(const lt::RawResponse& r, const std::string& name) {
-  std::string lower = r.headers;
-  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-  const auto at = lower.find("\n" + name + ": ");
-  if (at == std::string::npos) {
-    return "";
-  }
-  const auto start = at + name.size() + 3;
-  return r.headers.substr(start, r.headers.find('\r', start) - start);
-}
-
 std::string json_str(const std::string& body, const char* key) {
   simdjson::dom::parser p;
   simdjson::dom::element doc;
@@ -125,7 +114,7 @@ TEST_F(ServeRuns, TomlJsonAndTheShortFormAreQueuedRunAndReported) {
   auto r = post_toml(mock_suite("toml-suite", 5), "?tag=branch%3Dmain&tag=ci%3D1");
   ASSERT_EQ(r.status, 202) << r.body;
   const std::string a = json_str(r.body, "id");
-  EXPECT_EQ(header_of(r, "location"), "/api/v1/runs/" + a);
+  EXPECT_EQ(lt::header_value(r, "location"), "/api/v1/runs/" + a);
   EXPECT_EQ(json_str(r.body, "status"), "queued");
   // The same suite as JSON.
   r = post_json(R"({"suite": {"name": "json-suite"},
@@ -165,7 +154,8 @@ TEST_F(ServeRuns, BadSuitesGetLocatedErrorsAndNothingIsQueued) {
   start();
   auto r = post_toml("[suite]\nname = \"x\"\n[load]\nmode = \"sideways\"\n");
   ASSERT_EQ(r.status, 422) << r.body;
-  EXPECT_NE(header_of(r, "content-type").find("application/problem+json"), std::string::npos);
+  EXPECT_NE(lt::header_value(r, "content-type").find("application/problem+json"),
+            std::string::npos);
   EXPECT_NE(r.body.find(R"("text":"submitted.toml:4:8: )"), std::string::npos) << r.body;
   // A JSON body's places refer to its TOML form, which comes back with the errors.
   r = post_json(R"({"suite": {"name": "x"}, "load": {"mode": "concurrency", "requests": 1},
@@ -447,18 +437,18 @@ TEST_F(ServeRuns, ARunOfAServiceThatDiedIsMarkedInterruptedOnStart) {
 TEST_F(ServeRuns, CorsIsOffUnlessOneOriginIsNamed) {
   start();
   auto r = call("GET", "/api/v1/runs", "", {"Origin: https://evil.example"});
-  EXPECT_EQ(header_of(r, "access-control-allow-origin"), "");
+  EXPECT_EQ(lt::header_value(r, "access-control-allow-origin"), "");
   EXPECT_EQ(call("OPTIONS", "/api/v1/runs", "", {"Origin: https://evil.example"}).status, 405);
   start([](server::ServeOptions& o) { o.cors_origin = "https://dash.example"; });
   r = call("OPTIONS", "/api/v1/runs", "",
            {"Origin: https://dash.example", "Access-Control-Request-Method: POST"});
   EXPECT_EQ(r.status, 204);
-  EXPECT_EQ(header_of(r, "access-control-allow-origin"), "https://dash.example");
-  EXPECT_NE(header_of(r, "access-control-allow-methods").find("POST"), std::string::npos);
+  EXPECT_EQ(lt::header_value(r, "access-control-allow-origin"), "https://dash.example");
+  EXPECT_NE(lt::header_value(r, "access-control-allow-methods").find("POST"), std::string::npos);
   r = call("GET", "/api/v1/runs", "", {"Origin: https://dash.example"});
-  EXPECT_EQ(header_of(r, "access-control-allow-origin"), "https://dash.example");
+  EXPECT_EQ(lt::header_value(r, "access-control-allow-origin"), "https://dash.example");
   r = call("GET", "/api/v1/runs", "", {"Origin: https://evil.example"});
-  EXPECT_EQ(header_of(r, "access-control-allow-origin"), "");
+  EXPECT_EQ(lt::header_value(r, "access-control-allow-origin"), "");
 }
 
 // A browser signs in once; the cookie reads pages but cannot submit or delete.
@@ -467,14 +457,14 @@ TEST_F(ServeRuns, TheLoginCookieReadsButDoesNotWrite) {
   start([&](server::ServeOptions& o) { o.token = token; });
   auto r = call("GET", "/");
   EXPECT_EQ(r.status, 303);
-  EXPECT_EQ(header_of(r, "location"), "/login");
+  EXPECT_EQ(lt::header_value(r, "location"), "/login");
   EXPECT_EQ(call("GET", "/login").status, 200);
   r = call("POST", "/login", "token=wrong", {"Content-Type: application/x-www-form-urlencoded"});
   EXPECT_EQ(r.status, 401);
-  EXPECT_EQ(header_of(r, "set-cookie"), "");
+  EXPECT_EQ(lt::header_value(r, "set-cookie"), "");
   r = call("POST", "/login", "token=" + token, {"Content-Type: application/x-www-form-urlencoded"});
   EXPECT_EQ(r.status, 303);
-  const std::string cookie = header_of(r, "set-cookie");
+  const std::string cookie = lt::header_value(r, "set-cookie");
   EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
   EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
   const std::string sent = "Cookie: " + cookie.substr(0, cookie.find(';'));
@@ -495,7 +485,8 @@ TEST_F(ServeRuns, TheWebUiPagesAreWholeWithoutJavaScript) {
   ASSERT_EQ(wait_for(b, {"completed"}), "completed");
   auto r = call("GET", "/");
   ASSERT_EQ(r.status, 200);
-  EXPECT_NE(header_of(r, "content-security-policy").find("default-src 'self'"), std::string::npos);
+  EXPECT_NE(lt::header_value(r, "content-security-policy").find("default-src 'self'"),
+            std::string::npos);
   EXPECT_NE(r.body.find("href=\"/runs/" + a + "\""), std::string::npos);
   EXPECT_NE(r.body.find("href=\"/runs/" + b + "\""), std::string::npos);
   EXPECT_EQ(r.body.find("http://"), std::string::npos);  // nothing from elsewhere

@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,18 @@ struct RawResponse {
   std::string body;     // de-chunked by curl, otherwise untouched
   CURLcode code = CURLE_OK;
 };
+
+// The value of header `name` (lower case) in a response, empty if it has none.
+inline std::string header_value(const RawResponse& r, const std::string& name) {
+  std::string lower = r.headers;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  const auto at = lower.find("\n" + name + ": ");
+  if (at == std::string::npos) {
+    return "";
+  }
+  const auto start = at + name.size() + 3;
+  return r.headers.substr(start, r.headers.find('\r', start) - start);
+}
 
 inline RawResponse http_exchange(const std::string& method, const std::string& url,
                                  const std::string& body = "",

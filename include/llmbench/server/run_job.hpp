@@ -30,6 +30,7 @@
 #include "llmbench/report/model.hpp"
 #include "llmbench/store/batch_writer.hpp"
 #include "llmbench/store/database.hpp"
+#include "llmbench/store/records.hpp"
 #include "llmbench/suite/overrides.hpp"
 #include "llmbench/suite/suite.hpp"
 
@@ -114,6 +115,10 @@ class RunJob {
   std::chrono::steady_clock::time_point m_last_request;
   report::RunReport m_report;
 };
+
+// A run's row as this process starts it: the suite's name, path, hash and text, this
+// llmbench, host and process.
+store::RunRow run_row_of(const suite::Suite& s, const std::string& run_id);
 
 // What a run sends, independent of load, as one hash (see run_job.cpp).
 std::string requests_hash(const suite::Suite& s);
