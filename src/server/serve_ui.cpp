@@ -165,7 +165,7 @@ std::string run_page(const RunView& v) {
   if (r.ended_at_ms) {
     b += fmt::format("<dt>Ended</dt><dd>{} ({})</dd>\n", when(*r.ended_at_ms), duration_text(r));
   }
-  b += fmt::format("<dt>Requests</dt><dd>{} ({} errors)</dd>\n", v.requests, v.errors);
+  b += fmt::format("<dt>Requests stored</dt><dd>{} ({} errors)</dd>\n", v.requests, v.errors);
   b += fmt::format("<dt>Host</dt><dd>{}</dd>\n<dt>llmbench</dt><dd>{}</dd>\n", esc(r.host),
                    esc(r.llmbench_version));
   if (r.tags_json != "{}") {
@@ -193,7 +193,7 @@ std::string run_page(const RunView& v) {
       "<a href=\"{0}/requests\">requests (JSON)</a> · "
       "<a id=\"compare-link\" href=\"/compare?cand={1}\">compare with another run</a></p>\n",
       base, url_encode(r.id));
-  if (r.status != "queued") {
+  if (!live) {
     b += fmt::format(
         "<iframe id=\"report\" title=\"HTML report\" src=\"{}/report.html\"></iframe>\n", base);
   }

@@ -514,6 +514,7 @@ TEST_F(ServeRuns, TheWebUiPagesAreWholeWithoutJavaScript) {
   r = call("GET", "/runs/" + c);
   EXPECT_NE(r.body.find("<noscript><meta http-equiv=\"refresh\""), std::string::npos);
   EXPECT_NE(r.body.find("id=\"progress\""), std::string::npos);
+  EXPECT_EQ(r.body.find("id=\"report\""), std::string::npos);  // no half-made report
   call("DELETE", "/api/v1/runs/" + c);
 }
 
