@@ -3,6 +3,7 @@
 // delete, SIGTERM drain, restarts, CORS, the token cookie, and hostile clients. Real sockets,
 // real runs against the in-process mock; the service in process or as the real binary.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <simdjson.h>
@@ -536,4 +537,44 @@ TEST_F(ServeRuns, SlowAndMalformedClientsDoNotStopTheService) {
     EXPECT_NE(s->read_all(3s).find("408"), std::string::npos);
   }
   EXPECT_EQ(post_toml(mock_suite("after-the-storm", 1)).status, 202);
+}
+
+// The list pages through the history 50 at a time, newest first, filters kept.
+TEST_F(ServeRuns, TheRunsListPagesFiftyAtATime) {
+  {
+    auto db = store::Database::open(m_db);
+    for (int i = 0; i < 55; ++i) {
+      store::RunRow run;
+      run.id = fmt::format("01930000-0000-7000-8000-{:012}", i);
+      run.suite_name = i % 2 == 0 ? "even" : "odd";
+      run.suite_hash = "h";
+      run.status = "completed";
+      run.started_at_ms = 1'000'000 + i;
+      store::insert_run(db, run);
+    }
+  }
+  start();
+  const std::regex k_row(R"re(<tr data-run="([^"]+)")re");
+  const auto rows = [&](const std::string& body) {
+    std::vector<std::string> out;
+    for (std::sregex_iterator it(body.begin(), body.end(), k_row), end; it != end; ++it) {
+      out.push_back((*it)[1].str());
+    }
+    return out;
+  };
+  auto r = call("GET", "/");
+  auto first = rows(r.body);
+  ASSERT_EQ(first.size(), 50u);
+  EXPECT_EQ(first.front(), "01930000-0000-7000-8000-000000000054");  // newest first
+  std::smatch older;
+  ASSERT_TRUE(std::regex_search(r.body, older, std::regex(R"re(id="older" href="([^"]+)")re")));
+  std::string next = older[1].str();
+  for (std::size_t at; (at = next.find("&amp;")) != std::string::npos;) {
+    next.replace(at, 5, "&");
+  }
+  const auto second = rows(call("GET", next).body);
+  ASSERT_EQ(second.size(), 5u);
+  EXPECT_EQ(second.back(), "01930000-0000-7000-8000-000000000000");
+  const auto odd = rows(call("GET", "/?suite=odd").body);
+  EXPECT_EQ(odd.size(), 27u);
 }
