@@ -344,14 +344,21 @@ TEST_F(ServeRuns, RunsGoAtMostMaxConcurrentAtATime) {
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) {
     ids.push_back(
-        json_str(post_toml(mock_suite("par" + std::to_string(i), 300, "5ms")).body, "id"));
+        json_str(post_toml(mock_suite("par" + std::to_string(i), 3000, "5ms")).body, "id"));
   }
+  // Both workers busy (each run is ~30 s of requests; they are deleted at the end).
+  ASSERT_EQ(wait_for(ids[0], {"running"}), "running");
   ASSERT_EQ(wait_for(ids[1], {"running"}), "running");
-  int running = 0;
-  for (const auto& id : ids) {
-    running += status(id) == "running";
+  for (int sample = 0; sample < 10; ++sample) {
+    int running = 0;
+    for (const auto& id : ids) {
+      running += status(id) == "running";
+    }
+    EXPECT_EQ(running, 2);
+    EXPECT_EQ(status(ids[2]), "queued");
+    EXPECT_EQ(status(ids[3]), "queued");
+    std::this_thread::sleep_for(20ms);
   }
-  EXPECT_EQ(running, 2);
   const auto metrics = call("GET", "/metrics").body;
   EXPECT_NE(metrics.find("llmbench_serve_queue_depth 2"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("llmbench_serve_runs_in_progress 2"), std::string::npos);
