@@ -344,7 +344,7 @@ Reply Api::report(const std::string& id, std::string_view format) {
   return ok(report::render_json(r));
 }
 
-Reply Api::diff(const Query& q) {
+report::DiffResult Api::compare(const Query& q) {
   const std::string base = one(q, "base");
   const std::string cand = one(q, "cand");
   if (base.empty() || cand.empty()) {
@@ -362,10 +362,15 @@ Reply Api::diff(const Query& q) {
   auto d = report::diff_runs(b, c, {}, std::move(gates), false);
   d.base_short = store::short_id(m_db, d.base.id);
   d.cand_short = store::short_id(m_db, d.cand.id);
-  const bool html = one(q, "format") == "html";
-  if (html) {
-    return ok(report::render_diff_html(d, report::build_report(m_db, base_id),
-                                       report::build_report(m_db, cand_id)),
+  return d;
+}
+
+Reply Api::diff(const Query& q) {
+  const report::DiffResult d = compare(q);
+  if (one(q, "format") == "html") {
+    std::lock_guard lock(m_db_mu);
+    return ok(report::render_diff_html(d, report::build_report(m_db, d.base.id),
+                                       report::build_report(m_db, d.cand.id)),
               "text/html; charset=utf-8");
   }
   std::string body;

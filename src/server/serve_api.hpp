@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "llmbench/metrics/prometheus.hpp"
+#include "llmbench/report/diff.hpp"
 #include "llmbench/server/run_queue.hpp"
 #include "llmbench/store/database.hpp"
 #include "llmbench/suite/loader.hpp"
@@ -55,6 +56,8 @@ class Api {
   Reply requests(const std::string& id, const Query& q);
   Reply report(const std::string& id, std::string_view format);
   Reply diff(const Query& q);
+  // The comparison `diff` renders: base=, cand= (resolved), fail_on= gates.
+  report::DiffResult compare(const Query& q);
   Reply baselines();
   Reply metrics_text(metrics::Prometheus& prom);
   Reply submit(std::string_view body, std::string_view content_type, const Query& q);

@@ -432,11 +432,11 @@ struct ServeServer::Impl {
     }
     if (!v.base.empty() && !v.cand.empty()) {
       try {
-        v.base_id = api.resolve(v.base);
-        v.cand_id = api.resolve(v.cand);
-        const Reply d = api.diff(q);
-        v.gates_failed = d.body.find("\"gates_failed\":true") != std::string::npos;
-        v.regressed = d.body.find("\"regressed\":true") != std::string::npos;
+        const report::DiffResult d = api.compare(q);
+        v.base_id = d.base.id;
+        v.cand_id = d.cand.id;
+        v.gates_failed = d.any_gate_failed();
+        v.regressed = d.any_regression();
       } catch (const Problem& p) {
         v.error = p.detail;
       } catch (const Error& e) {
