@@ -104,13 +104,23 @@ void Forward::on_complete(const net::TransferResult& result) {
   }
   m_notify();
   if (done_side() && on_finished) {
-    on_finished();
+    // Moved out before the call, so what it holds (a route's call holds its attempts, which
+    // hold this callback) is released when it returns rather than kept in a cycle.
+    const auto finished = std::move(on_finished);
+    on_finished = nullptr;
+    finished();
   }
   m_engine_done.store(true);
 }
 
 bool Forward::done_client() {
-  return done_side();
+  if (done_side()) {
+    // The engine's side is done and did not call it: the caller finishes, and the callback
+    // (and what it holds) goes now.
+    on_finished = nullptr;
+    return true;
+  }
+  return false;
 }
 
 bool Forward::done_side() {
