@@ -1,5 +1,7 @@
 #include "llmbench/store/batch_writer.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "llmbench/util/error.hpp"
@@ -23,6 +25,9 @@ constexpr std::string_view k_insert_route_attempt =
     "outcome, error_class, status_code, t_send_ns, t_first_token_ns, t_done_ns, input_tokens, "
     "output_tokens, cost_usd, cancel_latency_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
     "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+constexpr std::string_view k_clear_counts =
+    "UPDATE runs SET n_requests = NULL, n_errors = NULL, n_warmup = NULL "
+    "WHERE id = ?1 AND n_requests IS NOT NULL";
 constexpr std::string_view k_insert_proxy =
     "INSERT INTO proxy_requests (run_id, seq, session_id, endpoint, requested_model, "
     "upstream_model, t_recv_ns, t_client_first_ns, t_client_done_ns, client_disconnected, "
@@ -91,11 +96,13 @@ void BatchWriter::run() {
   std::optional<Statement> outbox;
   std::optional<Statement> route_insert;
   std::optional<Statement> proxy_insert;
+  std::optional<Statement> clear_counts;
   std::vector<RequestRow> batch;
   try {
     insert.emplace(db.prepare(k_insert));
     route_insert.emplace(db.prepare(k_insert_route_attempt));
     proxy_insert.emplace(db.prepare(k_insert_proxy));
+    clear_counts.emplace(db.prepare(k_clear_counts));
     if (m_options.outbox) {
       outbox.emplace(db.prepare(
           "INSERT INTO beacon_outbox (run_id, seq, attempt, install_id, body, created_at_ms) "
@@ -124,7 +131,8 @@ void BatchWriter::run() {
       }
     }
     try {
-      write_batch(db, *insert, outbox ? &*outbox : nullptr, *route_insert, *proxy_insert, batch);
+      write_batch(db, *insert, outbox ? &*outbox : nullptr, *route_insert, *proxy_insert,
+                  *clear_counts, batch);
     } catch (const Error& e) {
       std::lock_guard lock(m_mutex);
       m_error =
@@ -142,9 +150,13 @@ void BatchWriter::run() {
 
 void BatchWriter::write_batch(Database& db, Statement& st, Statement* outbox,
                               Statement& route_insert, Statement& proxy_insert,
-                              std::vector<RequestRow>& batch) {
+                              Statement& clear_counts, std::vector<RequestRow>& batch) {
   db.transaction([&] {
+    std::vector<std::string_view> runs;  // of this batch (almost always one)
     for (const auto& r : batch) {
+      if (std::find(runs.begin(), runs.end(), r.run_id) == runs.end()) {
+        runs.push_back(r.run_id);
+      }
       // The rows outlive each step, so text is bound without copying.
       st.reset();
       st.bind_static(1, r.run_id).bind(2, r.seq).bind_static(3, r.target);
@@ -194,6 +206,13 @@ void BatchWriter::write_batch(Database& db, Statement& st, Statement* outbox,
           outbox->step();
         }
       }
+    }
+    // A row for a run that has ended (a proxied request that finished after its session was
+    // finalized, say) makes the counts kept on the run's row stale: cleared, listings count.
+    for (const auto run : runs) {
+      clear_counts.reset();
+      clear_counts.bind_static(1, run);
+      clear_counts.step();
     }
   });
 }

@@ -242,8 +242,8 @@ CREATE TABLE proxy_requests (
 // v10: the service's run states (docs/serve.md): `queued` (submitted, waiting for a worker;
 // its suite is in suite_text, so it survives a restart) and `cancelled` (stopped on request,
 // what finished kept). And a run's request counts (final attempts: measured, measured that
-// failed, warmup), kept when it ends so a page of runs need not count rows; a row stored after
-// that clears them (the trigger), and listings count again. SQLite cannot change a CHECK in place,
+// failed, warmup), kept when it ends so a page of runs need not count rows; the batch writer clears them
+// when it stores a row for an ended run, and listings count again. SQLite cannot change a CHECK in place,
 // so runs is rebuilt (the documented 12-step way: migrate() turns foreign keys off around it, so
 // the rows that reference runs stay as they are).
 constexpr std::string_view k_v10 = R"sql(
@@ -286,11 +286,6 @@ UPDATE runs SET
   n_warmup = (SELECT COUNT(*) FROM requests q WHERE q.run_id = runs.id AND q.warmup <> 0 AND
     q.attempt = (SELECT MAX(attempt) FROM requests q2 WHERE q2.run_id = q.run_id AND q2.seq = q.seq))
   WHERE status NOT IN ('queued', 'running');
-CREATE TRIGGER requests_after_counts AFTER INSERT ON requests
-  WHEN (SELECT n_requests FROM runs WHERE id = NEW.run_id) IS NOT NULL
-  BEGIN
-    UPDATE runs SET n_requests = NULL, n_errors = NULL, n_warmup = NULL WHERE id = NEW.run_id;
-  END;
 )sql";
 
 }  // namespace

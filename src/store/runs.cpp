@@ -102,8 +102,8 @@ void insert_run_target(Database& db, const RunTargetRow& t) {
 
 void finish_run(Database& db, const std::string& run_id, const std::string& status,
                 std::int64_t ended_at_ms) {
-  // The counts listings show, kept now that no more rows come (the requests_after_counts
-  // trigger clears them if one does).
+  // The counts listings show, kept now that no more rows come (the batch writer clears them
+  // if one does).
   auto st = db.prepare(
       fmt::format("UPDATE runs SET status = ?2, ended_at_ms = ?3, n_requests = {}, n_errors = {}, "
                   "n_warmup = {} WHERE id = ?1",

@@ -53,7 +53,8 @@ class BatchWriter {
  private:
   void run();
   void write_batch(Database& db, Statement& insert, Statement* outbox, Statement& route_insert,
-                   Statement& proxy_insert, std::vector<RequestRow>& batch);
+                   Statement& proxy_insert, Statement& clear_counts,
+                   std::vector<RequestRow>& batch);
   void rethrow_error();
 
   std::string m_path;
