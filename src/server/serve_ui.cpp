@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "llmbench/util/build_info.hpp"
+#include "llmbench/util/strings.hpp"
 #include "llmbench/util/time.hpp"
 #include "llmbench/util/xml.hpp"
 
@@ -95,19 +96,6 @@ std::string option(const std::string& value, const std::string& label, const std
 
 }  // namespace
 
-std::string url_encode(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
 std::string runs_page(const RunsView& v) {
   std::string b = "<h1>Runs</h1>\n<form class=\"filters\" method=\"get\" action=\"/\">\n";
   b += "<label>Status<select name=\"status\">" + option("", "any", v.status);
@@ -139,14 +127,15 @@ std::string runs_page(const RunsView& v) {
     b += "</tbody>\n</table>\n";
   }
   b += "<nav class=\"pages\">";
-  const std::string filters = fmt::format("status={}&suite={}&tag={}", url_encode(v.status),
-                                          url_encode(v.suite), url_encode(v.tag));
+  const std::string filters =
+      fmt::format("status={}&suite={}&tag={}", util::percent_encode(v.status),
+                  util::percent_encode(v.suite), util::percent_encode(v.tag));
   if (!v.cursor.empty()) {
     b += fmt::format("<a href=\"/?{}\">Newest</a>", esc(filters));
   }
   if (!v.next_cursor.empty()) {
     b += fmt::format("<a id=\"older\" href=\"/?{}&cursor={}\">Older runs</a>", esc(filters),
-                     url_encode(v.next_cursor));
+                     util::percent_encode(v.next_cursor));
   }
   b += "</nav>\n";
   return layout("Runs", b);
@@ -186,13 +175,13 @@ std::string run_page(const RunView& v) {
                                         p.ttft_p95_ms, esc(p.stage))
                           : "");
   }
-  const std::string base = "/api/v1/runs/" + url_encode(r.id);
+  const std::string base = "/api/v1/runs/" + util::percent_encode(r.id);
   b += fmt::format(
       "<p>Reports: <a href=\"{0}/report.html\">HTML</a> · <a href=\"{0}/report.md\">Markdown</a> · "
       "<a href=\"{0}/report.json\">JSON</a> · <a href=\"{0}/report.csv\">CSV</a> · "
       "<a href=\"{0}/requests\">requests (JSON)</a> · "
       "<a id=\"compare-link\" href=\"/compare?cand={1}\">compare with another run</a></p>\n",
-      base, url_encode(r.id));
+      base, util::percent_encode(r.id));
   if (!live) {
     b += fmt::format(
         "<iframe id=\"report\" title=\"HTML report\" src=\"{}/report.html\"></iframe>\n", base);
@@ -225,11 +214,11 @@ std::string compare_page(const CompareView& v) {
         "<strong class=\"{}\">{}</strong> · <a "
         "href=\"/api/v1/diff?base={}&cand={}\">JSON</a></p>\n",
         v.gates_failed ? "bad" : "good", v.gates_failed ? "failed" : "passed",
-        v.regressed ? "bad" : "good", v.regressed ? "yes" : "none", url_encode(v.base_id),
-        url_encode(v.cand_id));
+        v.regressed ? "bad" : "good", v.regressed ? "yes" : "none", util::percent_encode(v.base_id),
+        util::percent_encode(v.cand_id));
     b += fmt::format(
         "<iframe id=\"diff\" title=\"diff\" src=\"/compare/diff.html?base={}&cand={}\"></iframe>\n",
-        url_encode(v.base_id), url_encode(v.cand_id));
+        util::percent_encode(v.base_id), util::percent_encode(v.cand_id));
   }
   return layout("Compare", b);
 }

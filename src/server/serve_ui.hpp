@@ -52,7 +52,4 @@ std::string not_found_page(const std::string& detail);
 
 const std::string& script();  // /ui.js
 
-// %XX for everything but unreserved characters (a query value).
-std::string url_encode(std::string_view text);
-
 }  // namespace llmbench::server::ui

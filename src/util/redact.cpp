@@ -30,23 +30,6 @@ bool ends_key(char c) {
          c == ')' || c == ']' || c == '}' || c == '<' || c == '`' || c == '\\';
 }
 
-std::string percent_encode(std::string_view s) {
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(k_hex[c >> 4]);
-      out.push_back(k_hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::string json_escape_slashes(std::string_view s) {
   std::string out;
   for (const char c : s) {
@@ -102,7 +85,7 @@ Redactor::Redactor(const std::vector<std::string>& secrets) {
       continue;
     }
     for (std::string form :
-         {secret, percent_encode(secret), json_escape_slashes(secret), base64_of(secret)}) {
+         {secret, util::percent_encode(secret), json_escape_slashes(secret), base64_of(secret)}) {
       if (std::find(m_needles.begin(), m_needles.end(), form) == m_needles.end()) {
         m_needles.push_back(std::move(form));
       }

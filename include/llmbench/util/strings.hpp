@@ -26,6 +26,9 @@ std::string to_lower(std::string_view text);
 // RFC 4180: a field holding a comma, quote or line break quoted, inner quotes doubled.
 void append_csv_field(std::string& out, std::string_view field);
 std::string csv_field(std::string_view field);
+// %XX for every byte but the unreserved characters (RFC 3986): a URL path segment or query
+// value.
+std::string percent_encode(std::string_view s);
 std::string join(std::span<const std::string> parts, std::string_view sep);
 
 }  // namespace llmbench::util
