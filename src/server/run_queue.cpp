@@ -57,15 +57,20 @@ struct RunQueue::Impl {
     }
   }
 
-  // Marks a run that could not start failed (if nothing else finished it meanwhile).
+  // Marks a run that could not start failed (if it is still queued); either way the log says
+  // what happened to it.
   void fail_unstarted(const std::string& id, const std::string& why) {
-    log(fmt::format("run {} failed before it started: {}", id, why));
-    std::lock_guard lock(db_mu);
-    auto st = db.prepare(
-        "UPDATE runs SET status = 'failed', ended_at_ms = ?2 WHERE id = ?1 AND status = "
-        "'queued'");
-    st.bind(1, id).bind(2, util::unix_ms_now());
-    st.step();
+    bool was_queued = false;
+    {
+      std::lock_guard lock(db_mu);
+      auto st = db.prepare(
+          "UPDATE runs SET status = 'failed', ended_at_ms = ?2 WHERE id = ?1 AND status = "
+          "'queued'");
+      st.bind(1, id).bind(2, util::unix_ms_now());
+      st.step();
+      was_queued = db.changes() == 1;
+    }
+    log(fmt::format("run {} {}: {}", id, was_queued ? "failed before it started" : "stopped", why));
   }
 
   void run_one(const std::string& id) {
