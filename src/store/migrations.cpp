@@ -242,10 +242,10 @@ CREATE TABLE proxy_requests (
 // v10: the service's run states (docs/serve.md): `queued` (submitted, waiting for a worker;
 // its suite is in suite_text, so it survives a restart) and `cancelled` (stopped on request,
 // what finished kept). And a run's request counts (final attempts: measured, measured that
-// failed, warmup), kept when it ends so a page of runs need not count rows; the batch writer clears them
-// when it stores a row for an ended run, and listings count again. SQLite cannot change a CHECK in place,
-// so runs is rebuilt (the documented 12-step way: migrate() turns foreign keys off around it, so
-// the rows that reference runs stay as they are).
+// failed, warmup), kept when it ends so a page of runs need not count rows; the batch writer clears
+// them when it stores a row for an ended run, and listings count again. SQLite cannot change a
+// CHECK in place, so runs is rebuilt (the documented 12-step way: migrate() turns foreign keys off
+// around it, so the rows that reference runs stay as they are).
 constexpr std::string_view k_v10 = R"sql(
 CREATE TABLE runs_v10 (
   id               TEXT PRIMARY KEY,
